@@ -1,0 +1,93 @@
+"""The desktop WebSocket: one per browser tab, multiplexing every stream of the signed-in user.
+
+Frames are JSON objects with a "type". Errors come back as {"type": "error", "code", "message"}
+and the connection stays open."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from .events import tenant_group, user_group
+
+logger = logging.getLogger(__name__)
+
+MAX_FRAME_BYTES = 64 * 1024
+
+
+def same_origin(scope: dict[str, Any]) -> bool:
+    """True when the page that opened the socket is on the socket's own host (or sent no Origin)."""
+    headers = dict(scope.get("headers", []))
+    origin = headers.get(b"origin", b"").decode("latin-1")
+    if not origin:
+        return True
+    host = headers.get(b"host", b"").decode("latin-1")
+    return urlsplit(origin).netloc.lower() == host.lower()
+
+
+class TenantConsumer(AsyncWebsocketConsumer):
+    """Base for every consumer: knows its tenant (set by TenantWebSocketMiddleware)."""
+
+    @property
+    def schema_name(self) -> str:
+        return str(self.scope["tenant"].schema_name)
+
+    async def send_json(self, data: dict[str, Any]) -> None:
+        await self.send(text_data=json.dumps(data))
+
+    async def send_error(self, code: str, message: str) -> None:
+        await self.send_json({"type": "error", "code": code, "message": message})
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if text_data is None:
+            await self.send_error("bad_frame", "Frames must be JSON text.")
+            return
+        if len(text_data) > MAX_FRAME_BYTES:
+            await self.send_error("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
+            return
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            await self.send_error("bad_frame", "Frames must be JSON objects.")
+            return
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            await self.send_error("bad_frame", "Frames must be JSON objects with a string 'type'.")
+            return
+        handler = getattr(self, "on_" + frame["type"].replace(".", "_"), None)
+        if handler is None:
+            await self.send_error("unknown_type", f"Unknown frame type {frame['type']!r}.")
+            return
+        await handler(frame)
+
+    async def event_relay(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["event"])
+
+
+class DesktopConsumer(TenantConsumer):
+    """The agent desktop's socket. Requires a signed-in user of this tenant."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if not same_origin(self.scope):
+            await self.close(code=4403)  # a cookie-authenticated socket opened from another site
+            return
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        self.groups_joined = [tenant_group(self.schema_name), user_group(self.schema_name, user.pk)]
+        for group in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        await self.send_json({"type": "hello", "tenant": self.schema_name, "user": {"id": user.pk,
+                                                                                     "email": user.email}})
+
+    async def disconnect(self, code: int) -> None:
+        for group in getattr(self, "groups_joined", []):
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong", "seq": frame.get("seq")})

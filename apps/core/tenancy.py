@@ -1,0 +1,28 @@
+"""Running code inside a tenant from anywhere: async consumers, the media worker, scripts.
+
+django-tenants sets the schema on the connection of the thread that calls `set_tenant`. In async code
+the ORM runs on a thread pool (`database_sync_to_async`), so the schema must be set *inside* that
+thread, around each block of ORM calls. `in_tenant` does exactly that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+from channels.db import database_sync_to_async
+from django_tenants.utils import schema_context
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def run_in_schema(schema_name: str, fn: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
+    """Call `fn` synchronously with the connection switched to `schema_name`."""
+    with schema_context(schema_name):
+        return fn(*args, **kwargs)
+
+
+async def in_tenant(schema_name: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """Await `fn(*args, **kwargs)` on the ORM thread pool, inside `schema_name`."""
+    return await database_sync_to_async(run_in_schema)(schema_name, fn, *args, **kwargs)

@@ -1,0 +1,87 @@
+"""The media worker process: an asyncio loop on the channel layer. It announces itself in Redis
+(heartbeat with expiry, read by /healthz) and handles media requests, each inside the tenant whose
+schema the message names. Real media (aiortc peers) plugs in here."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import socket
+import time
+import uuid
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_exists
+
+from apps.core.health import media_worker_key
+from apps.core.redis import get_redis
+from apps.core.tenancy import in_tenant
+
+from .protocol import MEDIA_CHANNEL
+
+logger = logging.getLogger(__name__)
+
+
+def _tenant_facts() -> dict[str, Any]:
+    """What the worker sees from inside the tenant: proves the schema switch reached the ORM thread."""
+    from apps.tenants.models import Tenant
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_schema()")
+        (current_schema,) = cursor.fetchone()
+    tenant = Tenant.objects.get(schema_name=connection.schema_name)
+    from apps.accounts.models import User
+
+    return {"current_schema": current_schema, "tenant_name": tenant.name, "users": User.objects.count()}
+
+
+class MediaWorker:
+    def __init__(self) -> None:
+        self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.layer = get_channel_layer()
+        self.started = time.time()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def heartbeat(self) -> None:
+        r = get_redis()
+        while True:
+            payload = json.dumps({"id": self.id, "seen": time.time(), "started": self.started})
+            await asyncio.to_thread(r.set, media_worker_key(self.id), payload, ex=settings.MEDIA_WORKER_TTL_SECONDS)
+            await asyncio.sleep(settings.MEDIA_WORKER_HEARTBEAT_SECONDS)
+
+    async def run(self) -> None:
+        logger.info("Media worker %s listening on %s", self.id, MEDIA_CHANNEL)
+        beat = asyncio.create_task(self.heartbeat())
+        try:
+            while True:
+                message = await self.layer.receive(MEDIA_CHANNEL)
+                task = asyncio.create_task(self.handle(message))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+        finally:
+            beat.cancel()
+            await asyncio.to_thread(get_redis().delete, media_worker_key(self.id))
+
+    async def handle(self, message: dict[str, Any]) -> None:
+        reply_channel = message.get("reply_channel")
+        try:
+            reply = await self.dispatch(message)
+        except Exception as exc:
+            logger.exception("Media request failed: %s", message.get("type"))
+            reply = {"type": "media.error", "code": "failed", "message": str(exc)}
+        if reply_channel:
+            await self.layer.send(reply_channel, {**reply, "worker": self.id, "schema": message.get("schema")})
+
+    async def dispatch(self, message: dict[str, Any]) -> dict[str, Any]:
+        schema = message.get("schema")
+        if not isinstance(schema, str) or not await in_tenant("public", schema_exists, schema):
+            return {"type": "media.error", "code": "unknown_tenant", "message": f"No tenant schema {schema!r}."}
+        if message.get("type") == "media.ping":
+            facts = await in_tenant(schema, _tenant_facts)
+            return {"type": "media.pong", **facts}
+        return {"type": "media.error", "code": "unknown_type", "message": f"Unknown request {message.get('type')!r}."}

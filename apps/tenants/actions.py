@@ -1,0 +1,81 @@
+"""Writes of the tenants app: the template schema, sign-up, demo tenant."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django_tenants.utils import schema_context, schema_exists
+
+from apps.accounts.models import User
+from apps.core.errors import ValidationFailed
+
+from .models import TEMPLATE_SCHEMA, Domain, Tenant
+from .validation import SignupInput, schema_name_for, subdomain_errors
+
+logger = logging.getLogger(__name__)
+
+
+def ensure_public_tenant() -> bool:
+    """The public site's tenant row and domain (the bare base domain). Returns True when created."""
+    tenant, created = Tenant.objects.get_or_create(schema_name="public", defaults={"name": "Platform"})
+    Domain.objects.get_or_create(domain=settings.BASE_DOMAIN, defaults={"tenant": tenant, "is_primary": True})
+    return created
+
+
+def ensure_template_schema() -> bool:
+    """Create the migrated template schema if it is missing. Returns True when it was created.
+
+    Runs at release time (`migrate_schemas`), once per deployment at a time."""
+    if Tenant.objects.filter(schema_name=TEMPLATE_SCHEMA).exists() and schema_exists(TEMPLATE_SCHEMA):
+        return False
+    with transaction.atomic():
+        Tenant.objects.filter(schema_name=TEMPLATE_SCHEMA).delete()
+        # No base schema exists yet, so django-tenants runs every migration into it.
+        Tenant.objects.create(schema_name=TEMPLATE_SCHEMA, name="Tenant template", is_template=True)
+    return True
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    tenant: Tenant
+    owner: User
+
+
+def create_tenant_with_owner(
+    *, company_name: str, subdomain: str, email: str, password: str | None, full_name: str = ""
+) -> SignupResult:
+    """Create the tenant (schema cloned from the template), its primary domain and its owner, all in
+    one transaction: PostgreSQL DDL is transactional, so a failure at any step leaves nothing."""
+    if not schema_exists(TEMPLATE_SCHEMA):
+        raise RuntimeError("The tenant template schema is missing: run `manage.py migrate_schemas`.")
+    schema_name = schema_name_for(subdomain)
+    try:
+        with transaction.atomic():
+            tenant = Tenant(schema_name=schema_name, name=company_name, subdomain=subdomain)
+            tenant.save(verbosity=0)  # clones TEMPLATE_SCHEMA into schema_name
+            Domain.objects.create(domain=f"{subdomain}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
+            with schema_context(schema_name):
+                owner = User.objects.create_user(
+                    email=email, password=password, full_name=full_name, role=User.Role.OWNER
+                )
+    except IntegrityError as exc:
+        # Two sign-ups raced for the same subdomain; the loser gets the same answer as a late one.
+        logger.info("Sign-up for %s lost a race: %s", subdomain, exc)
+        raise ValidationFailed(_("Please correct the errors below."),
+                               fields={"subdomain": [_("This subdomain is already taken.")]}) from exc
+    return SignupResult(tenant=tenant, owner=owner)
+
+
+def do_signup(data: SignupInput) -> SignupResult:
+    """A business signs itself up. Caller has validated `data` with `check_signup`."""
+    errors = subdomain_errors(data.subdomain)  # re-checked: time has passed since validation
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields={"subdomain": errors})
+    result = create_tenant_with_owner(company_name=data.company_name, subdomain=data.subdomain,
+                                      email=data.email, password=data.password)
+    logger.info("Tenant %s signed up", result.tenant.schema_name)
+    return result

@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from apps.core.ratelimit import check_rate
+
+
+def client_address(request: HttpRequest) -> str:
+    # Behind a proxy, set the proxy to overwrite REMOTE_ADDR (daphne --proxy-headers).
+    return str(request.META.get("REMOTE_ADDR") or "unknown")
+
+
+def throttle_signup(address: str) -> None:
+    check_rate("public", "signup", address, settings.SIGNUP_RATE_LIMIT_PER_HOUR, 3600)

@@ -1,0 +1,21 @@
+"""ASGI entry point: HTTP through Django (django-tenants middleware), WebSockets through Channels
+behind our tenant middleware, which resolves the Host header to a tenant before any consumer runs."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccaas.settings.local")
+django_asgi_app = get_asgi_application()
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+
+from apps.core.routing import websocket_urlpatterns  # noqa: E402
+from apps.tenants.asgi import TenantWebSocketMiddleware  # noqa: E402
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": TenantWebSocketMiddleware(URLRouter(websocket_urlpatterns)),
+    }
+)

@@ -1,0 +1,17 @@
+"""URLs of the public site (the bare base domain): sign-up, platform admin, health."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from apps.core.views import healthz
+from apps.tenants import views as tenant_views
+
+urlpatterns = [
+    path("", tenant_views.home, name="home"),
+    path("signup/", tenant_views.signup_page, name="signup"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("apps.tenants.urls")),
+    path("api/", include("apps.core.urls_schema")),
+]

@@ -1,0 +1,28 @@
+// The desktop's one WebSocket per tab, with reconnection and a live indicator.
+(function () {
+  "use strict";
+  var statusEl = document.getElementById("live-status");
+  var i18n = window.CCAAS_I18N || {live: "Live", offline: "Reconnecting…"};
+  var delay = 500;
+  function setState(state) {
+    if (!statusEl) return;
+    statusEl.dataset.state = state;
+    statusEl.textContent = state === "live" ? i18n.live : i18n.offline;
+  }
+  function connect() {
+    var scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    var ws = new WebSocket(scheme + location.host + "/ws/desktop/");
+    ws.onmessage = function (e) {
+      var frame = JSON.parse(e.data);
+      if (frame.type === "hello") { setState("live"); delay = 500; }
+      document.dispatchEvent(new CustomEvent("ccaas:frame", {detail: frame}));
+    };
+    ws.onclose = function () {
+      setState("offline");
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 10000);
+    };
+    window.ccaasSocket = ws;
+  }
+  connect();
+})();
