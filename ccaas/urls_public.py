@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.core.urls_schema import schema_urls
 from apps.core.views import healthz
 from apps.tenants import views as tenant_views
 
@@ -13,5 +14,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("apps.tenants.urls")),
-    path("api/", include("apps.core.urls_schema")),
+    path("api/", include(schema_urls("ccaas.urls_public"))),
 ]

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth import authenticate
-from django.db import connection
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -12,6 +13,7 @@ from rest_framework.views import APIView
 
 from apps.core.errors import ApplicationError
 from apps.core.ratelimit import check_rate
+from apps.core.tenancy import current_schema
 
 from .actions import do_issue_api_token
 from .models import User
@@ -23,20 +25,21 @@ class TokenApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class TokenInputSerializer(serializers.Serializer):
         email = serializers.EmailField()
         password = serializers.CharField(max_length=256, trim_whitespace=False)
 
-    class OutputSerializer(serializers.Serializer):
+    class TokenOutputSerializer(serializers.Serializer):
         token = serializers.CharField()
 
-    @extend_schema(request=InputSerializer, responses={200: OutputSerializer})
+    @extend_schema(request=TokenInputSerializer, responses={200: TokenOutputSerializer})
     def post(self, request: Request) -> Response:
-        data = self.InputSerializer(data=request.data)
+        data = self.TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        check_rate(connection.schema_name, "token", request.META.get("REMOTE_ADDR", ""), 30, 60)
-        user = authenticate(request._request, username=data.validated_data["email"].lower(),
-                            password=data.validated_data["password"])
+        check_rate(current_schema(), "token", request.META.get("REMOTE_ADDR", ""), 30, 60)
+        user = authenticate(
+            request._request, username=data.validated_data["email"].lower(), password=data.validated_data["password"]
+        )
         if user is None:
             raise ApplicationError(_("Wrong email or password."), code="bad_credentials", status=401)
         assert isinstance(user, User)
@@ -44,16 +47,23 @@ class TokenApi(APIView):
 
 
 class MeApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class MeOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         email = serializers.EmailField()
         full_name = serializers.CharField()
         role = serializers.CharField()
         tenant = serializers.DictField()
 
-    @extend_schema(responses={200: OutputSerializer})
+    @extend_schema(responses={200: MeOutputSerializer})
     def get(self, request: Request) -> Response:
-        user = request.user
+        user = cast(User, request.user)
         tenant = request.tenant  # type: ignore[attr-defined]
-        return Response({"id": user.pk, "email": user.email, "full_name": user.full_name, "role": user.role,
-                         "tenant": {"name": tenant.name, "subdomain": tenant.subdomain}})
+        return Response(
+            {
+                "id": user.pk,
+                "email": user.email,
+                "full_name": user.full_name,
+                "role": user.role,
+                "tenant": {"name": tenant.name, "subdomain": tenant.subdomain},
+            }
+        )

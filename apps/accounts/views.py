@@ -4,10 +4,11 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+
+from apps.core.tenancy import current_schema
 
 from .actions import do_redeem_login_handoff
 from .forms import EmailLoginForm
@@ -21,7 +22,7 @@ class TenantLoginView(LoginView):
 
 
 def handoff(request: HttpRequest) -> HttpResponse:
-    user = do_redeem_login_handoff(connection.schema_name, request.GET.get("token", ""))
+    user = do_redeem_login_handoff(current_schema(), request.GET.get("token", ""))
     if user is None:
         messages.error(request, _("That sign-in link has expired. Please sign in."))
         return redirect("login")

@@ -39,6 +39,10 @@ class TenantConsumer(AsyncWebsocketConsumer):
     async def send_json(self, data: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(data))
 
+    async def refuse(self, close_code: int) -> None:
+        await self.accept()
+        await self.close(code=close_code)
+
     async def send_error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
 
@@ -72,18 +76,20 @@ class DesktopConsumer(TenantConsumer):
 
     async def connect(self) -> None:
         user = self.scope.get("user")
+        # Refusals are sent after accepting, so the client reads a reason code, not a bare HTTP 403.
         if not same_origin(self.scope):
-            await self.close(code=4403)  # a cookie-authenticated socket opened from another site
+            await self.refuse(4403)  # a cookie-authenticated socket opened from another site
             return
         if user is None or not user.is_authenticated:
-            await self.close(code=4401)
+            await self.refuse(4401)  # the page should send the person to the sign-in page
             return
         self.groups_joined = [tenant_group(self.schema_name), user_group(self.schema_name, user.pk)]
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
-        await self.send_json({"type": "hello", "tenant": self.schema_name, "user": {"id": user.pk,
-                                                                                     "email": user.email}})
+        await self.send_json(
+            {"type": "hello", "tenant": self.schema_name, "user": {"id": user.pk, "email": user.email}}
+        )
 
     async def disconnect(self, code: int) -> None:
         for group in getattr(self, "groups_joined", []):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from channels.db import database_sync_to_async
+from django.db import connection
 from django_tenants.utils import schema_context
 
 P = ParamSpec("P")
@@ -26,3 +27,8 @@ def run_in_schema(schema_name: str, fn: Callable[P, R], *args: P.args, **kwargs:
 async def in_tenant(schema_name: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     """Await `fn(*args, **kwargs)` on the ORM thread pool, inside `schema_name`."""
     return await database_sync_to_async(run_in_schema)(schema_name, fn, *args, **kwargs)
+
+
+def current_schema() -> str:
+    """The schema this thread's connection is on (django-tenants adds `schema_name`)."""
+    return str(getattr(connection, "schema_name", "public"))

@@ -20,7 +20,7 @@ from django_tenants.utils import schema_exists
 
 from apps.core.health import media_worker_key
 from apps.core.redis import get_redis
-from apps.core.tenancy import in_tenant
+from apps.core.tenancy import current_schema, in_tenant
 
 from .protocol import MEDIA_CHANNEL
 
@@ -33,11 +33,11 @@ def _tenant_facts() -> dict[str, Any]:
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_schema()")
-        (current_schema,) = cursor.fetchone()
-    tenant = Tenant.objects.get(schema_name=connection.schema_name)
+        (db_schema,) = cursor.fetchone()
+    tenant = Tenant.objects.get(schema_name=current_schema())
     from apps.accounts.models import User
 
-    return {"current_schema": current_schema, "tenant_name": tenant.name, "users": User.objects.count()}
+    return {"current_schema": db_schema, "tenant_name": tenant.name, "users": User.objects.count()}
 
 
 class MediaWorker:

@@ -26,7 +26,7 @@ def ensure_public_tenant() -> bool:
     return created
 
 
-def ensure_template_schema() -> bool:
+def ensure_template_schema(verbosity: int = 1) -> bool:
     """Create the migrated template schema if it is missing. Returns True when it was created.
 
     Runs at release time (`migrate_schemas`), once per deployment at a time."""
@@ -35,7 +35,8 @@ def ensure_template_schema() -> bool:
     with transaction.atomic():
         Tenant.objects.filter(schema_name=TEMPLATE_SCHEMA).delete()
         # No base schema exists yet, so django-tenants runs every migration into it.
-        Tenant.objects.create(schema_name=TEMPLATE_SCHEMA, name="Tenant template", is_template=True)
+        template = Tenant(schema_name=TEMPLATE_SCHEMA, name="Tenant template", is_template=True)
+        template.save(verbosity=verbosity)
     return True
 
 
@@ -65,8 +66,9 @@ def create_tenant_with_owner(
     except IntegrityError as exc:
         # Two sign-ups raced for the same subdomain; the loser gets the same answer as a late one.
         logger.info("Sign-up for %s lost a race: %s", subdomain, exc)
-        raise ValidationFailed(_("Please correct the errors below."),
-                               fields={"subdomain": [_("This subdomain is already taken.")]}) from exc
+        raise ValidationFailed(
+            _("Please correct the errors below."), fields={"subdomain": [_("This subdomain is already taken.")]}
+        ) from exc
     return SignupResult(tenant=tenant, owner=owner)
 
 
@@ -75,7 +77,8 @@ def do_signup(data: SignupInput) -> SignupResult:
     errors = subdomain_errors(data.subdomain)  # re-checked: time has passed since validation
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields={"subdomain": errors})
-    result = create_tenant_with_owner(company_name=data.company_name, subdomain=data.subdomain,
-                                      email=data.email, password=data.password)
+    result = create_tenant_with_owner(
+        company_name=data.company_name, subdomain=data.subdomain, email=data.email, password=data.password
+    )
     logger.info("Tenant %s signed up", result.tenant.schema_name)
     return result

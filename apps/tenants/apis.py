@@ -19,17 +19,23 @@ class SignupApi(APIView):
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]
 
-    class InputSerializer(serializers.Serializer):
+    class SignupInputSerializer(serializers.Serializer):
         company_name = serializers.CharField()
         subdomain = serializers.CharField()
         email = serializers.EmailField()
         password = serializers.CharField()
 
     @extend_schema(
-        request=InputSerializer,
+        request=SignupInputSerializer,
         responses={
-            201: inline_serializer("SignupOutput", {"tenant": inline_serializer(
-                "SignupTenant", {"subdomain": serializers.CharField(), "url": serializers.URLField()})}),
+            201: inline_serializer(
+                "SignupOutput",
+                {
+                    "tenant": inline_serializer(
+                        "SignupTenant", {"subdomain": serializers.CharField(), "url": serializers.URLField()}
+                    )
+                },
+            ),
             400: OpenApiResponse(description='{"error": {"code", "message", "fields"}}'),
             429: OpenApiResponse(description="Too many sign-ups from this address."),
         },
@@ -37,5 +43,7 @@ class SignupApi(APIView):
     def post(self, request: Request) -> Response:
         throttle_signup(client_address(request._request))
         result = do_signup(check_signup(request.data))
-        return Response({"tenant": {"subdomain": result.tenant.subdomain, "url": tenant_url(result.tenant)}},
-                        status=status.HTTP_201_CREATED)
+        return Response(
+            {"tenant": {"subdomain": result.tenant.subdomain, "url": tenant_url(result.tenant)}},
+            status=status.HTTP_201_CREATED,
+        )

@@ -13,8 +13,10 @@ class TenantMainMiddleware(BaseTenantMainMiddleware):
         if request.path.startswith("/api/"):
             from django.http import JsonResponse
 
-            return JsonResponse({"error": {"code": "unknown_host", "message": f"No contact center at {hostname}.",
-                                           "fields": {}}}, status=404)
+            return JsonResponse(
+                {"error": {"code": "unknown_host", "message": f"No contact center at {hostname}.", "fields": {}}},
+                status=404,
+            )
         return HttpResponseNotFound(render_to_string("tenants/unknown_host.html", {"hostname": hostname}))
 
     def get_tenant(self, domain_model, hostname):  # type: ignore[no-untyped-def]

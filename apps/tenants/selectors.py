@@ -24,5 +24,4 @@ def customer_tenants() -> QuerySet[Tenant]:
 def tenant_for_host(host: str) -> Tenant | None:
     """The tenant a Host header leads to (port ignored), or None."""
     hostname = host.split(":")[0].lower().rstrip(".")
-    return (Tenant.objects.filter(domains__domain=hostname, is_template=False)
-            .exclude(schema_name="public").first())
+    return Tenant.objects.filter(domains__domain=hostname, is_template=False).exclude(schema_name="public").first()

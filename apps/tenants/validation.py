@@ -42,8 +42,10 @@ def subdomain_errors(subdomain: str) -> list[str]:
         return [_("Use lowercase letters, digits and hyphens, starting and ending with a letter or digit.")]
     if subdomain in settings.RESERVED_SUBDOMAINS:
         return [_("This subdomain is reserved.")]
-    if Tenant.objects.filter(subdomain=subdomain).exists() or \
-            Tenant.objects.filter(schema_name=schema_name_for(subdomain)).exists():
+    if (
+        Tenant.objects.filter(subdomain=subdomain).exists()
+        or Tenant.objects.filter(schema_name=schema_name_for(subdomain)).exists()
+    ):
         return [_("This subdomain is already taken.")]
     return []
 

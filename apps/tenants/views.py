@@ -27,7 +27,11 @@ def signup_page(request: HttpRequest) -> HttpResponse:
         data = check_signup({k: request.POST.get(k, "") for k in ("company_name", "subdomain", "email", "password")})
         result = do_signup(data)
     except ApplicationError as exc:
-        return render(request, "tenants/signup.html",
-                      {"values": values, "errors": exc.fields, "message": exc.message}, status=exc.status)
+        return render(
+            request,
+            "tenants/signup.html",
+            {"values": values, "errors": exc.fields, "message": exc.message},
+            status=exc.status,
+        )
     token = do_issue_login_handoff(result.tenant.schema_name, result.owner)
     return HttpResponseRedirect(tenant_url(result.tenant, f"/auth/handoff/?token={token}"))

@@ -136,7 +136,13 @@ CACHES = {
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+        # redis-py 8 defaults socket_timeout to 5 s, the same as channels_redis' blocking BZPOPMIN
+        # wait, so an idle receiver dies with "Timeout reading". Give reads ample room.
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
+            "capacity": 1000,
+            "expiry": 60,
+        },
     }
 }
 
@@ -195,10 +201,41 @@ SIGNUP_RATE_LIMIT_PER_HOUR = int(env("SIGNUP_RATE_LIMIT_PER_HOUR", "20") or 20)
 # Subdomains nobody may take.
 RESERVED_SUBDOMAINS = frozenset(
     {
-        "www", "api", "admin", "public", "static", "media", "mail", "smtp", "ftp", "app", "apps",
-        "help", "support", "status", "billing", "docs", "blog", "dashboard", "login", "signup",
-        "auth", "cdn", "assets", "widget", "ws", "turn", "stun", "tenant", "template", "root",
-        "system", "test", "dev", "staging", "localhost",
+        "www",
+        "api",
+        "admin",
+        "public",
+        "static",
+        "media",
+        "mail",
+        "smtp",
+        "ftp",
+        "app",
+        "apps",
+        "help",
+        "support",
+        "status",
+        "billing",
+        "docs",
+        "blog",
+        "dashboard",
+        "login",
+        "signup",
+        "auth",
+        "cdn",
+        "assets",
+        "widget",
+        "ws",
+        "turn",
+        "stun",
+        "tenant",
+        "template",
+        "root",
+        "system",
+        "test",
+        "dev",
+        "staging",
+        "localhost",
     }
 )
 

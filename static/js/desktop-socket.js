@@ -17,7 +17,8 @@
       if (frame.type === "hello") { setState("live"); delay = 500; }
       document.dispatchEvent(new CustomEvent("ccaas:frame", {detail: frame}));
     };
-    ws.onclose = function () {
+    ws.onclose = function (e) {
+      if (e.code === 4401) { location.href = "/login/?next=" + encodeURIComponent(location.pathname); return; }
       setState("offline");
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 10000);

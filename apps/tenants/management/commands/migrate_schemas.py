@@ -16,5 +16,5 @@ class Command(MigrateSchemasCommand):
 
         if ensure_public_tenant():
             self.stdout.write("Created the public tenant.")
-        if ensure_template_schema():
+        if ensure_template_schema(verbosity=options.get("verbosity", 1)):
             self.stdout.write("Created the tenant template schema.")

@@ -18,8 +18,13 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         tenant = Tenant.objects.filter(subdomain="demo").first()
         if tenant is None:
-            result = create_tenant_with_owner(company_name="Demo Company", subdomain="demo",
-                                              email="owner@demo.test", password=PASSWORD, full_name="Olivia Owner")
+            result = create_tenant_with_owner(
+                company_name="Demo Company",
+                subdomain="demo",
+                email="owner@demo.test",
+                password=PASSWORD,
+                full_name="Olivia Owner",
+            )
             tenant = result.tenant
             self.stdout.write("Created the demo tenant.")
         with schema_context(tenant.schema_name):

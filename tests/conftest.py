@@ -1,0 +1,261 @@
+"""Test fixtures. Real PostgreSQL and Redis (the launcher hands their URLs in), real processes.
+
+The test database is recreated and migrated once per run. Data is committed, as in production, so
+that daphne, Celery and the media worker (separate processes) see it; each test makes tenants with
+fresh random subdomains, so tests never see each other's data."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django would refuse ORM calls there.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+from tests.processes import Proc, free_port, port_open, python, wait_until
+
+PASSWORD = "correct-horse-battery-9"
+
+
+def _recreate_database() -> None:
+    import psycopg
+    from django.conf import settings
+    from django.db import connections
+
+    params = settings.DATABASES["default"]
+    for conn in connections.all():
+        conn.close()
+    admin = psycopg.connect(
+        dbname="postgres",
+        user=params["USER"] or "postgres",
+        host=params["HOST"] or None,
+        port=params["PORT"] or None,
+        password=params["PASSWORD"] or None,
+        autocommit=True,
+    )
+    with admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{params["NAME"]}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{params["NAME"]}"')
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_blocker: Any) -> None:
+    from django.core.management import call_command
+
+    from apps.core.redis import get_redis
+
+    assert "test" in os.environ.get("DATABASE_URL", ""), "Run the tests through `make test` (test database)."
+    with django_db_blocker.unblock():
+        _recreate_database()
+        call_command("migrate_schemas", interactive=False, verbosity=0)
+    get_redis().flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        yield
+        connection.set_schema_to_public()
+
+
+@dataclass
+class TenantInfo:
+    tenant: Any
+    owner: Any
+    subdomain: str
+    schema_name: str
+    email: str
+    password: str = PASSWORD
+
+    @property
+    def host(self) -> str:
+        return f"{self.subdomain}.localhost"
+
+
+def unique_subdomain(prefix: str = "t") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def create_tenant(prefix: str = "t", company: str | None = None) -> TenantInfo:
+    from apps.tenants.actions import create_tenant_with_owner
+
+    subdomain = unique_subdomain(prefix)
+    email = f"owner@{subdomain}.test"
+    result = create_tenant_with_owner(
+        company_name=company or f"Company {subdomain}",
+        subdomain=subdomain,
+        email=email,
+        password=PASSWORD,
+        full_name="Owner",
+    )
+    return TenantInfo(
+        tenant=result.tenant,
+        owner=result.owner,
+        subdomain=subdomain,
+        schema_name=result.tenant.schema_name,
+        email=email,
+    )
+
+
+@pytest.fixture
+def tenant_factory() -> Any:
+    return create_tenant
+
+
+@pytest.fixture
+def tenant_a() -> TenantInfo:
+    return create_tenant("a", "Alpha Ltd")
+
+
+@pytest.fixture
+def tenant_b() -> TenantInfo:
+    return create_tenant("b", "Beta Inc")
+
+
+# --- real processes ---------------------------------------------------------------------------
+
+
+@dataclass
+class WebServer:
+    port: int
+    proc: Proc
+
+    def url(self, path: str = "/", subdomain: str | None = None) -> str:
+        host = f"{subdomain}.localhost" if subdomain else "localhost"
+        return f"http://{host}:{self.port}{path}"
+
+
+@pytest.fixture(scope="session")
+def web_server(django_db_setup: None) -> Iterator[WebServer]:
+    port = free_port()
+    proc = Proc(
+        "daphne",
+        python("-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ccaas.asgi:application"),
+        env={"PUBLIC_PORT": str(port)},
+        ready=lambda: port_open(port),
+    ).start()
+    yield WebServer(port=port, proc=proc)
+    proc.stop()
+
+
+def _celery_ping() -> bool:
+    from ccaas.celery import app
+
+    return bool(app.control.ping(timeout=0.5))
+
+
+class CeleryWorker:
+    def __init__(self) -> None:
+        self.proc = Proc(
+            "celery",
+            python(
+                "-m",
+                "celery",
+                "-A",
+                "ccaas",
+                "worker",
+                "-P",
+                "solo",
+                "-c",
+                "1",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"test-{uuid.uuid4().hex[:6]}@%h",
+                "--loglevel=info",
+            ),
+            ready=_celery_ping,
+            ready_timeout=45,
+        )
+
+    def start(self) -> None:
+        self.proc.start()
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None) -> Iterator[CeleryWorker]:
+    worker = CeleryWorker()
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+def _media_alive() -> bool:
+    from apps.core.health import check_media
+
+    return bool(check_media()["ok"])
+
+
+class MediaWorkerProc:
+    def __init__(self) -> None:
+        self.proc = Proc("media", python("manage.py", "media_worker"), ready=_media_alive, ready_timeout=30)
+
+    def start(self) -> None:
+        self.proc.start()
+
+    def stop(self) -> None:
+        from apps.core.redis import get_redis
+
+        self.proc.stop()
+        # A stopped worker removes its heartbeat on a clean exit; make sure of it for the tests.
+        for key in get_redis().scan_iter(match="public:media:worker:*"):
+            get_redis().delete(key)
+
+
+@pytest.fixture(scope="session")
+def media_worker(django_db_setup: None) -> Iterator[MediaWorkerProc]:
+    worker = MediaWorkerProc()
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+# --- the browser ---------------------------------------------------------------------------------
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: `make test` installs Debian's chromium; install it.")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(locale="en-US")
+    pg = context.new_page()
+    pg.set_default_timeout(15000)
+    yield pg
+    context.close()
+
+
+__all__ = ["PASSWORD", "TenantInfo", "WebServer", "create_tenant", "unique_subdomain", "wait_until"]
