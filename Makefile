@@ -27,6 +27,8 @@ browser:
 	fi
 
 test: $(STAMP) browser
+	$(VENV)/bin/ruff check .
+	DJANGO_SETTINGS_MODULE=ccaas.settings.test $(VENV)/bin/mypy apps ccaas
 	$(PY) -m ccaas.launcher test $(ARGS)
 
 lint: $(STAMP)

@@ -111,13 +111,15 @@ def service_env(mode: str) -> dict[str, str]:
     """DATABASE_URL and REDIS_URL for `mode` ("run" or "test"), embedded ones where unset."""
     env: dict[str, str] = {}
     if mode == "test":
+        # CCAAS_TEST_SLOT=N gives parallel runs (e.g. two checkouts) their own database and Redis db.
+        slot = int(os.environ.get("CCAAS_TEST_SLOT", "0") or 0)
+        db_name = "ccaas_test" + (f"_{slot}" if slot else "")
+        redis_db = 1 + slot
         env["DATABASE_URL"] = os.environ.get("TEST_DATABASE_URL") or (
-            _with_db(os.environ["DATABASE_URL"], "ccaas_test")
-            if os.environ.get("DATABASE_URL")
-            else start_postgres("ccaas_test")
+            _with_db(os.environ["DATABASE_URL"], db_name) if os.environ.get("DATABASE_URL") else start_postgres(db_name)
         )
         env["REDIS_URL"] = os.environ.get("TEST_REDIS_URL") or (
-            _with_redis_db(os.environ["REDIS_URL"], 1) if os.environ.get("REDIS_URL") else start_redis(1)
+            _with_redis_db(os.environ["REDIS_URL"], redis_db) if os.environ.get("REDIS_URL") else start_redis(redis_db)
         )
     else:
         env["DATABASE_URL"] = os.environ.get("DATABASE_URL") or start_postgres("ccaas")
