@@ -10,8 +10,8 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
-from apps.core.routing import websocket_urlpatterns  # noqa: E402
 from apps.tenants.asgi import TenantWebSocketMiddleware  # noqa: E402
+from ccaas.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

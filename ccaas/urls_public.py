@@ -12,6 +12,7 @@ urlpatterns = [
     path("signup/", tenant_views.signup_page, name="signup"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("apps.billing.urls_public")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("apps.tenants.urls")),
     path("api/", include(schema_urls("ccaas.urls_public"))),

@@ -2,13 +2,18 @@
 
 from django.urls import include, path
 
+from apps.core.admin_site import tenant_admin
 from apps.core.urls_schema import schema_urls
 from apps.core.views import healthz
 
 urlpatterns = [
     path("", include("apps.accounts.urls")),
+    path("billing/", include("apps.billing.urls")),
+    path("admin/", tenant_admin.urls),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("apps.accounts.api_urls")),
+    path("api/v1/", include("apps.routing.urls")),
+    path("api/v1/billing/", include("apps.billing.api_urls")),
     path("api/", include(schema_urls("ccaas.urls_tenant"))),
 ]

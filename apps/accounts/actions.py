@@ -1,17 +1,27 @@
 """Writes of the accounts app: one-time login hand-off from the public site to a tenant host, API
-tokens."""
+tokens, the team (create, activate, deactivate users; each checks the seats billing allows)."""
 
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
+from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
 from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
+from apps.billing.actions import check_seat_available
+from apps.billing.selectors import takes_seat
+from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.core.keys import redis_key
 from apps.core.redis import get_redis
 
-from .models import User
+from .models import TeamAuditEntry, User
 
 HANDOFF_SALT = "accounts.login-handoff"
 HANDOFF_SECONDS = 120
@@ -42,3 +52,120 @@ def do_redeem_login_handoff(schema_name: str, token: str) -> User | None:
 def do_issue_api_token(user: User) -> str:
     token, _created = Token.objects.get_or_create(user=user)
     return str(token.key)
+
+
+# --- the team --------------------------------------------------------------------------------------
+
+MANAGER_ROLES = (User.Role.OWNER, User.Role.ADMIN)
+# Roles a manager may give; there is one owner, made at sign-up.
+ASSIGNABLE_ROLES = (User.Role.AGENT, User.Role.SUPERVISOR, User.Role.ADMIN)
+
+
+def _check_manager(actor: User) -> None:
+    if actor.role not in MANAGER_ROLES or not actor.is_active:
+        raise PermissionDenied(_("Only the owner and admins may manage the team."))
+
+
+def _audit(actor: User | None, subject: User, action: str, **data: Any) -> None:
+    TeamAuditEntry.objects.create(actor=actor, subject=subject, action=action, data=data)
+
+
+@dataclass(frozen=True)
+class NewUserInput:
+    email: str
+    full_name: str
+    password: str
+    role: str
+
+
+def check_new_user(data: Any) -> NewUserInput:
+    """Clean input for `do_create_user`, or ValidationFailed with every field's errors."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("Send a JSON object."))
+    fields: dict[str, list[str]] = {}
+
+    def text(name: str, max_length: int) -> str:
+        value = data.get(name, "")
+        if not isinstance(value, str):
+            fields[name] = [_("Must be a string.")]
+            return ""
+        if len(value) > max_length:
+            fields[name] = [_("Use at most %(n)d characters.") % {"n": max_length}]
+        return value
+
+    email = text("email", 254).strip().lower()
+    full_name = text("full_name", 150).strip()
+    password = text("password", 256)
+    role = text("role", 16).strip() or User.Role.AGENT
+    if "email" not in fields:
+        try:
+            validate_email(email)
+        except ValidationError:
+            fields["email"] = [_("Enter a valid email address.")]
+        else:
+            if User.objects.filter(email=email).exists():
+                fields["email"] = [_("Someone on your team already uses this email.")]
+    if not full_name and "full_name" not in fields:
+        fields["full_name"] = [_("Enter their name.")]
+    if role not in ASSIGNABLE_ROLES:
+        fields["role"] = [_("Choose agent, supervisor or admin.")]
+    if "password" not in fields:
+        try:
+            validate_password(password, User(email=email, full_name=full_name))
+        except ValidationError as exc:
+            fields["password"] = [str(m) for m in exc.messages]
+    if fields:
+        raise ValidationFailed(_("Please correct the errors below."), fields=fields)
+    return NewUserInput(email=email, full_name=full_name, password=password, role=role)
+
+
+def do_create_user(data: NewUserInput, *, actor: User) -> User:
+    """Add an active user to the team. A seat-taking role needs a free seat (billing's check, under
+    the billing account's lock until this transaction commits)."""
+    _check_manager(actor)
+    with transaction.atomic():
+        if takes_seat(data.role):
+            check_seat_available()
+        if User.objects.filter(email=data.email).exists():
+            raise ValidationFailed(
+                _("Please correct the errors below."),
+                fields={"email": [_("Someone on your team already uses this email.")]},
+            )
+        user = User.objects.create_user(
+            email=data.email, password=data.password, full_name=data.full_name, role=data.role
+        )
+        _audit(actor, user, "created", role=data.role)
+    return user
+
+
+def do_activate_user(user: User, *, actor: User) -> User:
+    """Let a deactivated user sign in again; refused when it would take a seat nobody paid for."""
+    _check_manager(actor)
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.is_active:
+            return user
+        if takes_seat(user.role):
+            check_seat_available()
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+        _audit(actor, user, "activated")
+    return user
+
+
+def do_deactivate_user(user: User, *, actor: User) -> User:
+    """Stop a user from signing in and free their seat. Nothing of theirs is deleted."""
+    _check_manager(actor)
+    if user.pk == actor.pk:
+        raise ValidationFailed(_("You cannot deactivate yourself."))
+    if user.role == User.Role.OWNER:
+        raise ValidationFailed(_("The owner cannot be deactivated."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if not user.is_active:
+            return user
+        user.is_active = False
+        user.save(update_fields=["is_active"])
+        Token.objects.filter(user=user).delete()
+        _audit(actor, user, "deactivated")
+    return user

@@ -11,12 +11,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.errors import ApplicationError
+from apps.billing.permissions import IsBillingManager
+from apps.core.errors import ApplicationError, NotFound
 from apps.core.ratelimit import check_rate
 from apps.core.tenancy import current_schema
 
-from .actions import do_issue_api_token
+from .actions import check_new_user, do_activate_user, do_create_user, do_deactivate_user, do_issue_api_token
 from .models import User
+from .selectors import all_team_members, get_team_member
 
 
 class TokenApi(APIView):
@@ -67,3 +69,79 @@ class MeApi(APIView):
                 "tenant": {"name": tenant.name, "subdomain": tenant.subdomain},
             }
         )
+
+
+class TeamMemberOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    full_name = serializers.CharField()
+    role = serializers.CharField()
+    is_active = serializers.BooleanField()
+
+
+class TeamMemberListApi(APIView):
+    """Everyone on the team, active or not (owner and admins)."""
+
+    permission_classes = [IsBillingManager]
+
+    class TeamMemberListOutputSerializer(TeamMemberOutputSerializer):
+        pass
+
+    @extend_schema(responses={200: TeamMemberListOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(TeamMemberOutputSerializer(all_team_members(), many=True).data)
+
+
+class TeamMemberCreateApi(APIView):
+    """Create an active user; a seat-taking role needs a free seat (409 seat_limit_reached)."""
+
+    permission_classes = [IsBillingManager]
+
+    class TeamMemberCreateInputSerializer(serializers.Serializer):
+        email = serializers.EmailField()
+        full_name = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=256, trim_whitespace=False)
+        role = serializers.ChoiceField(choices=["agent", "supervisor", "admin"], default="agent")
+
+    class TeamMemberCreateOutputSerializer(TeamMemberOutputSerializer):
+        pass
+
+    @extend_schema(request=TeamMemberCreateInputSerializer, responses={201: TeamMemberCreateOutputSerializer})
+    def post(self, request: Request) -> Response:
+        user = do_create_user(check_new_user(request.data), actor=cast(User, request.user))
+        return Response(TeamMemberOutputSerializer(user).data, status=201)
+
+
+def _member(user_id: int) -> User:
+    user = get_team_member(user_id)
+    if user is None:
+        raise NotFound(_("No such team member."))
+    return user
+
+
+class TeamMemberActivateApi(APIView):
+    """Activate a user; refused with 409 seat_limit_reached when no seat is free."""
+
+    permission_classes = [IsBillingManager]
+
+    class TeamMemberActivateOutputSerializer(TeamMemberOutputSerializer):
+        pass
+
+    @extend_schema(request=None, responses={200: TeamMemberActivateOutputSerializer})
+    def post(self, request: Request, user_id: int) -> Response:
+        user = do_activate_user(_member(user_id), actor=cast(User, request.user))
+        return Response(TeamMemberOutputSerializer(user).data)
+
+
+class TeamMemberDeactivateApi(APIView):
+    """Deactivate a user and free their seat."""
+
+    permission_classes = [IsBillingManager]
+
+    class TeamMemberDeactivateOutputSerializer(TeamMemberOutputSerializer):
+        pass
+
+    @extend_schema(request=None, responses={200: TeamMemberDeactivateOutputSerializer})
+    def post(self, request: Request, user_id: int) -> Response:
+        user = do_deactivate_user(_member(user_id), actor=cast(User, request.user))
+        return Response(TeamMemberOutputSerializer(user).data)

@@ -63,3 +63,19 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_manager(self) -> bool:
         return self.role in {self.Role.OWNER, self.Role.ADMIN, self.Role.SUPERVISOR}
+
+
+class TeamAuditEntry(models.Model):
+    """One row per change to the team: who did what to whom, when."""
+
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    subject = models.ForeignKey(User, on_delete=models.CASCADE, related_name="audit_entries")
+    action = models.CharField(max_length=40)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject_id}"

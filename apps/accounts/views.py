@@ -1,18 +1,35 @@
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
+from apps.billing import selectors as billing_selectors
+from apps.billing.actions import ensure_account
+from apps.billing.errors import SeatLimitReached
+from apps.billing.gateway import billing_enabled
+from apps.billing.permissions import billing_manager_required
+from apps.core.errors import ApplicationError
 from apps.core.tenancy import current_schema
 
-from .actions import do_redeem_login_handoff
+from .actions import (
+    ASSIGNABLE_ROLES,
+    check_new_user,
+    do_activate_user,
+    do_create_user,
+    do_deactivate_user,
+    do_redeem_login_handoff,
+)
 from .forms import EmailLoginForm
-from .selectors import team_members
+from .models import User
+from .selectors import all_team_members, get_team_member, team_members
 
 
 class TenantLoginView(LoginView):
@@ -34,3 +51,73 @@ def handoff(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/dashboard.html", {"members": team_members()})
+
+
+def _team_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:
+    account = ensure_account(request.tenant)  # type: ignore[attr-defined]
+    context = {
+        "members": all_team_members(),
+        "roles": [(r.value, r.label) for r in ASSIGNABLE_ROLES],
+        "account": account,
+        "billing_enabled": billing_enabled(),
+        "seats_in_use": billing_selectors.seats_in_use(),
+        "add_seats_url": billing_selectors.add_seats_url(),
+        "takes_seat_roles": [r.value for r in billing_selectors.SEAT_ROLES],
+        "values": {},
+        "errors": {},
+        **extra,
+    }
+    return render(request, "accounts/team.html", context, status=status)
+
+
+def _refusal(request: HttpRequest, exc: ApplicationError, **extra: Any) -> HttpResponse:
+    seat_limit = exc.add_seats_url if isinstance(exc, SeatLimitReached) else ""
+    return _team_page(
+        request, status=exc.status, error=exc.message, errors=exc.fields, seat_limit_url=seat_limit, **extra
+    )
+
+
+@billing_manager_required
+@require_http_methods(["GET", "POST"])
+def team(request: HttpRequest) -> HttpResponse:
+    """The team: everyone, with seats used and paid; invite (create) a user."""
+    if request.method == "GET":
+        return _team_page(request)
+    fields = ("email", "full_name", "password", "role")
+    values = {k: request.POST.get(k, "") for k in fields if k != "password"}
+    try:
+        data = check_new_user({k: request.POST.get(k, "") for k in fields})
+        user = do_create_user(data, actor=cast(User, request.user))
+    except ApplicationError as exc:
+        return _refusal(request, exc, values=values)
+    messages.success(request, _("%(name)s was added to the team.") % {"name": user.display_name})
+    return redirect("team")
+
+
+def _member(user_id: int) -> User:
+    user = get_team_member(user_id)
+    if user is None:
+        raise Http404
+    return user
+
+
+@billing_manager_required
+@require_POST
+def activate_member(request: HttpRequest, user_id: int) -> HttpResponse:
+    try:
+        user = do_activate_user(_member(user_id), actor=cast(User, request.user))
+    except ApplicationError as exc:
+        return _refusal(request, exc)
+    messages.success(request, _("%(name)s can sign in again.") % {"name": user.display_name})
+    return redirect("team")
+
+
+@billing_manager_required
+@require_POST
+def deactivate_member(request: HttpRequest, user_id: int) -> HttpResponse:
+    try:
+        user = do_deactivate_user(_member(user_id), actor=cast(User, request.user))
+    except ApplicationError as exc:
+        return _refusal(request, exc)
+    messages.success(request, _("%(name)s was deactivated; their seat is free.") % {"name": user.display_name})
+    return redirect("team")

@@ -12,8 +12,6 @@ from urllib.parse import urlsplit
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from .events import tenant_group, user_group
-
 logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -69,31 +67,3 @@ class TenantConsumer(AsyncWebsocketConsumer):
 
     async def event_relay(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])
-
-
-class DesktopConsumer(TenantConsumer):
-    """The agent desktop's socket. Requires a signed-in user of this tenant."""
-
-    async def connect(self) -> None:
-        user = self.scope.get("user")
-        # Refusals are sent after accepting, so the client reads a reason code, not a bare HTTP 403.
-        if not same_origin(self.scope):
-            await self.refuse(4403)  # a cookie-authenticated socket opened from another site
-            return
-        if user is None or not user.is_authenticated:
-            await self.refuse(4401)  # the page should send the person to the sign-in page
-            return
-        self.groups_joined = [tenant_group(self.schema_name), user_group(self.schema_name, user.pk)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        await self.accept()
-        await self.send_json(
-            {"type": "hello", "tenant": self.schema_name, "user": {"id": user.pk, "email": user.email}}
-        )
-
-    async def disconnect(self, code: int) -> None:
-        for group in getattr(self, "groups_joined", []):
-            await self.channel_layer.group_discard(group, self.channel_name)
-
-    async def on_ping(self, frame: dict[str, Any]) -> None:
-        await self.send_json({"type": "pong", "seq": frame.get("seq")})

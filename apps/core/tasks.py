@@ -16,9 +16,11 @@ from django.db import connection
 from .tenancy import current_schema
 
 
-def enqueue_in_tenant(schema_name: str, task: Task, *args: Any, **kwargs: Any) -> AsyncResult:
+def enqueue_in_tenant(
+    schema_name: str, task: Task, *args: Any, countdown: float | None = None, **kwargs: Any
+) -> AsyncResult:
     """Queue `task` to run inside `schema_name`, whatever schema this thread's connection is on."""
-    return task.apply_async(args=args, kwargs=kwargs, headers={"_schema_name": schema_name})
+    return task.apply_async(args=args, kwargs=kwargs, countdown=countdown, headers={"_schema_name": schema_name})
 
 
 async def aenqueue_in_tenant(schema_name: str, task: Task, *args: Any, **kwargs: Any) -> AsyncResult:

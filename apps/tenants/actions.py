@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django_tenants.utils import schema_context, schema_exists
 
 from apps.accounts.models import User
+from apps.billing.actions import start_trial
 from apps.core.errors import ValidationFailed
 
 from .models import TEMPLATE_SCHEMA, Domain, Tenant
@@ -59,6 +60,7 @@ def create_tenant_with_owner(
             tenant = Tenant(schema_name=schema_name, name=company_name, subdomain=subdomain)
             tenant.save(verbosity=0)  # clones TEMPLATE_SCHEMA into schema_name
             Domain.objects.create(domain=f"{subdomain}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
+            start_trial(tenant)
             with schema_context(schema_name):
                 owner = User.objects.create_user(
                     email=email, password=password, full_name=full_name, role=User.Role.OWNER

@@ -39,6 +39,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", f"{BASE_DOMAIN},.{BASE_DOMAIN}")
 SHARED_APPS = [
     "apps.tenants",  # first: its migrate_schemas also keeps the template schema migrated
     "django_tenants",
+    "apps.billing",
     "daphne",
     "apps.core",
     "apps.accounts",
@@ -51,6 +52,7 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "channels",
+    "django.contrib.postgres",
 ]
 TENANT_APPS = [
     "django.contrib.contenttypes",
@@ -60,6 +62,9 @@ TENANT_APPS = [
     "django.contrib.admin",
     "rest_framework.authtoken",
     "apps.accounts",
+    "apps.agents",
+    "apps.routing",
+    "apps.inbox",
     "apps.media",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -102,6 +107,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.platform",
+                "apps.billing.context_processors.billing",
             ],
         },
     },
@@ -195,6 +201,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BEAT_SCHEDULE = {
+    # Presence expiry: an agent whose every desktop tab is gone is offline within ~25 s.
+    "sweep-presence": {"task": "agents.sweep_presence", "schedule": 5.0},
+}
 
 # Sign-ups allowed per client address per hour.
 SIGNUP_RATE_LIMIT_PER_HOUR = int(env("SIGNUP_RATE_LIMIT_PER_HOUR", "20") or 20)
@@ -249,5 +259,30 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "stripe": {"level": "WARNING"}},
 }
+
+# --- Billing (Stripe). No STRIPE_SECRET_KEY: billing runs in an explicit free development mode. ---
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", "") or ""
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", "") or ""
+STRIPE_WEBHOOK_SECRET = env("STRIPE_WEBHOOK_SECRET", "") or ""
+# Empty means Stripe itself; point it at localstripe (e.g. http://localhost:8420) to work offline.
+STRIPE_API_BASE = env("STRIPE_API_BASE", "") or ""
+# Stripe.js: Stripe's own unless STRIPE_API_BASE is set (localstripe serves a compatible one).
+STRIPE_JS_URL = env("STRIPE_JS_URL", "") or (
+    f"{STRIPE_API_BASE.rstrip('/')}/js.stripe.com/v3/" if STRIPE_API_BASE else "https://js.stripe.com/v3/"
+)
+# Seconds a signed webhook stays acceptable (Stripe's own default is 300).
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = int(env("STRIPE_WEBHOOK_TOLERANCE_SECONDS", "300") or 300)
+BILLING_CURRENCY = env("BILLING_CURRENCY", "usd") or "usd"
+# Days a past-due tenant keeps working before it is suspended.
+BILLING_GRACE_DAYS = float(env("BILLING_GRACE_DAYS", "7") or 7)
+# The plan a new tenant's trial starts on.
+BILLING_DEFAULT_PLAN = env("BILLING_DEFAULT_PLAN", "starter") or "starter"
+# Added to the one beat schedule above (a second assignment would drop the presence sweep).
+CELERY_BEAT_SCHEDULE["billing-enforce-dunning"] = {"task": "billing.enforce_dunning", "schedule": 15 * 60}
+
+EMAIL_HOST = env("EMAIL_HOST", "localhost") or "localhost"
+EMAIL_PORT = int(env("EMAIL_PORT", "25") or 25)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "billing@localhost") or "billing@localhost"

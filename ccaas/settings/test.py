@@ -5,7 +5,9 @@ from .base import env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; auth paths are the same
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In-process mail goes to django.core.mail.outbox; child processes (daphne) may be pointed at a real
+# SMTP server by the tests through the environment.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend") or ""
 PUBLIC_PORT = env("PUBLIC_PORT", "") or ""
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

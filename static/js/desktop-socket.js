@@ -23,6 +23,11 @@
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 10000);
     };
+    ws.onopen = function () {
+      // Presence: an agent whose tabs all stop sending this is made offline.
+      ws._beat = setInterval(function () { ws.send(JSON.stringify({type: "heartbeat"})); }, 10000);
+    };
+    ws.addEventListener("close", function () { clearInterval(ws._beat); });
     window.ccaasSocket = ws;
   }
   connect();

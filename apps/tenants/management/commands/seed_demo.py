@@ -6,6 +6,9 @@ from django.core.management.base import BaseCommand
 from django_tenants.utils import schema_context
 
 from apps.accounts.models import User
+from apps.agents.actions import do_set_skills, ensure_agent_profile
+from apps.agents.models import ReasonCode, Skill
+from apps.routing.models import Queue, RoutingStep
 from apps.tenants.actions import create_tenant_with_owner
 from apps.tenants.models import Tenant
 
@@ -28,7 +31,26 @@ class Command(BaseCommand):
             tenant = result.tenant
             self.stdout.write("Created the demo tenant.")
         with schema_context(tenant.schema_name):
-            for n, name in ((1, "Alex Agent"), (2, "Bea Agent")):
+            agents = []
+            for n, name, skills, langs in ((1, "Alex Agent", {"billing": 4, "tech": 2}, ["en", "zh"]),
+                                          (2, "Bea Agent", {"billing": 2, "tech": 5}, ["en", "de"])):
                 email = f"agent{n}@demo.test"
-                if not User.objects.filter(email=email).exists():
-                    User.objects.create_user(email=email, password=PASSWORD, full_name=name, role=User.Role.AGENT)
+                user = User.objects.filter(email=email).first() or User.objects.create_user(
+                    email=email, password=PASSWORD, full_name=name, role=User.Role.AGENT)
+                agent = ensure_agent_profile(user)
+                if not agent.skill_levels:
+                    for skill in skills:
+                        Skill.objects.get_or_create(name=skill)
+                    agent = do_set_skills(agent, skills)
+                    agent.languages = langs
+                    agent.save(update_fields=["languages"])
+                agents.append(agent)
+            for reason in ("Break", "Lunch", "Training"):
+                ReasonCode.objects.get_or_create(name=reason)
+            support, created = Queue.objects.get_or_create(name="Support", defaults={"wrap_up_seconds": 15})
+            if created:
+                RoutingStep.objects.create(queue=support, order=0, duration_seconds=30,
+                                           expression='skills.billing >= 4 and language == "zh"')
+                RoutingStep.objects.create(queue=support, order=1, duration_seconds=60,
+                                           expression="skills.billing >= 2 or skills.tech >= 3")
+                support.members.add(*agents)

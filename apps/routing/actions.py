@@ -1,0 +1,473 @@
+"""Writes of the routing app: enqueue, offer, accept, reject, time out, complete, overflow.
+
+Lock order in every action: offer → interaction → agent (the engine keeps the same order; see
+engine.py). Routing decisions run after the commit of the write that caused them; realtime events
+go out after commit to the people the action names."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.agents.models import AgentProfile, Channel
+from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from apps.core.events import send_event_on_commit, user_group
+from apps.core.keys import group_name
+from apps.core.tasks import enqueue_in_tenant
+from apps.core.tenancy import current_schema
+from apps.inbox.models import Interaction
+
+from . import engine
+from .expressions import BUILTIN_INTERACTION_ATTRIBUTES
+from .models import InteractionAttribute, Offer, Queue
+from .selectors import queue_is_open, routing_allowed
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTRIBUTES_BYTES = 8 * 1024
+MAX_AGENT_OFFERS_PER_EVENT = 10
+
+
+class QueueClosed(ApplicationError):
+    code = "queue_closed"
+    status = 409
+
+
+class QueueFull(ApplicationError):
+    code = "queue_full"
+    status = 409
+
+
+class RoutingSuspended(ApplicationError):
+    code = "tenant_suspended"
+    status = 403
+
+
+def interaction_group(schema: str, interaction_id: int) -> str:
+    return group_name(schema, "interaction", interaction_id)
+
+
+# --- enqueue ------------------------------------------------------------------------------------
+
+
+def check_attributes(attributes: Any) -> dict[str, Any]:
+    if attributes is None:
+        return {}
+    if not isinstance(attributes, dict):
+        raise ValidationFailed(_("Attributes must be a JSON object."), fields={"attributes": [_("Not an object.")]})
+    if len(json.dumps(attributes)) > MAX_ATTRIBUTES_BYTES:
+        raise ValidationFailed(
+            _("Attributes are too large."),
+            fields={"attributes": [_("At most %(n)d bytes.") % {"n": MAX_ATTRIBUTES_BYTES}]},
+        )
+    types = dict(BUILTIN_INTERACTION_ATTRIBUTES)
+    types.update(dict(InteractionAttribute.objects.values_list("name", "type")))
+    errors = []
+    for key, value in attributes.items():
+        expected = types.get(key)
+        if expected == "number" and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            errors.append(_("%(k)s must be a number.") % {"k": key})
+        elif expected == "boolean" and not isinstance(value, bool):
+            errors.append(_("%(k)s must be true or false.") % {"k": key})
+        elif expected == "text" and not isinstance(value, str):
+            errors.append(_("%(k)s must be text.") % {"k": key})
+    if errors:
+        raise ValidationFailed(_("Some attributes are not valid."), fields={"attributes": errors})
+    return attributes
+
+
+def do_enqueue_interaction(
+    *,
+    channel: str,
+    queue: Queue,
+    priority: int = 0,
+    attributes: Any = None,
+    preferred_agent: AgentProfile | None = None,
+    subject: str = "",
+    interaction: Interaction | None = None,
+) -> Interaction:
+    """Put an interaction in a queue (a new one, or `interaction` moved here) and route it."""
+    if channel not in Channel.values:
+        raise ValidationFailed(
+            _("Unknown channel."), fields={"channel": [_("Choose one of: %(c)s.") % {"c": ", ".join(Channel.values)}]}
+        )
+    attributes = check_attributes(attributes)
+    if not routing_allowed():
+        raise RoutingSuspended(_("This contact center is suspended; no new conversations are routed."))
+    if not queue_is_open(queue, timezone.now()):
+        raise QueueClosed(_("%(q)s is closed now.") % {"q": queue.name})
+    now = timezone.now()
+    with transaction.atomic():
+        if queue.max_size is not None:
+            waiting = Interaction.objects.filter(queue=queue, routing_status=Interaction.RoutingStatus.QUEUED).count()
+            if waiting >= queue.max_size:
+                return _overflow_on_arrival(queue, channel, priority, attributes, preferred_agent, subject, interaction)
+        preferred_wait = queue.preferred_agent_wait_seconds if preferred_agent else 0
+        fields = {
+            "channel": channel,
+            "queue": queue,
+            "priority": priority,
+            "attributes": attributes,
+            "preferred_agent": preferred_agent,
+            "subject": subject[:200],
+            "routing_status": Interaction.RoutingStatus.QUEUED,
+            "enqueued_at": now,
+            "steps_start_at": now + timedelta(seconds=preferred_wait),
+            "sort_key": engine.sort_key(priority, queue.priority_aging_per_minute, now),
+            "declined_agent_ids": [],
+        }
+        if interaction is None:
+            interaction = Interaction.objects.create(**fields)
+        else:
+            for key, value in fields.items():
+                setattr(interaction, key, value)
+            interaction.save()
+        schema = current_schema()
+        iid = interaction.pk
+        send_event_on_commit(
+            schema,
+            {"type": "interaction.queued", "interaction_id": iid, "queue": queue.name},
+            [interaction_group(schema, iid)],
+        )
+        if queue.max_wait_seconds:
+            transaction.on_commit(
+                lambda: enqueue_in_tenant(schema, _tasks().interaction_max_wait, iid, countdown=queue.max_wait_seconds)
+            )
+        transaction.on_commit(lambda: route_interaction_now(iid))
+    return interaction
+
+
+def _overflow_on_arrival(
+    queue: Queue,
+    channel: str,
+    priority: int,
+    attributes: dict[str, Any],
+    preferred_agent: AgentProfile | None,
+    subject: str,
+    interaction: Interaction | None,
+) -> Interaction:
+    if queue.overflow_action == Queue.Overflow.QUEUE and queue.overflow_queue:
+        return do_enqueue_interaction(
+            channel=channel,
+            queue=queue.overflow_queue,
+            priority=priority,
+            attributes=attributes,
+            preferred_agent=preferred_agent,
+            subject=subject,
+            interaction=interaction,
+        )
+    if queue.overflow_action == Queue.Overflow.CALLBACK:
+        raise QueueFull(_("All agents are busy. Leave your number and we will call you back."), code="callback_offered")
+    raise QueueFull(_("%(q)s is full. Please try again later.") % {"q": queue.name})
+
+
+# --- routing decisions -------------------------------------------------------------------------
+
+
+def _tasks() -> Any:
+    from . import tasks
+
+    return tasks
+
+
+def _announce_offer(made: engine.OfferMade) -> None:
+    """Events and the timeout timer for an offer just made (inside the deciding transaction)."""
+    schema = current_schema()
+    event = {
+        "type": "offer.created",
+        "offer": {
+            "id": made.offer_id,
+            "interaction_id": made.interaction_id,
+            "channel": made.channel,
+            "expires_at": made.expires_at.isoformat(),
+            "queue": made.queue_name,
+            "subject": made.subject,
+            "attributes": made.attributes or {},
+        },
+    }
+    send_event_on_commit(schema, event, [user_group(schema, made.user_id)])
+    send_event_on_commit(
+        schema,
+        {"type": "interaction.offered", "interaction_id": made.interaction_id},
+        [interaction_group(schema, made.interaction_id)],
+    )
+    countdown = max((made.expires_at - timezone.now()).total_seconds(), 0.0)
+    offer_id = made.offer_id
+    transaction.on_commit(lambda: enqueue_in_tenant(schema, _tasks().expire_offer, offer_id, countdown=countdown))
+
+
+def route_interaction_now(interaction_id: int) -> engine.OfferMade | None:
+    """Offer the interaction to an agent now, or set a timer for when its eligibility widens."""
+    if not routing_allowed():
+        return None
+    with transaction.atomic():
+        made = engine.offer_interaction(interaction_id)
+        if made is not None:
+            _announce_offer(made)
+            return made
+    elapsed = engine.waiting_elapsed(interaction_id)
+    if elapsed is None:
+        return None
+    interaction = Interaction.objects.only("queue_id").get(pk=interaction_id)
+    if elapsed < 0:
+        wake_in = -elapsed  # the preferred agent's turn ends
+    else:
+        boundary = engine.queue_plan(interaction.queue_id).next_boundary(elapsed) if interaction.queue_id else None
+        if boundary is None:
+            return None
+        wake_in = boundary - elapsed
+    enqueue_in_tenant(current_schema(), _tasks().reconsider_interaction, interaction_id, countdown=wake_in + 0.05)
+    return None
+
+
+def route_agent_now(agent_id: int) -> list[engine.OfferMade]:
+    """Offer the agent as much waiting work as their free capacity allows."""
+    if not routing_allowed():
+        return []
+    made_offers = []
+    for _attempt in range(MAX_AGENT_OFFERS_PER_EVENT):
+        with transaction.atomic():
+            made = engine.offer_to_agent(agent_id)
+            if made is None:
+                break
+            _announce_offer(made)
+        made_offers.append(made)
+        if not made.agent_has_room:
+            break  # full now: no need to ask again
+    return made_offers
+
+
+def after_commit_route_agent(agent_id: int) -> None:
+    transaction.on_commit(lambda: route_agent_now(agent_id))
+
+
+# --- offers ------------------------------------------------------------------------------------
+
+
+def _release_load(agent_id: int, channel: str, *, work_ended: bool = False) -> None:
+    """Give back one unit of the agent's `channel` capacity (an offer that ended, or finished work)."""
+    field = f"load_{channel}"
+    AgentProfile.objects.filter(pk=agent_id, **{f"{field}__gt": 0}).update(**{field: F(field) - 1})
+    if work_ended:
+        # Longest idle counts from when the agent last finished work and had none left; a missed or
+        # declined offer does not make them "less idle".
+        AgentProfile.objects.filter(pk=agent_id, load_voice=0, load_video=0, load_chat=0, load_email=0).update(
+            idle_since=timezone.now()
+        )
+
+
+def _lock_offer(offer_id: int) -> Offer:
+    try:
+        return Offer.objects.select_for_update(of=("self",)).select_related("agent").get(pk=offer_id)
+    except Offer.DoesNotExist:
+        raise NotFound(_("No such offer.")) from None
+
+
+def _end_offer(offer: Offer, status: str, *, decline: bool) -> Interaction:
+    """Close a pending offer and put its interaction back in the queue. Caller holds the offer lock."""
+    interaction = Interaction.objects.select_for_update().get(pk=offer.interaction_id)
+    offer.status = status
+    offer.decided_at = timezone.now()
+    offer.save(update_fields=["status", "decided_at"])
+    if interaction.routing_status == Interaction.RoutingStatus.OFFERED:
+        interaction.routing_status = Interaction.RoutingStatus.QUEUED
+        if decline and offer.agent_id not in interaction.declined_agent_ids:
+            interaction.declined_agent_ids = [*interaction.declined_agent_ids, offer.agent_id]
+        interaction.save(update_fields=["routing_status", "declined_agent_ids"])
+    _release_load(offer.agent_id, offer.channel)
+    schema = current_schema()
+    send_event_on_commit(
+        schema,
+        {"type": "offer.ended", "offer_id": offer.pk, "status": status, "interaction_id": interaction.pk},
+        [user_group(schema, offer.agent.user_id)],
+    )
+    return interaction
+
+
+def _agent_of(user: User) -> AgentProfile:
+    agent = AgentProfile.objects.filter(user=user).first()
+    if agent is None:
+        raise PermissionDenied(_("You have no agent profile."))
+    return agent
+
+
+def do_accept_offer(offer_id: int, user: User) -> Interaction:
+    agent = _agent_of(user)
+    with transaction.atomic():
+        offer = _lock_offer(offer_id)
+        if offer.agent_id != agent.pk:
+            raise NotFound(_("No such offer."))
+        if offer.status != Offer.Status.PENDING:
+            raise ApplicationError(
+                _("This offer is no longer available (%(s)s).") % {"s": offer.get_status_display()},
+                code="offer_not_pending",
+                status=409,
+            )
+        if offer.expires_at <= timezone.now():
+            raise ApplicationError(_("This offer has timed out."), code="offer_expired", status=409)
+        interaction = Interaction.objects.select_for_update().get(pk=offer.interaction_id)
+        now = timezone.now()
+        offer.status, offer.decided_at = Offer.Status.ACCEPTED, now
+        offer.save(update_fields=["status", "decided_at"])
+        interaction.routing_status = Interaction.RoutingStatus.ASSIGNED
+        interaction.assignee = user
+        interaction.assigned_agent = agent
+        interaction.assigned_at = now
+        interaction.save(update_fields=["routing_status", "assignee", "assigned_agent", "assigned_at"])
+        AgentProfile.objects.filter(pk=agent.pk).update(missed_offers_in_row=0)
+        schema = current_schema()
+        send_event_on_commit(
+            schema,
+            {"type": "offer.ended", "offer_id": offer.pk, "status": offer.status, "interaction_id": interaction.pk},
+            [user_group(schema, user.pk)],
+        )
+        send_event_on_commit(
+            schema,
+            {
+                "type": "interaction.assigned",
+                "interaction_id": interaction.pk,
+                "agent": {"id": agent.pk, "name": user.display_name},
+            },
+            [interaction_group(schema, interaction.pk)],
+        )
+    return interaction
+
+
+def do_reject_offer(offer_id: int, user: User) -> None:
+    agent = _agent_of(user)
+    with transaction.atomic():
+        offer = _lock_offer(offer_id)
+        if offer.agent_id != agent.pk:
+            raise NotFound(_("No such offer."))
+        if offer.status != Offer.Status.PENDING:
+            raise ApplicationError(_("This offer is no longer available."), code="offer_not_pending", status=409)
+        interaction = _end_offer(offer, Offer.Status.REJECTED, decline=True)
+        iid, aid = interaction.pk, agent.pk
+        transaction.on_commit(lambda: (route_interaction_now(iid), route_agent_now(aid)))
+
+
+def do_expire_offer(offer_id: int) -> bool:
+    """Time out a ringing offer (idempotent). True when it was still ringing."""
+    from apps.agents.actions import do_record_missed_offer
+
+    with transaction.atomic():
+        offer = Offer.objects.select_for_update(of=("self",)).select_related("agent").filter(pk=offer_id).first()
+        if offer is None or offer.status != Offer.Status.PENDING:
+            return False
+        if offer.expires_at > timezone.now():
+            # Woken early (timers are not exact): come back when it is due.
+            countdown = (offer.expires_at - timezone.now()).total_seconds()
+            schema = current_schema()
+            transaction.on_commit(
+                lambda: enqueue_in_tenant(schema, _tasks().expire_offer, offer_id, countdown=countdown)
+            )
+            return False
+        interaction = _end_offer(offer, Offer.Status.TIMED_OUT, decline=True)
+        iid, aid = interaction.pk, offer.agent_id
+        transaction.on_commit(lambda: route_interaction_now(iid))
+    if not do_record_missed_offer(aid):
+        route_agent_now(aid)
+    return True
+
+
+def cancel_pending_offers_of(agent_id: int, reason: str) -> int:
+    """The agent went away or offline: their ringing offers go to other agents."""
+    cancelled = 0
+    for offer_id in Offer.objects.filter(agent_id=agent_id, status=Offer.Status.PENDING).values_list("pk", flat=True):
+        with transaction.atomic():
+            offer = Offer.objects.select_for_update(of=("self",)).select_related("agent").get(pk=offer_id)
+            if offer.status != Offer.Status.PENDING:
+                continue
+            interaction = _end_offer(offer, Offer.Status.CANCELLED, decline=False)
+            iid = interaction.pk
+            transaction.on_commit(lambda iid=iid: route_interaction_now(iid))  # type: ignore[misc]
+            cancelled += 1
+    return cancelled
+
+
+def do_complete_interaction(interaction_id: int) -> Interaction:
+    """The assigned work is over: its capacity frees (after wrap-up, if the queue asks for it)."""
+    from apps.agents.actions import do_start_wrap_up
+
+    with transaction.atomic():
+        interaction = Interaction.objects.select_for_update(of=("self",)).select_related("queue").get(pk=interaction_id)
+        if interaction.routing_status != Interaction.RoutingStatus.ASSIGNED:
+            raise ApplicationError(_("This conversation is not with an agent."), code="not_assigned", status=409)
+        interaction.routing_status = Interaction.RoutingStatus.COMPLETED
+        interaction.ended_at = timezone.now()
+        interaction.save(update_fields=["routing_status", "ended_at"])
+        agent_id = interaction.assigned_agent_id
+        if agent_id is not None:
+            AgentProfile.objects.select_for_update().get(pk=agent_id)
+            _release_load(agent_id, interaction.channel, work_ended=True)
+    wrap = interaction.queue.wrap_up_seconds if interaction.queue else 0
+    if agent_id is not None:
+        if wrap:
+            do_start_wrap_up(agent_id, wrap)
+        else:
+            route_agent_now(agent_id)
+    return interaction
+
+
+def do_reorder_queue(queue: Queue) -> int:
+    """Recompute serving keys after the queue's aging rate changed. Returns rows updated."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE inbox_interaction SET sort_key = priority - %s * EXTRACT(EPOCH FROM enqueued_at) / 60 "
+            "WHERE queue_id = %s AND routing_status IN ('queued', 'offered')",
+            [queue.priority_aging_per_minute, queue.pk],
+        )
+        return int(cursor.rowcount)
+
+
+def do_reconsider_interaction(interaction_id: int) -> None:
+    route_interaction_now(interaction_id)
+
+
+def do_handle_max_wait(interaction_id: int) -> None:
+    """The interaction waited as long as its queue allows: apply the queue's overflow action."""
+    with transaction.atomic():
+        interaction = (
+            Interaction.objects.select_for_update(of=("self",))
+            .select_related("queue")
+            .filter(pk=interaction_id)
+            .first()
+        )
+        if (
+            interaction is None
+            or interaction.routing_status != Interaction.RoutingStatus.QUEUED
+            or not interaction.queue
+        ):
+            return
+        queue = interaction.queue
+        schema = current_schema()
+        if queue.overflow_action == Queue.Overflow.QUEUE and queue.overflow_queue:
+            target = queue.overflow_queue
+        elif queue.overflow_action == Queue.Overflow.CALLBACK:
+            interaction.routing_status = Interaction.RoutingStatus.CALLBACK
+            interaction.save(update_fields=["routing_status"])
+            send_event_on_commit(
+                schema,
+                {"type": "interaction.callback_offered", "interaction_id": interaction.pk},
+                [interaction_group(schema, interaction.pk)],
+            )
+            return
+        else:
+            return
+    do_enqueue_interaction(
+        channel=interaction.channel,
+        queue=target,
+        priority=interaction.priority,
+        attributes=interaction.attributes,
+        preferred_agent=None,
+        subject=interaction.subject,
+        interaction=interaction,
+    )

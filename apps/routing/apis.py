@@ -1,0 +1,257 @@
+"""REST API of routing: queues with their steps and hours, interactions for routing, offers, status."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.db import transaction
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.agents.models import AgentProfile
+from apps.core.permissions import IsSupervisor, IsTenantAdmin
+from apps.inbox.models import Interaction
+
+from . import engine
+from .actions import (
+    do_accept_offer,
+    do_complete_interaction,
+    do_enqueue_interaction,
+    do_reject_offer,
+    do_reorder_queue,
+)
+from .expressions import ExpressionError, known_names, parse
+from .hours import check_weekly
+from .models import BusinessHours, Holiday, InteractionAttribute, Queue, RoutingStep
+from .selectors import estimated_wait_seconds, queue_position, queue_status
+
+
+class StepSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = RoutingStep
+        fields = ["expression", "duration_seconds"]
+
+    def validate_expression(self, value: str) -> str:
+        try:
+            parse(value, self.context["known"] if "known" in self.context else known_names())
+        except ExpressionError as exc:
+            raise serializers.ValidationError(str(exc)) from exc
+        return value
+
+
+class HolidaySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Holiday
+        fields = ["date", "name"]
+
+
+class BusinessHoursSerializer(serializers.ModelSerializer):
+    holidays = HolidaySerializer(many=True, required=False)
+
+    class Meta:
+        model = BusinessHours
+        fields = ["id", "name", "timezone", "weekly", "holidays"]
+
+    def validate_weekly(self, value: Any) -> Any:
+        errors = check_weekly(value)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def _save_holidays(self, hours: BusinessHours, holidays: list[dict[str, Any]] | None) -> None:
+        if holidays is not None:
+            hours.holidays.all().delete()
+            Holiday.objects.bulk_create(Holiday(hours=hours, **h) for h in holidays)
+
+    @transaction.atomic
+    def create(self, validated_data: dict[str, Any]) -> BusinessHours:
+        holidays = validated_data.pop("holidays", None)
+        hours = BusinessHours.objects.create(**validated_data)
+        self._save_holidays(hours, holidays)
+        return hours
+
+    @transaction.atomic
+    def update(self, instance: BusinessHours, validated_data: dict[str, Any]) -> BusinessHours:
+        holidays = validated_data.pop("holidays", None)
+        hours = cast(BusinessHours, super().update(instance, validated_data))
+        self._save_holidays(hours, holidays)
+        return hours
+
+
+class QueueSerializer(serializers.ModelSerializer):
+    steps = StepSerializer(many=True, required=False)
+
+    class Meta:
+        model = Queue
+        fields = [
+            "id",
+            "name",
+            "priority",
+            "sla_percent",
+            "sla_seconds",
+            "business_hours",
+            "max_wait_seconds",
+            "max_size",
+            "overflow_action",
+            "overflow_queue",
+            "wrap_up_seconds",
+            "offer_timeout_seconds",
+            "preferred_agent_wait_seconds",
+            "priority_aging_per_minute",
+            "record_calls",
+            "steps",
+            "members",
+        ]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        action_ = attrs.get("overflow_action", getattr(self.instance, "overflow_action", "none"))
+        target = attrs.get("overflow_queue", getattr(self.instance, "overflow_queue", None))
+        if action_ == Queue.Overflow.QUEUE and target is None:
+            raise serializers.ValidationError({"overflow_queue": [_("Choose the queue to overflow to.")]})
+        if target is not None and self.instance is not None and target.pk == self.instance.pk:
+            raise serializers.ValidationError({"overflow_queue": [_("A queue cannot overflow into itself.")]})
+        return attrs
+
+    def _save_steps(self, queue: Queue, steps: list[dict[str, Any]] | None) -> None:
+        if steps is None:
+            return
+        queue.steps.all().delete()
+        RoutingStep.objects.bulk_create(RoutingStep(queue=queue, order=n, **s) for n, s in enumerate(steps))
+        engine.forget_cached_plans()
+
+    @transaction.atomic
+    def create(self, validated_data: dict[str, Any]) -> Queue:
+        steps = validated_data.pop("steps", None)
+        members = validated_data.pop("members", None)
+        queue = Queue.objects.create(**validated_data)
+        if members is not None:
+            queue.members.set(members)
+        self._save_steps(queue, steps)
+        return queue
+
+    @transaction.atomic
+    def update(self, instance: Queue, validated_data: dict[str, Any]) -> Queue:
+        steps = validated_data.pop("steps", None)
+        old_aging = instance.priority_aging_per_minute
+        queue = cast(Queue, super().update(instance, validated_data))
+        if queue.priority_aging_per_minute != old_aging:
+            do_reorder_queue(queue)
+        self._save_steps(queue, steps)
+        engine.forget_cached_plans()
+        return queue
+
+
+class QueueViewSet(viewsets.ModelViewSet):
+    queryset = Queue.objects.prefetch_related("steps", "members")
+    serializer_class = QueueSerializer
+    http_method_names = ["get", "post", "patch", "delete"]
+
+    def get_permissions(self) -> list[Any]:
+        return [IsSupervisor()] if self.action in {"list", "retrieve", "status"} else [IsTenantAdmin()]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    @action(detail=True, methods=["get"])
+    def status(self, request: Request, pk: str | None = None) -> Response:
+        return Response(queue_status(self.get_object()))
+
+
+class BusinessHoursViewSet(viewsets.ModelViewSet):
+    queryset = BusinessHours.objects.prefetch_related("holidays")
+    serializer_class = BusinessHoursSerializer
+    permission_classes = [IsTenantAdmin]
+
+
+class InteractionAttributeSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = InteractionAttribute
+        fields = ["id", "name", "type"]
+
+
+class InteractionAttributeViewSet(viewsets.ModelViewSet):
+    queryset = InteractionAttribute.objects.all()
+    serializer_class = InteractionAttributeSerializer
+    permission_classes = [IsTenantAdmin]
+
+
+def interaction_payload(interaction: Interaction) -> dict[str, Any]:
+    position = queue_position(interaction)
+    ewt = (
+        estimated_wait_seconds(interaction.queue, position, interaction.channel)
+        if position is not None and interaction.queue
+        else None
+    )
+    return {
+        "id": interaction.pk,
+        "channel": interaction.channel,
+        "queue": interaction.queue_id,
+        "routing_status": interaction.routing_status,
+        "priority": interaction.priority,
+        "attributes": interaction.attributes,
+        "case_id": str(interaction.case_id),
+        "assignee": interaction.assignee_id,
+        "position": position,
+        "ewt_seconds": ewt,
+    }
+
+
+class InteractionCreateApi(APIView):
+    """Create an interaction in any channel and route it (integrations: IVR, email gateway, CRM)."""
+
+    class EnqueueInputSerializer(serializers.Serializer):
+        channel = serializers.CharField()
+        queue = serializers.PrimaryKeyRelatedField(queryset=Queue.objects.all())
+        priority = serializers.IntegerField(default=0, min_value=-1000, max_value=1000)
+        attributes = serializers.JSONField(required=False)
+        preferred_agent = serializers.PrimaryKeyRelatedField(
+            queryset=AgentProfile.objects.all(), required=False, allow_null=True
+        )
+        subject = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+    @extend_schema(request=EnqueueInputSerializer, responses={201: serializers.DictField()})
+    def post(self, request: Request) -> Response:
+        data = self.EnqueueInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        interaction = do_enqueue_interaction(**data.validated_data)
+        interaction.refresh_from_db()
+        return Response(interaction_payload(interaction), status=status.HTTP_201_CREATED)
+
+
+class InteractionDetailApi(APIView):
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int) -> Response:
+        interaction = get_object_or_404(Interaction, pk=pk)
+        user = cast(User, request.user)
+        if not user.is_manager and interaction.assignee_id != user.pk:
+            get_object_or_404(Interaction, pk=-1)
+        return Response(interaction_payload(interaction))
+
+
+class InteractionCompleteApi(APIView):
+    @extend_schema(request=None, responses={200: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        interaction = get_object_or_404(Interaction, pk=pk)
+        user = cast(User, request.user)
+        if interaction.assignee_id != user.pk and not user.is_manager:
+            get_object_or_404(Interaction, pk=-1)
+        return Response(interaction_payload(do_complete_interaction(interaction.pk)))
+
+
+class OfferAcceptApi(APIView):
+    @extend_schema(request=None, responses={200: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        interaction = do_accept_offer(pk, cast(User, request.user))
+        return Response(interaction_payload(interaction))
+
+
+class OfferRejectApi(APIView):
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request: Request, pk: int) -> Response:
+        do_reject_offer(pk, cast(User, request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)

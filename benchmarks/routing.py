@@ -1,0 +1,269 @@
+"""Routing benchmark (issue 3). Run by hand: `make bench ARGS=routing` or
+`.venv/bin/python benchmarks/routing.py [--agents 1000 --queues 50 --skills 20 --waiting 10000]`.
+
+One tenant with N agents, Q queues (bullseye steps on skills and languages), S skills and W waiting
+interactions. Every agent starts with its capacity full; "agents freeing capacity at random" is
+simulated by P worker processes, each repeatedly picking a random agent, freeing one unit of chat
+capacity and running the real routing action for that agent (`route_agent_now`: the engine's
+decision, the offer, its realtime event and its timeout timer). Reported: offers made per second,
+latency from the event to the offer (p50/p99), database queries per decision at two sizes, and the
+floor: a bare `SELECT ... FOR UPDATE SKIP LOCKED` + `UPDATE` round trip.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+BENCH_DB = "ccaas_bench"
+
+
+def setup_env() -> None:
+    from ccaas.launcher import start_postgres, start_redis
+
+    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or start_postgres(BENCH_DB)
+    os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL") or start_redis(14)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "ccaas.settings.test"
+    import django
+
+    django.setup()
+
+
+def build(schema_prefix: str, agents: int, queues: int, skills: int, waiting: int, seed: int = 1) -> str:
+    """Create (or re-create) a tenant with the given size. Returns its schema."""
+    from django.db import connection
+
+    from apps.accounts.models import User
+    from apps.agents.models import AgentProfile, AgentSkill, Skill
+    from apps.inbox.models import Interaction
+    from apps.routing.engine import sort_key
+    from apps.routing.models import Queue, RoutingStep
+    from apps.tenants.actions import create_tenant_with_owner
+    from apps.tenants.models import Tenant
+
+    rng = random.Random(seed)
+    sub = f"{schema_prefix}{agents}x{waiting}"
+    old = Tenant.objects.filter(subdomain=sub).first()
+    if old:
+        old.delete(force_drop=True)
+    tenant = create_tenant_with_owner(company_name="Bench", subdomain=sub, email="o@b.test", password=None).tenant
+    connection.set_schema(tenant.schema_name)
+    skill_names = [f"s{n}" for n in range(skills)]
+    Skill.objects.bulk_create(Skill(name=n) for n in skill_names)
+    skill_objs = {s.name: s for s in Skill.objects.all()}
+    qs = Queue.objects.bulk_create(
+        Queue(name=f"q{n}", priority=rng.randint(0, 3), offer_timeout_seconds=600, priority_aging_per_minute=0.5)
+        for n in range(queues)
+    )
+    steps = []
+    for q in qs:
+        a, b = rng.sample(skill_names, 2)
+        lang = rng.choice(["en", "zh", "de"])
+        steps += [
+            RoutingStep(queue=q, order=0, expression=f'skills.{a} >= 3 and language == "{lang}"', duration_seconds=30),
+            RoutingStep(queue=q, order=1, expression=f"skills.{a} >= 1 or skills.{b} >= 2", duration_seconds=60),
+            RoutingStep(queue=q, order=2, expression="true", duration_seconds=None),
+        ]
+    RoutingStep.objects.bulk_create(steps)
+    users = User.objects.bulk_create(User(email=f"a{n}@b.test", role="agent", password="!") for n in range(agents))
+    profiles = []
+    for u in users:
+        levels = {s: rng.randint(1, 5) for s in rng.sample(skill_names, 4)}
+        profiles.append(
+            AgentProfile(
+                user=u,
+                skill_levels=levels,
+                languages=rng.sample(["en", "zh", "de"], 2),
+                state="available",
+                capacity_chat=3,
+                load_chat=3,
+                capacity_email=0,
+                capacity_voice=0,
+                capacity_video=0,
+            )
+        )
+    profiles = AgentProfile.objects.bulk_create(profiles)
+    AgentSkill.objects.bulk_create(
+        AgentSkill(agent=p, skill=skill_objs[s], proficiency=lv) for p in profiles for s, lv in p.skill_levels.items()
+    )
+    Through = Queue.members.through
+    Through.objects.bulk_create(
+        Through(queue_id=q.pk, agentprofile_id=p.pk) for p in profiles for q in rng.sample(qs, 5)
+    )
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    batch = []
+    for _ in range(waiting):
+        age = timedelta(seconds=rng.randint(0, 200))
+        q = rng.choice(qs)
+        prio = rng.randint(0, 2)
+        batch.append(
+            Interaction(
+                channel="chat",
+                queue=q,
+                priority=prio,
+                sort_key=sort_key(prio, 0.5, now - age),
+                enqueued_at=now - age,
+                steps_start_at=now - age,
+                attributes={"vip": rng.random() < 0.1, "cart_value": rng.randint(0, 500)},
+            )
+        )
+        if len(batch) == 2000:
+            Interaction.objects.bulk_create(batch)
+            batch = []
+    Interaction.objects.bulk_create(batch)
+    with connection.cursor() as c:
+        c.execute("ANALYZE")
+    return str(tenant.schema_name)
+
+
+def worker(schema: str, seconds: float, seed: int, agent_ids: list[int], out: mp.Queue) -> None:  # type: ignore[type-arg]
+    setup_env()
+    from django.db import connection
+    from django.db.models import F
+
+    from apps.agents.models import AgentProfile
+    from apps.routing.actions import route_agent_now
+
+    connection.set_schema(schema)
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    offers = events = 0
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        agent_id = rng.choice(agent_ids)
+        # The event: this agent finished a chat (one unit of capacity frees).
+        AgentProfile.objects.filter(pk=agent_id, load_chat__gt=0).update(load_chat=F("load_chat") - 1)
+        t0 = time.perf_counter()
+        made = route_agent_now(agent_id)
+        latencies.append(time.perf_counter() - t0)
+        events += 1
+        offers += len(made)
+    out.put({"offers": offers, "events": events, "latencies": latencies})
+
+
+def queries_per_decision(schema: str, samples: int = 50) -> float:
+    from django.db import connection
+    from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.agents.models import AgentProfile
+    from apps.routing import engine
+
+    connection.set_schema(schema)
+    ids = list(AgentProfile.objects.values_list("pk", flat=True)[:samples])
+    engine.forget_cached_plans()
+    from apps.routing.models import Queue
+
+    for queue_id in Queue.objects.values_list("pk", flat=True):  # a running router has its plans cached
+        engine.queue_plan(queue_id)
+    engine.policy()
+    for agent_id in ids:
+        engine.agent_card(agent_id)
+    counts = []
+    for agent_id in ids[5:]:
+        AgentProfile.objects.filter(pk=agent_id, load_chat__gt=0).update(load_chat=F("load_chat") - 1)
+        with CaptureQueriesContext(connection) as ctx:
+            engine.offer_to_agent(agent_id)
+        counts.append(len(ctx.captured_queries))
+    return statistics.mean(counts)
+
+
+def floor(schema: str, seconds: float = 5.0) -> dict[str, float]:
+    """The bare minimum a decision can cost: lock one waiting row and mark it, in one round trip."""
+    from django.db import connection
+
+    connection.set_schema(schema)
+    latencies = []
+    end = time.perf_counter() + seconds
+    with connection.cursor() as c:
+        while time.perf_counter() < end:
+            t0 = time.perf_counter()
+            c.execute(
+                "WITH x AS (SELECT id FROM inbox_interaction WHERE routing_status = 'queued' "
+                "LIMIT 1 FOR UPDATE SKIP LOCKED) UPDATE inbox_interaction i SET priority = i.priority "
+                "FROM x WHERE i.id = x.id RETURNING i.id"
+            )
+            c.fetchone()
+            latencies.append(time.perf_counter() - t0)
+    return {"per_second": len(latencies) / seconds, "p50_ms": 1000 * statistics.median(latencies)}
+
+
+def pct(values: list[float], p: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(p / 100 * len(values)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--agents", type=int, default=1000)
+    parser.add_argument("--queues", type=int, default=50)
+    parser.add_argument("--skills", type=int, default=20)
+    parser.add_argument("--waiting", type=int, default=10000)
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=20)
+    args = parser.parse_args()
+    setup_env()
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate_schemas", interactive=False, verbosity=0)
+    print("building small tenant ...", flush=True)
+    small = build("benchsmall", 100, 10, args.skills, 1000)
+    q_small = queries_per_decision(small)
+    connection.set_schema_to_public()
+    print("building full tenant ...", flush=True)
+    t0 = time.perf_counter()
+    schema = build("bench", args.agents, args.queues, args.skills, args.waiting)
+    print(f"  built in {time.perf_counter() - t0:.1f}s", flush=True)
+    q_full = queries_per_decision(schema)
+    from apps.agents.models import AgentProfile
+
+    connection.set_schema(schema)
+    agent_ids = list(AgentProfile.objects.values_list("pk", flat=True))
+    connection.close()
+    out: mp.Queue = mp.get_context("spawn").Queue()  # type: ignore[type-arg]
+    procs = [
+        mp.get_context("spawn").Process(target=worker, args=(schema, args.seconds, n, agent_ids, out))
+        for n in range(args.processes)
+    ]
+    for p in procs:
+        p.start()
+    results = [out.get() for _ in procs]
+    for p in procs:
+        p.join()
+    offers = sum(r["offers"] for r in results)
+    events = sum(r["events"] for r in results)
+    lat = [x for r in results for x in r["latencies"]]
+    fl = floor(schema)
+    report = {
+        "machine": f"{platform.node()} {os.cpu_count()} cores {platform.processor() or platform.machine()}",
+        "size": vars(args),
+        "offers_per_second": round(offers / args.seconds, 1),
+        "events_per_second": round(events / args.seconds, 1),
+        "latency_ms": {"p50": round(1000 * pct(lat, 50), 2), "p99": round(1000 * pct(lat, 99), 2)},
+        "queries_per_decision": {
+            "100 agents / 1k waiting": q_small,
+            f"{args.agents} agents / {args.waiting} waiting": q_full,
+        },
+        "floor": {"round_trips_per_second_one_process": round(fl["per_second"], 1), "p50_ms": round(fl["p50_ms"], 3)},
+    }
+    report["ratio_to_floor_p50"] = round(report["latency_ms"]["p50"] / fl["p50_ms"], 1)  # type: ignore[index]
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
