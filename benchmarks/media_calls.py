@@ -54,6 +54,13 @@ from apps.media.engine.tracks import OutgoingTrack  # noqa: E402
 from apps.media.protocol import request_media  # noqa: E402
 
 SCHEMA = "bench_media"
+# channels_redis has a bounded connection pool: keep the simulated signaling within it.
+SIGNALING = asyncio.Semaphore(8)
+
+
+async def ask_worker(message: dict[str, Any], timeout: float, channel: str) -> dict[str, Any]:
+    async with SIGNALING:
+        return await request_media(SCHEMA, message, timeout, channel)
 
 
 # --- setup -----------------------------------------------------------------------------------------
@@ -151,24 +158,24 @@ async def _drain(track: MediaStreamTrack) -> None:
 
 
 async def start_worker_call(channel: str, call_id: str, clip: Clip, video: bool) -> list[Peer]:
-    reply = await request_media(
-        SCHEMA, {"type": "media.call.start", "call_id": call_id, "recording": True, "video": video}, 20, channel
+    reply = await ask_worker(
+        {"type": "media.call.start", "call_id": call_id, "recording": True, "video": video}, 20, channel
     )
     assert reply["type"] == "media.call.started", reply
     peers = []
     for party in ("customer", "agent"):
         peer = Peer(clip, video)
         msg = {"type": "media.peer.offer", "call_id": call_id, "party": party, "sdp": await peer.offer()}
-        answer = await request_media(SCHEMA, msg, 30, channel)
+        answer = await ask_worker(msg, 30, channel)
         assert answer["type"] == "media.peer.answer", answer
         await peer.answer(answer["sdp"])
         peers.append(peer)
-    await request_media(SCHEMA, {"type": "media.call.answer", "call_id": call_id}, 20, channel)
+    await ask_worker({"type": "media.call.answer", "call_id": call_id}, 20, channel)
     return peers
 
 
 async def worker_stats(channel: str) -> dict[str, Any]:
-    return await request_media(SCHEMA, {"type": "media.worker.stats", "reset": True}, 20, channel)
+    return await ask_worker({"type": "media.worker.stats", "reset": True}, 20, channel)
 
 
 async def run_worker_level(
@@ -189,9 +196,7 @@ async def run_worker_level(
     s1 = await worker_stats(channel)
     c1, g1, t1 = proc_cpu_seconds(worker.pid), time.process_time(), time.monotonic()
     rss = proc_rss(worker.pid)
-    ended = await asyncio.gather(
-        *(request_media(SCHEMA, {"type": "media.call.end", "call_id": cid}, 60, channel) for cid in ids)
-    )
+    ended = await asyncio.gather(*(ask_worker({"type": "media.call.end", "call_id": cid}, 60, channel) for cid in ids))
     for peers in calls.values():
         for peer in peers:
             await peer.close()
@@ -328,7 +333,7 @@ def start_worker(cpu: int | None) -> tuple[subprocess.Popen[bytes], str]:
     before = set(r.scan_iter(match=pattern))
     log = open(ROOT / ".data" / "bench-media-worker.log", "ab")
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "manage.py"), "media_worker"],
+        [sys.executable, str(ROOT / "manage.py"), "media_worker", "--skip-checks"],
         cwd=ROOT,
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -3,7 +3,9 @@
 from django.urls import path
 
 from apps.agents.consumers import DesktopConsumer
+from apps.widget.consumers import WidgetConsumer
 
 websocket_urlpatterns = [
     path("ws/desktop/", DesktopConsumer.as_asgi()),
+    path("ws/widget/", WidgetConsumer.as_asgi()),
 ]

@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("apps.accounts.urls")),
     path("billing/", include("apps.billing.urls")),
     path("admin/", tenant_admin.urls),
+    path("", include("apps.widget.urls")),
+    path("", include("apps.inbox.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("apps.accounts.api_urls")),

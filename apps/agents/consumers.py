@@ -13,6 +13,7 @@ from apps.core.consumers import TenantConsumer, same_origin
 from apps.core.errors import ApplicationError
 from apps.core.events import tenant_group, user_group
 from apps.core.tenancy import in_tenant
+from apps.inbox.consumers import InboxFrames
 
 from . import presence
 
@@ -26,7 +27,7 @@ def _agent_snapshot(user: Any) -> dict[str, Any] | None:
     return {"id": agent.pk, "state": agent.state}
 
 
-class DesktopConsumer(TenantConsumer):
+class DesktopConsumer(InboxFrames, TenantConsumer):
     """The agent desktop's socket. Requires a signed-in user of this tenant."""
 
     agent_id: int | None = None
@@ -120,3 +121,4 @@ class DesktopConsumer(TenantConsumer):
             await self.send_json(
                 {"type": "offer.accept.ok" if accept else "offer.reject.ok", "offer_id": offer_id, **result}
             )
+

@@ -16,6 +16,61 @@ from django.utils.translation import gettext_lazy as _
 from apps.agents.models import Channel
 
 
+class Contact(models.Model):
+    """A customer, with every identity they have shown in any channel."""
+
+    name = models.CharField(_("name"), max_length=150, blank=True)
+    email = models.EmailField(_("email"), blank=True)
+    phone = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    attributes = models.JSONField(_("attributes"), default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Set when this contact was merged into another; its interactions and identities moved there.
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or f"Visitor {self.pk}"
+
+
+class ContactIdentity(models.Model):
+    class Kind(models.TextChoices):
+        EMAIL = "email", _("Email")
+        PHONE = "phone", _("Phone")
+        VISITOR = "visitor", _("Web visitor")
+        EXTERNAL = "external", _("Customer id")
+        MESSAGING = "messaging", _("Messaging id")
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    value = models.CharField(max_length=254)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["kind", "value"], name="identity_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.value}"
+
+
+class Disposition(models.Model):
+    """A wrap-up code an agent picks when resolving."""
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedResponse(models.Model):
+    shortcut = models.SlugField(_("shortcut"), max_length=40, unique=True)
+    title = models.CharField(_("title"), max_length=120)
+    # May use {{ customer.name }}, {{ customer.first_name }}, {{ agent.name }}.
+    body = models.TextField(_("text"), max_length=4000)
+
+    def __str__(self) -> str:
+        return f"/{self.shortcut}"
+
+
 class Interaction(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
@@ -39,6 +94,18 @@ class Interaction(models.Model):
     case_id = models.UUIDField(default=uuid.uuid4, db_index=True)
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="interactions")
+    labels = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    # What the customer was doing, as their business's server signed it (cart, order, page), and
+    # the unsigned page they were on.
+    context = models.JSONField(default=dict, blank=True)
+    page = models.JSONField(default=dict, blank=True)
+    last_seq = models.PositiveIntegerField(default=0)
+    disposition = models.ForeignKey(Disposition, null=True, blank=True, on_delete=models.SET_NULL)
+    resolution_note = models.TextField(blank=True, max_length=4000)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    csat_score = models.PositiveSmallIntegerField(null=True, blank=True)
+    csat_comment = models.TextField(blank=True, max_length=2000)
 
     # Routing
     queue = models.ForeignKey(
@@ -81,3 +148,47 @@ class Interaction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_channel_display()} #{self.pk}"
+
+
+class Message(models.Model):
+    class Kind(models.TextChoices):
+        CUSTOMER = "customer", _("Customer")
+        AGENT = "agent", _("Agent")
+        NOTE = "note", _("Private note")
+        SYSTEM = "system", _("System")
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.TextField(blank=True)
+    attachment = models.ForeignKey("Attachment", null=True, blank=True, on_delete=models.SET_NULL)
+    client_id = models.CharField(max_length=64, blank=True)  # lets a client recognise its own echo
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["interaction", "seq"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["interaction", "seq"], name="message_seq_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interaction_id}#{self.seq}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    from django.db import connection
+
+    return f"{getattr(connection, 'schema_name', 'public')}/attachments/{instance.interaction_id}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to=attachment_path)
+    name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name

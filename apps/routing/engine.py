@@ -434,3 +434,41 @@ def waiting_elapsed(interaction_id: int) -> float | None:
         )
         row = cursor.fetchone()
     return None if row is None else float(row[0])
+
+
+def offer_to_specific_agent(interaction_id: int, agent_id: int) -> OfferMade | None:
+    """Offer a queued interaction to one named agent (a transfer), whatever the queue's steps, if
+    that agent is available and has room. Same locks and capacity rules as the other decisions."""
+    pol = policy()
+    sql = f"""
+    WITH inter AS (
+        SELECT i.id, i.channel, i.subject, i.attributes, q.offer_timeout_seconds, q.name AS queue_name
+        FROM inbox_interaction i LEFT JOIN routing_queue q ON q.id = i.queue_id
+        WHERE i.id = %s AND i.routing_status = 'queued' FOR UPDATE OF i SKIP LOCKED
+    ), agent AS (
+        SELECT a.id, a.user_id FROM agents_agentprofile a, inter
+        WHERE a.id = %s AND a.state = 'available' AND {_capacity_case("a", "inter.channel", pol)}
+        FOR UPDATE OF a SKIP LOCKED
+    ), upd_agent AS (
+        UPDATE agents_agentprofile a SET {_LOAD_INCREMENT.replace("cand.", "inter.")}
+        FROM agent, inter WHERE a.id = agent.id RETURNING a.id, agent.user_id
+    ), upd_inter AS (
+        UPDATE inbox_interaction i SET routing_status = 'offered' FROM upd_agent, inter
+        WHERE i.id = inter.id RETURNING i.id
+    ), ins AS (
+        INSERT INTO routing_offer (interaction_id, agent_id, channel, status, created_at, expires_at)
+        SELECT upd_inter.id, upd_agent.id, inter.channel, 'pending', now(),
+               now() + make_interval(secs => COALESCE(inter.offer_timeout_seconds, 20))
+        FROM upd_inter, upd_agent, inter RETURNING id, expires_at
+    )
+    SELECT ins.id, ins.expires_at, upd_agent.user_id, inter.channel, inter.subject, inter.attributes, inter.queue_name
+    FROM ins, upd_agent, inter
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [interaction_id, agent_id])
+        made = cursor.fetchone()
+    if made is None:
+        return None
+    return OfferMade(offer_id=made[0], interaction_id=interaction_id, agent_id=agent_id, user_id=made[2],
+                     channel=made[3], expires_at=made[1], subject=made[4], attributes=_json(made[5]),
+                     queue_name=made[6] or "")

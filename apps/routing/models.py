@@ -85,6 +85,8 @@ class Queue(models.Model):
     # Effective priority = priority + aging x minutes waited.
     priority_aging_per_minute = models.FloatField(_("priority added per minute waited"), default=0.0)
     record_calls = models.BooleanField(_("record calls"), default=False)
+    require_disposition = models.BooleanField(_("a disposition is required to resolve"), default=False)
+    require_note = models.BooleanField(_("a note is required to resolve"), default=False)
     members = models.ManyToManyField(AgentProfile, blank=True, related_name="queues")
 
     def __str__(self) -> str:

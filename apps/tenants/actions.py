@@ -65,6 +65,7 @@ def create_tenant_with_owner(
                 owner = User.objects.create_user(
                     email=email, password=password, full_name=full_name, role=User.Role.OWNER
                 )
+                create_tenant_defaults()
     except IntegrityError as exc:
         # Two sign-ups raced for the same subdomain; the loser gets the same answer as a late one.
         logger.info("Sign-up for %s lost a race: %s", subdomain, exc)
@@ -72,6 +73,16 @@ def create_tenant_with_owner(
             _("Please correct the errors below."), fields={"subdomain": [_("This subdomain is already taken.")]}
         ) from exc
     return SignupResult(tenant=tenant, owner=owner)
+
+
+def create_tenant_defaults() -> None:
+    """What a new contact center starts with: a "Support" queue and a website widget key (with its own
+    secret: never cloned from the template, or tenants would share it). Caller is in the schema."""
+    from apps.routing.models import Queue
+    from apps.widget.models import WidgetKey
+
+    queue = Queue.objects.create(name="Support")
+    WidgetKey.objects.create(name="Website", queue=queue)
 
 
 def do_signup(data: SignupInput) -> SignupResult:

@@ -65,6 +65,7 @@ TENANT_APPS = [
     "apps.agents",
     "apps.routing",
     "apps.inbox",
+    "apps.widget",
     "apps.media",
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]

@@ -55,7 +55,7 @@ class LocalStripe:
             return exc.code, json.loads(exc.read() or b"{}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def localstripe(django_db_setup: None) -> Iterator[LocalStripe]:
     from django.test import override_settings
 
@@ -91,7 +91,7 @@ class SmtpServer:
         return [m for m in self.messages if address in (m.get("To") or "")]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def smtp_server() -> Iterator[SmtpServer]:
     from aiosmtpd.controller import Controller
 
@@ -120,7 +120,7 @@ def _child_env(stripe: LocalStripe, smtp: SmtpServer, **extra: str) -> dict[str,
     }
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def billing_web(localstripe: LocalStripe, smtp_server: SmtpServer) -> Iterator[WebServer]:
     """daphne configured for Stripe (localstripe) and SMTP, with localstripe posting its signed
     webhooks to our public endpoint."""
@@ -150,7 +150,7 @@ class BillingWorker:
         return task.apply_async(args=args, queue=self.queue).get(timeout=timeout)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def billing_worker(localstripe: LocalStripe, smtp_server: SmtpServer) -> Iterator[BillingWorker]:
     from tests.conftest import _celery_ping
 

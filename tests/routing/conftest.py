@@ -17,8 +17,13 @@ from tests.conftest import TenantInfo, create_tenant
 @pytest.fixture
 def tenant() -> Iterator[TenantInfo]:
     """A fresh tenant; the test's connection works inside its schema."""
+    from apps.widget.models import WidgetKey
+
     info = create_tenant("r")
     connection.set_schema(info.schema_name)
+    # Start from nothing: these tests build their own queues (new tenants get a default one).
+    WidgetKey.objects.all().delete()
+    Queue.objects.all().delete()
     engine.forget_cached_plans()
     yield info
     engine.forget_cached_plans()

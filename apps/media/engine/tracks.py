@@ -59,10 +59,13 @@ class OutgoingTrack(MediaStreamTrack):
             item = packets[self._index % len(packets)]
             self._index += 1
             now = time.monotonic()
+            if self._origin == 0.0:
+                self._origin = now
             due = self._origin + self._pts / self._clock
             if now - due > 0.2:
-                # Idle or stalled: restart the clock here instead of bursting to catch up.
-                self._origin = now - self._pts / self._clock
+                # Idle or stalled: the media clock went on meanwhile. Skip timestamps forward (as a
+                # capture clock would) rather than burst to catch up or shift the clock's origin.
+                self._pts += int((now - due) * self._clock)
                 due = now
             if due > now:
                 await asyncio.sleep(due - now)

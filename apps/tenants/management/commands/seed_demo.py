@@ -1,5 +1,6 @@
 """Create the demo tenant `demo` with an owner and two agents. Safe to run again."""
 
+import os
 from typing import Any
 
 from django.core.management.base import BaseCommand
@@ -8,7 +9,9 @@ from django_tenants.utils import schema_context
 from apps.accounts.models import User
 from apps.agents.actions import do_set_skills, ensure_agent_profile
 from apps.agents.models import ReasonCode, Skill
+from apps.inbox.models import CannedResponse, Disposition
 from apps.routing.models import Queue, RoutingStep
+from apps.widget.models import WidgetKey
 from apps.tenants.actions import create_tenant_with_owner
 from apps.tenants.models import Tenant
 
@@ -47,10 +50,22 @@ class Command(BaseCommand):
                 agents.append(agent)
             for reason in ("Break", "Lunch", "Training"):
                 ReasonCode.objects.get_or_create(name=reason)
-            support, created = Queue.objects.get_or_create(name="Support", defaults={"wrap_up_seconds": 15})
-            if created:
+            support, _created = Queue.objects.get_or_create(name="Support")
+            if not support.steps.exists():
+                support.wrap_up_seconds = 15
+                support.save(update_fields=["wrap_up_seconds"])
                 RoutingStep.objects.create(queue=support, order=0, duration_seconds=30,
                                            expression='skills.billing >= 4 and language == "zh"')
                 RoutingStep.objects.create(queue=support, order=1, duration_seconds=60,
                                            expression="skills.billing >= 2 or skills.tech >= 3")
                 support.members.add(*agents)
+            port = os.environ.get("PUBLIC_PORT") or os.environ.get("PORT") or "8000"
+            for key in WidgetKey.objects.all():
+                demo_page = f"http://localhost:{port}"
+                if demo_page not in key.allowed_origins:
+                    key.allowed_origins = [*key.allowed_origins, demo_page]
+                    key.save(update_fields=["allowed_origins"])
+            for name in ("Solved", "Refund issued", "Escalated"):
+                Disposition.objects.get_or_create(name=name)
+            CannedResponse.objects.get_or_create(shortcut="hello", defaults={
+                "title": "Greeting", "body": "Hi {{ customer.first_name }}, I'm {{ agent.name }}. How can I help?"})

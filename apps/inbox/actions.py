@@ -1,0 +1,319 @@
+"""Writes of the inbox: contacts and identities, messages, attachments, resolve, transfer, CSAT.
+
+Everything shown to a person is persisted before it is sent; events go out after commit to the
+interaction's group (the customer's widget and the agents viewing it) and to the assignee."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.agents.models import AgentProfile
+from apps.core.errors import ApplicationError, PermissionDenied, ValidationFailed
+from apps.core.events import send_event_on_commit, user_group
+from apps.core.tenancy import current_schema
+
+from .models import Attachment, CannedResponse, Contact, ContactIdentity, Disposition, Interaction, Message
+
+MAX_MESSAGE_CHARS = 4000
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+ALLOWED_ATTACHMENT_TYPES = {
+    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv",
+    "application/zip", "video/mp4", "audio/mpeg", "audio/ogg",
+}
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+
+
+def interaction_group(schema: str, interaction_id: int) -> str:
+    from apps.routing.actions import interaction_group as group
+
+    return group(schema, interaction_id)
+
+
+# --- contacts -----------------------------------------------------------------------------------
+
+
+def check_phone(phone: str) -> str:
+    cleaned = re.sub(r"[\s\-().]", "", phone or "")
+    if cleaned and not _E164.match(cleaned):
+        raise ValidationFailed(_("Use the international format, e.g. +4930123456."),
+                               fields={"phone": [_("Not an E.164 number.")]})
+    return cleaned
+
+
+def do_identify_contact(identities: dict[str, str], profile: dict[str, Any] | None = None) -> Contact:
+    """The contact owning any of these identities ({kind: value}), created if none does; every
+    identity given is attached to it. Profile fields fill blanks, never overwrite."""
+    profile = profile or {}
+    with transaction.atomic():
+        found = (ContactIdentity.objects.select_for_update().select_related("contact")
+                 .filter(kind__in=list(identities), value__in=list(identities.values())))
+        contact = next((i.contact for i in found if identities.get(i.kind) == i.value), None)
+        while contact is not None and contact.merged_into_id:
+            contact = Contact.objects.get(pk=contact.merged_into_id)
+        if contact is None:
+            contact = Contact.objects.create()
+        changed = []
+        for field in ("name", "email", "phone"):
+            value = str(profile.get(field) or "")[:150]
+            if value and not getattr(contact, field):
+                setattr(contact, field, check_phone(value) if field == "phone" else value)
+                changed.append(field)
+        attrs = profile.get("attributes")
+        if isinstance(attrs, dict) and attrs:
+            contact.attributes = {**contact.attributes, **attrs}
+            changed.append("attributes")
+        if changed:
+            contact.save(update_fields=changed)
+        for kind, value in identities.items():
+            if value:
+                ContactIdentity.objects.get_or_create(kind=kind, value=value[:254], defaults={"contact": contact})
+    return contact
+
+
+def do_merge_contacts(keep: Contact, other: Contact) -> Contact:
+    """Merge `other` into `keep`: its identities and interactions follow."""
+    if keep.pk == other.pk:
+        raise ValidationFailed(_("A contact cannot be merged into itself."))
+    with transaction.atomic():
+        ContactIdentity.objects.filter(contact=other).update(contact=keep)
+        Interaction.objects.filter(contact=other).update(contact=keep)
+        for field in ("name", "email", "phone"):
+            if not getattr(keep, field) and getattr(other, field):
+                setattr(keep, field, getattr(other, field))
+        keep.attributes = {**other.attributes, **keep.attributes}
+        keep.save()
+        other.merged_into = keep
+        other.save(update_fields=["merged_into"])
+    return keep
+
+
+# --- messages -----------------------------------------------------------------------------------
+
+
+def message_payload(message: Message) -> dict[str, Any]:
+    author = message.author
+    data: dict[str, Any] = {
+        "seq": message.seq, "kind": message.kind, "body": message.body,
+        "created_at": message.created_at.isoformat(), "client_id": message.client_id or None,
+        "author": {"id": author.pk, "name": author.display_name} if author else None,
+    }
+    if message.attachment_id:
+        att = message.attachment
+        assert att is not None
+        data["attachment"] = {"id": att.pk, "name": att.name, "content_type": att.content_type, "size": att.size,
+                              "url": f"/inbox/attachments/{att.pk}"}
+    return data
+
+
+def _next_seq(interaction_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE inbox_interaction SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",
+                       [interaction_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise ApplicationError(_("No such conversation."), code="not_found", status=404)
+    return int(row[0])
+
+
+def do_post_message(interaction: Interaction, *, kind: str, body: str = "", author: User | None = None,
+                    attachment: Attachment | None = None, client_id: str = "") -> Message:
+    body = (body or "").strip()
+    if not body and attachment is None:
+        raise ValidationFailed(_("Write a message."), fields={"body": [_("The message is empty.")]})
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise ValidationFailed(_("Messages are limited to %(n)d characters.") % {"n": MAX_MESSAGE_CHARS},
+                               fields={"body": [_("Too long.")]})
+    if interaction.status == Interaction.Status.RESOLVED and kind in {Message.Kind.CUSTOMER, Message.Kind.AGENT}:
+        raise ApplicationError(_("This conversation is closed."), code="interaction_resolved", status=409)
+    with transaction.atomic():
+        message = Message.objects.create(interaction=interaction, seq=_next_seq(interaction.pk), kind=kind,
+                                         body=body, author=author, attachment=attachment, client_id=client_id[:64])
+        schema = current_schema()
+        event = {"type": "message", "interaction_id": interaction.pk, "message": message_payload(message)}
+        if kind == Message.Kind.NOTE:
+            # Private notes never reach the customer: only the agents' desktops.
+            send_event_on_commit(schema, {**event, "type": "message.note"}, _agent_groups(schema, interaction))
+        else:
+            send_event_on_commit(schema, event, [interaction_group(schema, interaction.pk)])
+            if kind == Message.Kind.CUSTOMER and interaction.assignee_id:
+                send_event_on_commit(schema, {"type": "inbox.updated", "interaction_id": interaction.pk},
+                                     [user_group(schema, interaction.assignee_id)])
+    return message
+
+
+def _agent_groups(schema: str, interaction: Interaction) -> list[str]:
+    from apps.core.keys import group_name
+
+    return [group_name(schema, "interaction", interaction.pk, "agents")]
+
+
+def agents_group(schema: str, interaction_id: int) -> str:
+    from apps.core.keys import group_name
+
+    return group_name(schema, "interaction", interaction_id, "agents")
+
+
+def do_store_attachment(interaction: Interaction, upload: UploadedFile) -> Attachment:
+    size = upload.size or 0
+    if size > MAX_ATTACHMENT_BYTES:
+        raise ValidationFailed(_("Files are limited to %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES // 1024 // 1024},
+                               fields={"file": [_("Too large.")]})
+    if size == 0:
+        raise ValidationFailed(_("The file is empty."), fields={"file": [_("Empty file.")]})
+    name = (upload.name or "file").replace("/", "_")[-200:]
+    guessed = mimetypes.guess_type(name)[0] or ""
+    content_type = (upload.content_type or guessed).split(";")[0].strip().lower()
+    if content_type not in ALLOWED_ATTACHMENT_TYPES or (guessed and guessed != content_type):
+        raise ValidationFailed(_("This type of file is not allowed."), fields={"file": [_(
+            "Allowed: images, PDF, text, CSV, ZIP, MP4, MP3, OGG.")]})
+    attachment = Attachment(interaction=interaction, name=name, content_type=content_type, size=size)
+    attachment.file.save(name, upload, save=False)
+    attachment.save()
+    return attachment
+
+
+def render_canned(response: CannedResponse, interaction: Interaction, agent: User) -> str:
+    contact = interaction.contact
+    name = (contact.name if contact else "") or _("there")
+    values = {"customer.name": name, "customer.first_name": name.split(" ")[0], "agent.name": agent.display_name}
+    return re.sub(r"\{\{\s*([a-z_.]+)\s*\}\}", lambda m: values.get(m.group(1), m.group(0)), response.body)
+
+
+# --- work on an interaction ---------------------------------------------------------------------
+
+
+def check_can_work_on(user: User, interaction: Interaction) -> None:
+    """Agents work on what is theirs; supervisors and admins on anything."""
+    if user.is_manager or interaction.assignee_id == user.pk:
+        return
+    raise PermissionDenied(_("This conversation is not assigned to you."))
+
+
+def do_agent_reply(interaction: Interaction, user: User, body: str, *, note: bool = False,
+                   attachment: Attachment | None = None, client_id: str = "") -> Message:
+    check_can_work_on(user, interaction)
+    kind = Message.Kind.NOTE if note else Message.Kind.AGENT
+    return do_post_message(interaction, kind=kind, body=body, author=user, attachment=attachment,
+                           client_id=client_id)
+
+
+def do_resolve(interaction: Interaction, user: User, *, disposition_id: int | None = None,
+               note: str = "") -> Interaction:
+    from apps.routing.actions import do_complete_interaction
+
+    check_can_work_on(user, interaction)
+    if interaction.status == Interaction.Status.RESOLVED:
+        raise ApplicationError(_("This conversation is already resolved."), code="already_resolved", status=409)
+    queue = interaction.queue
+    fields: dict[str, list[str]] = {}
+    disposition = Disposition.objects.filter(pk=disposition_id).first() if disposition_id else None
+    if disposition_id and disposition is None:
+        fields["disposition"] = [_("Choose a disposition from the list.")]
+    if queue and queue.require_disposition and disposition is None:
+        fields.setdefault("disposition", [_("This queue asks for a disposition.")])
+    if queue and queue.require_note and not note.strip():
+        fields["note"] = [_("This queue asks for a note.")]
+    if fields:
+        raise ValidationFailed(_("Some details are missing."), fields=fields)
+    with transaction.atomic():
+        interaction = Interaction.objects.select_for_update(of=("self",)).get(pk=interaction.pk)
+        interaction.status = Interaction.Status.RESOLVED
+        interaction.disposition = disposition
+        interaction.resolution_note = note.strip()[:4000]
+        interaction.resolved_at = timezone.now()
+        interaction.save(update_fields=["status", "disposition", "resolution_note", "resolved_at"])
+        do_post_message(interaction, kind=Message.Kind.SYSTEM, body=_("%(name)s resolved the conversation.") % {
+            "name": user.display_name})
+        schema = current_schema()
+        send_event_on_commit(schema, {"type": "interaction.resolved", "interaction_id": interaction.pk,
+                                      "csat": True}, [interaction_group(schema, interaction.pk)])
+    if interaction.routing_status == Interaction.RoutingStatus.ASSIGNED:
+        do_complete_interaction(interaction.pk)
+    return interaction
+
+
+def do_transfer(interaction: Interaction, user: User, *, to_agent: AgentProfile | None = None,
+                to_queue: Any = None, note: str = "") -> Interaction:
+    """Hand the conversation to another agent (offered to them directly) or back to a queue."""
+    from apps.routing import engine
+    from apps.routing.actions import _announce_offer, _release_load, do_enqueue_interaction
+
+    check_can_work_on(user, interaction)
+    if (to_agent is None) == (to_queue is None):
+        raise ValidationFailed(_("Choose an agent or a queue."), fields={"to": [_("Choose one.")]})
+    if interaction.routing_status != Interaction.RoutingStatus.ASSIGNED:
+        raise ApplicationError(_("Only a conversation with an agent can be transferred."), code="not_assigned",
+                               status=409)
+    if to_agent is not None and to_agent.user_id == interaction.assignee_id:
+        raise ValidationFailed(_("It is already with this agent."), fields={"to": [_("Choose someone else.")]})
+    target = to_agent.user.display_name if to_agent else to_queue.name
+    with transaction.atomic():
+        locked = Interaction.objects.select_for_update(of=("self",)).get(pk=interaction.pk)
+        previous_agent = locked.assigned_agent_id
+        locked.routing_status = Interaction.RoutingStatus.QUEUED
+        locked.assignee = None
+        locked.assigned_agent = None
+        locked.declined_agent_ids = []
+        locked.save(update_fields=["routing_status", "assignee", "assigned_agent", "declined_agent_ids"])
+        if previous_agent:
+            AgentProfile.objects.select_for_update().get(pk=previous_agent)
+            _release_load(previous_agent, locked.channel, work_ended=True)
+        body = _("%(who)s transferred the conversation to %(target)s.") % {"who": user.display_name,
+                                                                            "target": target}
+        do_post_message(locked, kind=Message.Kind.SYSTEM, body=body)
+        if note.strip():
+            do_post_message(locked, kind=Message.Kind.NOTE, body=note, author=user)
+        if to_agent is not None:
+            made = engine.offer_to_specific_agent(locked.pk, to_agent.pk)
+            if made is None:
+                raise ApplicationError(_("%(name)s cannot take it now (not available or at capacity).") % {
+                    "name": to_agent.user.display_name}, code="agent_unavailable", status=409)
+            _announce_offer(made)
+    if to_queue is not None:
+        do_enqueue_interaction(channel=locked.channel, queue=to_queue, priority=locked.priority,
+                               attributes=locked.attributes, subject=locked.subject, interaction=locked)
+    if previous_agent:
+        from apps.routing.actions import route_agent_now
+
+        transaction.on_commit(lambda: route_agent_now(previous_agent))
+    locked.refresh_from_db()
+    return locked
+
+
+def do_record_csat(interaction: Interaction, score: Any, comment: Any = "") -> Interaction:
+    if not isinstance(score, int) or isinstance(score, bool) or not 1 <= score <= 5:
+        raise ValidationFailed(_("Rate from 1 to 5."), fields={"score": [_("Choose 1 to 5.")]})
+    if not isinstance(comment, str) or len(comment) > 2000:
+        raise ValidationFailed(_("Comments are limited to 2000 characters."), fields={"comment": [_("Too long.")]})
+    if interaction.status != Interaction.Status.RESOLVED:
+        raise ApplicationError(_("You can rate the conversation when it is over."), code="not_resolved", status=409)
+    if interaction.csat_score is not None:
+        raise ApplicationError(_("Thanks, you already rated this conversation."), code="already_rated", status=409)
+    Interaction.objects.filter(pk=interaction.pk, csat_score__isnull=True).update(
+        csat_score=score, csat_comment=comment.strip())
+    interaction.refresh_from_db()
+    return interaction
+
+
+def do_mark_read(interaction: Interaction, seq: int, *, by_customer: bool) -> None:
+    schema = current_schema()
+    send_event_on_commit(schema, {"type": "read", "interaction_id": interaction.pk, "seq": seq,
+                                  "by": "customer" if by_customer else "agent"},
+                         [interaction_group(schema, interaction.pk)])
+
+
+def settings_max_upload() -> int:
+    return int(getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", MAX_ATTACHMENT_BYTES))
+
+
+__all__ = ["F"]

@@ -1,0 +1,175 @@
+"""REST API of the inbox (used by the agent desktop and integrations)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.agents.models import AgentProfile
+from apps.core.permissions import IsTenantAdmin
+
+from .actions import (
+    check_can_work_on,
+    do_agent_reply,
+    do_merge_contacts,
+    do_resolve,
+    do_store_attachment,
+    do_transfer,
+    render_canned,
+)
+from .models import CannedResponse, Contact, Disposition, Interaction
+from .selectors import VIEWS, directory, inbox, interaction_detail, interaction_row
+
+
+def _interaction_for(user: User, pk: int) -> Interaction:
+    interaction = get_object_or_404(Interaction.objects.select_related("contact", "queue", "assignee"), pk=pk)
+    check_can_work_on(user, interaction)
+    return interaction
+
+
+class InboxApi(APIView):
+    @extend_schema(responses={200: serializers.ListField()})
+    def get(self, request: Request) -> Response:
+        view = request.query_params.get("view", "mine")
+        if view not in VIEWS:
+            return Response({"error": {"code": "invalid", "message": "Unknown view.",
+                                       "fields": {"view": [f"One of: {', '.join(VIEWS)}."]}}}, status=400)
+        rows = inbox(cast(User, request.user), view, status=request.query_params.get("status") or None,
+                     channel=request.query_params.get("channel") or None,
+                     label=request.query_params.get("label") or None)
+        return Response([interaction_row(i) for i in rows])
+
+
+class InteractionDetailApi(APIView):
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(interaction_detail(_interaction_for(cast(User, request.user), pk)))
+
+
+class ResolveApi(APIView):
+    class ResolveInputSerializer(serializers.Serializer):
+        disposition = serializers.IntegerField(required=False, allow_null=True)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=4000)
+
+    @extend_schema(request=ResolveInputSerializer, responses={200: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.ResolveInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = cast(User, request.user)
+        interaction = do_resolve(_interaction_for(user, pk), user, disposition_id=data.validated_data.get(
+            "disposition"), note=data.validated_data.get("note", ""))
+        return Response(interaction_row(interaction))
+
+
+class TransferApi(APIView):
+    class TransferInputSerializer(serializers.Serializer):
+        agent = serializers.PrimaryKeyRelatedField(queryset=AgentProfile.objects.all(), required=False,
+                                                   allow_null=True)
+        queue = serializers.IntegerField(required=False, allow_null=True)
+        note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+
+    @extend_schema(request=TransferInputSerializer, responses={200: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        from apps.routing.models import Queue
+
+        data = self.TransferInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = cast(User, request.user)
+        queue = get_object_or_404(Queue, pk=data.validated_data["queue"]) if data.validated_data.get("queue") else None
+        interaction = do_transfer(_interaction_for(user, pk), user, to_agent=data.validated_data.get("agent"),
+                                  to_queue=queue, note=data.validated_data.get("note", ""))
+        return Response(interaction_row(interaction))
+
+
+class AttachmentApi(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
+        "file": {"type": "string", "format": "binary"}, "note": {"type": "boolean"}}}},
+        responses={201: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        user = cast(User, request.user)
+        interaction = _interaction_for(user, pk)
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response({"error": {"code": "invalid", "message": "Choose a file.",
+                                       "fields": {"file": ["No file."]}}}, status=400)
+        attachment = do_store_attachment(interaction, upload)
+        message = do_agent_reply(interaction, user, "", note=request.data.get("note") in ("true", "1", True),
+                                 attachment=attachment)
+        return Response({"seq": message.seq, "attachment": attachment.pk}, status=status.HTTP_201_CREATED)
+
+
+class CannedRenderApi(APIView):
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int, shortcut: str) -> Response:
+        user = cast(User, request.user)
+        response = get_object_or_404(CannedResponse, shortcut=shortcut)
+        return Response({"text": render_canned(response, _interaction_for(user, pk), user)})
+
+
+class DirectoryApi(APIView):
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        return Response(directory())
+
+
+class ContactMergeApi(APIView):
+    class MergeInputSerializer(serializers.Serializer):
+        other = serializers.PrimaryKeyRelatedField(queryset=Contact.objects.all())
+
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(request=MergeInputSerializer, responses={200: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.MergeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        kept = do_merge_contacts(get_object_or_404(Contact, pk=pk), data.validated_data["other"])
+        return Response({"id": kept.pk, "interactions": kept.interactions.count()})
+
+
+class CannedResponseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedResponse
+        fields = ["id", "shortcut", "title", "body"]
+
+
+class DispositionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Disposition
+        fields = ["id", "name"]
+
+
+class CannedResponseViewSet(viewsets.ModelViewSet):
+    queryset = CannedResponse.objects.all()
+    serializer_class = CannedResponseSerializer
+    permission_classes = [IsTenantAdmin]
+
+
+class DispositionViewSet(viewsets.ModelViewSet):
+    queryset = Disposition.objects.all()
+    serializer_class = DispositionSerializer
+    permission_classes = [IsTenantAdmin]
+
+
+class AgentReplyApi(APIView):
+    class ReplyInputSerializer(serializers.Serializer):
+        body = serializers.CharField(max_length=4000, allow_blank=True)
+        note = serializers.BooleanField(default=False)
+
+    @extend_schema(request=ReplyInputSerializer, responses={201: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.ReplyInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = cast(User, request.user)
+        message = do_agent_reply(_interaction_for(user, pk), user, data.validated_data["body"],
+                                 note=data.validated_data["note"])
+        return Response({"seq": message.seq}, status=status.HTTP_201_CREATED)

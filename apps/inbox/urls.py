@@ -1,0 +1,26 @@
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from . import apis, views
+
+router = SimpleRouter(trailing_slash=False)
+router.register("canned-responses", apis.CannedResponseViewSet, basename="canned-response")
+router.register("dispositions", apis.DispositionViewSet, basename="disposition")
+
+api_urlpatterns = [
+    path("inbox", apis.InboxApi.as_view(), name="api-inbox"),
+    path("interactions/<int:pk>/detail", apis.InteractionDetailApi.as_view(), name="api-interaction-detail"),
+    path("interactions/<int:pk>/messages", apis.AgentReplyApi.as_view(), name="api-interaction-reply"),
+    path("interactions/<int:pk>/resolve", apis.ResolveApi.as_view(), name="api-interaction-resolve"),
+    path("interactions/<int:pk>/transfer", apis.TransferApi.as_view(), name="api-interaction-transfer"),
+    path("interactions/<int:pk>/attachments", apis.AttachmentApi.as_view(), name="api-interaction-attachments"),
+    path("interactions/<int:pk>/canned/<slug:shortcut>", apis.CannedRenderApi.as_view(), name="api-canned-render"),
+    path("contacts/<int:pk>/merge", apis.ContactMergeApi.as_view(), name="api-contact-merge"),
+    path("directory", apis.DirectoryApi.as_view(), name="api-directory"),
+    path("", include(router.urls)),
+]
+
+urlpatterns = [
+    path("desktop/", views.desktop, name="desktop"),
+    path("api/v1/", include(api_urlpatterns)),
+]

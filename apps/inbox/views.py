@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import json
+from typing import cast
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from apps.accounts.models import User
+from apps.agents.actions import ensure_agent_profile
+from apps.agents.models import ReasonCode
+
+from .selectors import directory
+
+
+@login_required
+def desktop(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    agent = ensure_agent_profile(user)
+    boot = {"user": {"id": user.pk, "name": user.display_name, "role": user.role, "manager": user.is_manager},
+            "agent": {"id": agent.pk, "state": agent.state},
+            "reasons": [{"id": r.pk, "name": r.name} for r in ReasonCode.objects.order_by("name")],
+            **directory()}
+    return render(request, "inbox/desktop.html", {"boot_json": json.dumps(boot)})

@@ -1,0 +1,213 @@
+"""Writes behind the customer widget: start or resume a visit, send, forms, rating.
+
+Each function runs inside the tenant (the consumer calls it with `in_tenant`) and returns what the
+socket should answer."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.core.errors import ApplicationError, ValidationFailed
+from apps.core.tenancy import current_schema
+from apps.inbox.actions import do_identify_contact, do_post_message, do_record_csat, message_payload
+from apps.inbox.models import Contact, ContactIdentity, Interaction, Message
+from apps.routing.selectors import estimated_wait_seconds, queue_is_open, queue_position, routing_allowed
+
+from .identity import IdentityRefused, read_visitor_token, verify_identity, visitor_token
+from .models import WidgetKey
+from .selectors import open_chat_of, widget_key
+
+MAX_CONTEXT_BYTES = 8 * 1024
+
+
+class WidgetRefused(ApplicationError):
+    code = "widget_refused"
+    status = 403
+
+
+@dataclass
+class Visit:
+    """One widget socket's visitor. Held by the socket: what the business signed for this visit is
+    applied when the first message opens the conversation."""
+
+    key_id: int
+    contact_id: int
+    interaction_id: int | None
+    context: dict[str, Any] = field(default_factory=dict)
+    page: dict[str, str] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+def _clean_page(page: Any) -> dict[str, str]:
+    if not isinstance(page, dict):
+        return {}
+    return {k: str(page.get(k, ""))[:500] for k in ("url", "title", "referrer") if page.get(k)}
+
+
+def do_start_visit(*, key: Any, embed_origin: Any, visitor: Any, identity_token: Any, page: Any,
+                   last_seq: Any) -> tuple[Visit, dict[str, Any]]:
+    """The widget said hello. Returns the visit and the welcome frame."""
+    wk = widget_key(key)
+    if wk is None:
+        raise WidgetRefused(_("This chat is not available."), code="unknown_widget_key")
+    if not isinstance(embed_origin, str) or not wk.allows_origin(embed_origin):
+        raise WidgetRefused(_("This site is not allowed to use this chat."), code="origin_not_allowed")
+    schema = current_schema()
+    identity_status = "anonymous"
+    verified = None
+    if identity_token:
+        try:
+            verified = verify_identity(identity_token, wk.secret)
+            identity_status = "verified"
+        except IdentityRefused:
+            identity_status = "refused"
+    known = read_visitor_token(visitor, schema, wk.pk)
+    visitor_id = known["v"] if known else secrets.token_urlsafe(12)
+    identities = {ContactIdentity.Kind.VISITOR: visitor_id}
+    profile: dict[str, Any] = {}
+    if verified is not None:
+        identities[ContactIdentity.Kind.EXTERNAL] = verified.customer_id
+        if verified.email:
+            identities[ContactIdentity.Kind.EMAIL] = verified.email.lower()
+        profile = {"name": verified.name, "email": verified.email, "phone": verified.phone,
+                   "attributes": verified.attributes}
+    contact = do_identify_contact(identities, profile)
+    interaction = open_chat_of(contact.pk)
+    page_info = _clean_page(page)
+    if interaction is not None:
+        updates = {"page": page_info}
+        if verified is not None and verified.context:
+            updates["context"] = verified.context
+        Interaction.objects.filter(pk=interaction.pk).update(**updates)
+    is_open = routing_allowed() and queue_is_open(wk.queue, timezone.now())
+    welcome: dict[str, Any] = {
+        "type": "welcome",
+        "visitor_token": visitor_token(schema, wk.pk, contact.pk, visitor_id),
+        "identity": identity_status,
+        "contact": {"name": contact.name, "email": contact.email},
+        "config": wk.as_config(),
+        "offline": not is_open,
+        "interaction": interaction_state(interaction) if interaction else None,
+        "messages": missed_messages(interaction.pk, last_seq) if interaction else [],
+    }
+    visit = Visit(key_id=wk.pk, contact_id=contact.pk, interaction_id=interaction.pk if interaction else None,
+                  context=verified.context if verified else {}, page=page_info,
+                  attributes=verified.attributes if verified else {})
+    return visit, welcome
+
+
+def interaction_state(interaction: Interaction) -> dict[str, Any]:
+    position = queue_position(interaction)
+    ewt = (estimated_wait_seconds(interaction.queue, position, interaction.channel)
+           if position is not None and interaction.queue else None)
+    agent = interaction.assignee
+    return {"id": interaction.pk, "status": interaction.status, "routing_status": interaction.routing_status,
+            "position": position, "ewt_seconds": ewt, "last_seq": interaction.last_seq,
+            "agent": {"name": agent.display_name} if agent else None,
+            "rated": interaction.csat_score is not None}
+
+
+def missed_messages(interaction_id: int, last_seq: Any) -> list[dict[str, Any]]:
+    after = last_seq if isinstance(last_seq, int) and last_seq >= 0 else 0
+    messages = (Message.objects.filter(interaction_id=interaction_id, seq__gt=after)
+                .exclude(kind=Message.Kind.NOTE).select_related("author", "attachment").order_by("seq"))
+    return [message_payload(m) for m in messages]
+
+
+def do_customer_message(visit: Visit, body: Any, client_id: Any) -> tuple[Visit, Interaction]:
+    """The customer wrote. The first message opens the conversation and routes it."""
+    from apps.routing.actions import do_enqueue_interaction
+
+    if not isinstance(body, str):
+        raise ValidationFailed(_("Write a message."), fields={"body": [_("Must be text.")]})
+    client = client_id if isinstance(client_id, str) else ""
+    interaction = Interaction.objects.filter(pk=visit.interaction_id).first() if visit.interaction_id else None
+    if interaction is None or interaction.status == Interaction.Status.RESOLVED:
+        if not body.strip():
+            raise ValidationFailed(_("Write a message."), fields={"body": [_("The message is empty.")]})
+        if len(body) > 4000:
+            raise ValidationFailed(_("Messages are limited to %(n)d characters.") % {"n": 4000},
+                                   fields={"body": [_("Too long.")]})
+        wk = WidgetKey.objects.select_related("queue").get(pk=visit.key_id)
+        contact = Contact.objects.get(pk=visit.contact_id)
+        typed = _routing_attributes(visit.attributes)
+        interaction = Interaction.objects.create(channel="chat", contact=contact, context=visit.context,
+                                                 page=visit.page,
+                                                 subject=body.strip()[:80], queue=wk.queue)
+        interaction = do_enqueue_interaction(channel="chat", queue=wk.queue, attributes=typed,
+                                             subject=interaction.subject, interaction=interaction)
+        visit.interaction_id = interaction.pk
+    do_post_message(interaction, kind=Message.Kind.CUSTOMER, body=body, client_id=client)
+    interaction.refresh_from_db()
+    return visit, interaction
+
+
+def _routing_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
+    """Keep only signed attributes whose type fits what routing expects (others stay on the contact)."""
+    from apps.routing.actions import check_attributes
+
+    kept: dict[str, Any] = {}
+    for key, value in attributes.items():
+        try:
+            check_attributes({key: value})
+        except ValidationFailed:
+            continue
+        kept[key] = value
+    return kept
+
+
+def do_prechat(visit: Visit, name: Any, email: Any) -> dict[str, Any]:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    fields: dict[str, list[str]] = {}
+    name = name.strip()[:150] if isinstance(name, str) else ""
+    email = email.strip().lower() if isinstance(email, str) else ""
+    if not name:
+        fields["name"] = [_("Tell us your name.")]
+    try:
+        validate_email(email)
+    except ValidationError:
+        fields["email"] = [_("Enter a valid email address.")]
+    if fields:
+        raise ValidationFailed(_("Please correct the errors below."), fields=fields)
+    contact = do_identify_contact({ContactIdentity.Kind.EMAIL: email,
+                                   ContactIdentity.Kind.VISITOR: _visitor_of(visit)}, {"name": name, "email": email})
+    visit.contact_id = contact.pk
+    return {"type": "prechat.ok", "contact": {"name": contact.name, "email": contact.email}}
+
+
+def _visitor_of(visit: Visit) -> str:
+    identity = ContactIdentity.objects.filter(contact_id=visit.contact_id, kind=ContactIdentity.Kind.VISITOR).first()
+    return identity.value if identity else ""
+
+
+def do_offline_message(visit: Visit, name: Any, email: Any, body: Any) -> dict[str, Any]:
+    """Outside business hours: the message waits as a pending email thread for the team."""
+    do_prechat(visit, name, email)
+    if not isinstance(body, str) or not body.strip():
+        raise ValidationFailed(_("Write a message."), fields={"body": [_("The message is empty.")]})
+    wk = WidgetKey.objects.select_related("queue").get(pk=visit.key_id)
+    interaction = Interaction.objects.create(channel="email", contact_id=visit.contact_id, queue=wk.queue,
+                                             status=Interaction.Status.PENDING, subject=body.strip()[:80])
+    do_post_message(interaction, kind=Message.Kind.CUSTOMER, body=body)
+    return {"type": "offline.ok"}
+
+
+def do_widget_csat(visit: Visit, score: Any, comment: Any) -> dict[str, Any]:
+    if not visit.interaction_id:
+        raise ApplicationError(_("There is no conversation to rate."), code="no_conversation", status=409)
+    interaction = Interaction.objects.get(pk=visit.interaction_id)
+    do_record_csat(interaction, score, comment if comment is not None else "")
+    return {"type": "csat.ok"}
+
+
+def visit_interaction(visit: Visit) -> Interaction | None:
+    if not visit.interaction_id:
+        return None
+    return Interaction.objects.select_related("queue", "assignee").filter(pk=visit.interaction_id).first()

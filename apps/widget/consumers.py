@@ -1,0 +1,131 @@
+"""The customer widget's WebSocket (one per widget iframe). The iframe is served from the tenant's
+host, so the socket's Origin must be that host; the embedding page's origin is checked against the
+widget key's allowed origins (and the browser enforces it through frame-ancestors)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from apps.core.consumers import TenantConsumer, same_origin
+from apps.core.errors import ApplicationError
+from apps.core.tenancy import in_tenant
+from apps.inbox.actions import interaction_group
+
+from . import actions
+
+
+class WidgetConsumer(TenantConsumer):
+    visit: actions.Visit | None = None
+    joined: str | None = None
+
+    async def connect(self) -> None:
+        if not same_origin(self.scope):
+            await self.refuse(4403)
+            return
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        if self.joined:
+            await self.channel_layer.group_discard(self.joined, self.channel_name)
+
+    async def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await in_tenant(self.schema_name, fn, *args, **kwargs)
+        except ApplicationError as exc:
+            await self.send_json({"type": "error", **exc.as_dict()})
+            return None
+
+    async def _join(self, interaction_id: int | None) -> None:
+        if interaction_id is None:
+            return
+        group = interaction_group(self.schema_name, interaction_id)
+        if group != self.joined:
+            if self.joined:
+                await self.channel_layer.group_discard(self.joined, self.channel_name)
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.joined = group
+
+    async def _need_visit(self) -> bool:
+        if self.visit is None:
+            await self.send_error("hello_first", "Say hello first.")
+            return False
+        return True
+
+    async def on_hello(self, frame: dict[str, Any]) -> None:
+        result = await self._call(actions.do_start_visit, key=frame.get("key"), embed_origin=frame.get("origin"),
+                                  visitor=frame.get("visitor_token"), identity_token=frame.get("identity_token"),
+                                  page=frame.get("page"), last_seq=frame.get("last_seq"))
+        if result is None:
+            return
+        self.visit, welcome = result
+        await self._join(self.visit.interaction_id)  # before replying, so nothing falls in between
+        await self.send_json(welcome)
+
+    async def on_resume(self, frame: dict[str, Any]) -> None:
+        if not await self._need_visit() or self.visit is None or not self.visit.interaction_id:
+            return
+        messages = await self._call(actions.missed_messages, self.visit.interaction_id, frame.get("last_seq"))
+        if messages is not None:
+            await self.send_json({"type": "messages", "messages": messages})
+
+    async def on_message_send(self, frame: dict[str, Any]) -> None:
+        if not await self._need_visit() or self.visit is None:
+            return
+        before = self.visit.interaction_id
+        if before is None:
+            # Join the coming conversation's group as soon as it exists: the message's own event
+            # comes after commit, so joining after the call returns could miss it.
+            pass
+        result = await self._call(actions.do_customer_message, self.visit, frame.get("body"), frame.get("client_id"))
+        if result is None:
+            return
+        self.visit, interaction = result
+        if before != self.visit.interaction_id:
+            await self._join(self.visit.interaction_id)
+            state = await self._call(actions.interaction_state, interaction)
+            # The first message was sent before we joined: deliver what we may have missed.
+            missed = await self._call(actions.missed_messages, interaction.pk, 0)
+            await self.send_json({"type": "conversation.started", "interaction": state, "messages": missed})
+
+    async def on_position_get(self, frame: dict[str, Any]) -> None:
+        if not await self._need_visit() or self.visit is None:
+            return
+        interaction = await self._call(actions.visit_interaction, self.visit)
+        if interaction is not None:
+            state = await self._call(actions.interaction_state, interaction)
+            await self.send_json({"type": "position", "interaction": state})
+
+    async def on_typing(self, frame: dict[str, Any]) -> None:
+        if self.visit and self.visit.interaction_id and self.joined:
+            await self.channel_layer.group_send(self.joined, {"type": "event.relay", "event": {
+                "type": "typing", "by": "customer", "interaction_id": self.visit.interaction_id,
+                "active": bool(frame.get("active"))}})
+
+    async def on_read(self, frame: dict[str, Any]) -> None:
+        seq = frame.get("seq")
+        if self.visit and self.visit.interaction_id and self.joined and isinstance(seq, int):
+            await self.channel_layer.group_send(self.joined, {"type": "event.relay", "event": {
+                "type": "read", "by": "customer", "interaction_id": self.visit.interaction_id, "seq": seq}})
+
+    async def on_prechat_submit(self, frame: dict[str, Any]) -> None:
+        if await self._need_visit() and self.visit is not None:
+            reply = await self._call(actions.do_prechat, self.visit, frame.get("name"), frame.get("email"))
+            if reply:
+                await self.send_json(reply)
+
+    async def on_offline_submit(self, frame: dict[str, Any]) -> None:
+        if await self._need_visit() and self.visit is not None:
+            reply = await self._call(actions.do_offline_message, self.visit, frame.get("name"), frame.get("email"),
+                                     frame.get("body"))
+            if reply:
+                await self.send_json(reply)
+
+    async def on_csat(self, frame: dict[str, Any]) -> None:
+        if await self._need_visit() and self.visit is not None:
+            reply = await self._call(actions.do_widget_csat, self.visit, frame.get("score"), frame.get("comment"))
+            if reply:
+                await self.send_json(reply)
+
+
+__all__ = ["WidgetConsumer", "asyncio"]

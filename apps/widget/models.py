@@ -1,0 +1,41 @@
+"""Widget keys: what a business pastes into its pages (the public key) and signs identities with
+(the secret)."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+def new_public_key() -> str:
+    return "pk_" + secrets.token_urlsafe(18)
+
+
+def new_secret() -> str:
+    return "sk_" + secrets.token_urlsafe(32)
+
+
+class WidgetKey(models.Model):
+    name = models.CharField(_("name"), max_length=100, default="Website")
+    public_key = models.CharField(max_length=64, unique=True, default=new_public_key)
+    secret = models.CharField(max_length=96, default=new_secret)
+    # Pages allowed to embed the widget, e.g. "https://shop.example.com". Empty: none.
+    allowed_origins = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    queue = models.ForeignKey("routing.Queue", on_delete=models.PROTECT, related_name="widget_keys")
+    enabled = models.BooleanField(default=True)
+    prechat_form = models.BooleanField(_("ask name and email first"), default=False)
+    greeting = models.CharField(max_length=200, default="Hi! How can we help?")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+    def allows_origin(self, origin: str) -> bool:
+        return origin.rstrip("/").lower() in {o.rstrip("/").lower() for o in self.allowed_origins}
+
+    def as_config(self) -> dict[str, Any]:
+        return {"key": self.public_key, "greeting": self.greeting, "prechat": self.prechat_form}

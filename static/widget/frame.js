@@ -1,0 +1,187 @@
+/* The chat inside the widget iframe. Talks to /ws/widget/ on the tenant's host; nothing here trusts the
+   embedding page except the context it sends, and only from an allowed origin. */
+(function () {
+  "use strict";
+  var C = window.CCAAS_WIDGET, T = window.CCAAS_T;
+  var $ = function (id) { return document.getElementById(id); };
+  var log = $("log"), input = $("input"), statusEl = $("status");
+  var storeKey = "ccaas:visitor:" + C.key;
+  var ws = null, init = null, lastSeq = 0, seen = {}, interaction = null, retry = 500, pollTimer = null;
+  var pending = {}, typingTimer = null, opened = false, memory = {};
+  // Third-party iframes often may not use storage; the loader keeps the token on the host page.
+  var store = {
+    get: function (k) { try { return localStorage.getItem(k); } catch (e) { return memory[k] || null; } },
+    set: function (k, v) { memory[k] = v; try { localStorage.setItem(k, v); } catch (e) { /* blocked */ } }
+  };
+
+  function fmt(s, vars) { return s.replace(/%\((\w+)\)s/g, function (_, k) { return vars[k]; }); }
+  function send(frame) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(frame)); }
+  function setStatus(text) { statusEl.hidden = !text; statusEl.textContent = text || ""; }
+  function show(id, on) { $(id).hidden = !on; }
+
+  function render(m) {
+    if (seen[m.seq]) return;  // delivered twice (reconnect, join race): keep one
+    seen[m.seq] = true;
+    lastSeq = Math.max(lastSeq, m.seq);
+    if (m.client_id && pending[m.client_id]) { pending[m.client_id].remove(); delete pending[m.client_id]; }
+    var el = document.createElement("div");
+    el.className = "msg " + m.kind;
+    el.dataset.seq = m.seq;
+    if (m.kind === "agent" && m.author) {
+      var who = document.createElement("span"); who.className = "who"; who.textContent = m.author.name;
+      el.appendChild(who);
+    }
+    var body = document.createElement("span"); body.className = "body"; body.textContent = m.body || "";
+    el.appendChild(body);
+    if (m.attachment) {
+      var a = document.createElement("a"); a.textContent = "\u2398 " + m.attachment.name; a.href = m.attachment.url;
+      a.target = "_blank"; a.rel = "noopener"; el.appendChild(a);
+    }
+    // Keep the log in seq order even if frames arrive out of order.
+    var after = null;
+    Array.prototype.forEach.call(log.querySelectorAll(".msg[data-seq]"), function (x) {
+      if (!after && +x.dataset.seq > m.seq) after = x;
+    });
+    log.insertBefore(el, after);
+    log.scrollTop = log.scrollHeight;
+    if (m.kind !== "customer") {
+      if (!opened || document.hidden) parent.postMessage({type: "ccaas:unread"}, "*");
+      markRead();
+    }
+  }
+
+  function markRead() { if (opened && !document.hidden && interaction) send({type: "read", seq: lastSeq}); }
+
+  function applyState(state) {
+    interaction = state;
+    if (!state) return;
+    if (state.agent) { $("subtitle").textContent = state.agent.name; $("avatar").textContent = state.agent.name[0]; }
+    if (state.routing_status === "queued" && state.position) {
+      var text = fmt(T.queued, {p: state.position});
+      if (state.ewt_seconds > 0) text += " " + fmt(T.ewt, {m: Math.max(1, Math.round(state.ewt_seconds / 60))});
+      if (state.ewt_seconds < 0) text += " " + T.noAgents;
+      setStatus(text);
+      if (!pollTimer) pollTimer = setInterval(function () { send({type: "position.get"}); }, 10000);
+    } else {
+      setStatus("");
+      if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+    }
+    if (state.status === "resolved" && !state.rated) { show("csat", true); show("composer", false); }
+  }
+
+  var handlers = {
+    welcome: function (f) {
+      store.set(storeKey, f.visitor_token);
+      parent.postMessage({type: "ccaas:visitor", token: f.visitor_token}, init.origin);
+      $("title").textContent = C.greeting;
+      (f.messages || []).forEach(render);
+      applyState(f.interaction);
+      show("offline", f.offline && !f.interaction);
+      show("composer", !(f.offline && !f.interaction));
+      show("prechat", C.prechat && !f.contact.name && !f.interaction && !f.offline);
+    },
+    "conversation.started": function (f) { (f.messages || []).forEach(render); applyState(f.interaction); },
+    messages: function (f) { f.messages.forEach(render); },
+    message: function (f) { render(f.message); },
+    position: function (f) { applyState(f.interaction); },
+    "interaction.assigned": function (f) {
+      setStatus(""); $("subtitle").textContent = f.agent.name; $("avatar").textContent = f.agent.name[0];
+      if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+    },
+    "interaction.queued": function () { send({type: "position.get"}); },
+    "interaction.resolved": function () { show("csat", true); show("composer", false); setStatus(""); },
+    typing: function (f) { if (f.by === "agent") show("typing", f.active); },
+    read: function (f) {
+      if (f.by !== "agent") return;
+      var old = log.querySelector(".receipt"); if (old) old.remove();
+      var r = document.createElement("div"); r.className = "receipt"; r.textContent = T.read; log.appendChild(r);
+    },
+    "prechat.ok": function () { show("prechat", false); },
+    "offline.ok": function () { show("offline", false); setStatus(T.offlineSent); },
+    "csat.ok": function () { show("csat", false); setStatus(T.thanks); },
+    error: function (f) {
+      var where = f.code === "invalid" && !$("prechat").hidden ? "prechat" : (!$("offline").hidden ? "offline" : null);
+      if (where) { document.querySelector("[data-for=" + where + "]").textContent = f.message; return; }
+      setStatus(f.message);
+    }
+  };
+
+  function connect() {
+    setStatus(lastSeq ? T.reconnecting : T.connecting);
+    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/widget/");
+    ws.onopen = function () {
+      retry = 500;
+      setStatus("");
+      send({type: "hello", key: C.key, origin: init.origin, visitor_token: store.get(storeKey) || init.visitor,
+            identity_token: init.token || null, page: init.page, last_seq: lastSeq});
+    };
+    ws.onmessage = function (e) {
+      var f = JSON.parse(e.data);
+      if (handlers[f.type]) handlers[f.type](f);
+    };
+    ws.onclose = function (e) {
+      if (e.code === 4403) return;
+      setStatus(T.reconnecting);
+      setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 10000);
+    };
+  }
+
+  window.addEventListener("message", function (e) {
+    if (!e.data || typeof e.data !== "object") return;
+    if (C.allowedOrigins.indexOf(e.origin) === -1) return;  // only the business's own pages
+    if (e.data.type === "ccaas:init") {
+      var first = !init;
+      init = {origin: e.origin, token: e.data.token, page: e.data.page, visitor: e.data.visitor};
+      if (first) connect(); else if (ws && ws.readyState === 1) ws.close();  // new identity: say hello again
+    }
+    if (e.data.type === "ccaas:opened") { opened = true; markRead(); input.focus(); }
+    if (e.data.type === "ccaas:closed") opened = false;
+  });
+  parent.postMessage({type: "ccaas:ready"}, "*");
+
+  $("composer").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var body = input.value.trim();
+    if (!body) return;
+    var id = Math.random().toString(36).slice(2);
+    var el = document.createElement("div"); el.className = "msg customer pending"; el.textContent = body;
+    log.appendChild(el); pending[id] = el; log.scrollTop = log.scrollHeight;
+    send({type: "message.send", body: body, client_id: id});
+    send({type: "typing", active: false});
+    input.value = "";
+  });
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $("composer").requestSubmit(); }
+  });
+  input.addEventListener("input", function () {
+    send({type: "typing", active: true});
+    clearTimeout(typingTimer);
+    typingTimer = setTimeout(function () { send({type: "typing", active: false}); }, 2500);
+  });
+  $("file").addEventListener("change", function () {
+    var file = this.files[0]; if (!file) return;
+    var data = new FormData();
+    data.append("file", file); data.append("key", C.key); data.append("visitor_token", store.get(storeKey) || init.visitor);
+    fetch("/widget/upload/", {method: "POST", body: data}).then(function (r) { return r.json(); }).then(function (j) {
+      if (j.error) setStatus(j.error.message);
+    });
+    this.value = "";
+  });
+  $("prechat").addEventListener("submit", function (e) {
+    e.preventDefault();
+    send({type: "prechat.submit", name: this.name.value, email: this.email.value});
+  });
+  $("offline").addEventListener("submit", function (e) {
+    e.preventDefault();
+    send({type: "offline.submit", name: this.name.value, email: this.email.value, body: this.body.value});
+  });
+  $("csat").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var score = this.querySelector("input[name=score]:checked");
+    if (!score) return;
+    send({type: "csat", score: +score.value, comment: this.comment.value});
+  });
+  $("close").addEventListener("click", function () { parent.postMessage({type: "ccaas:close"}, "*"); });
+  document.addEventListener("visibilitychange", markRead);
+})();

@@ -1,0 +1,115 @@
+"""The whole chat in real browsers: a shop page on another origin embeds the snippet; the customer
+writes; the chat is routed; agent 1 accepts and replies, transfers to agent 2, who replies and
+resolves with a disposition; the customer rates it. Both sides see every message, in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection
+from playwright.sync_api import expect
+
+from apps.inbox.models import Interaction
+from tests.conftest import WebServer
+from tests.inbox.conftest import ContactCenter, Shop, desktop
+
+
+def texts(locator: Any) -> list[str]:
+    return [t.strip() for t in locator.all_inner_texts()]
+
+
+def test_customer_chats_agents_transfer_and_resolve_customer_rates(
+    browser: Any, web_server: WebServer, shop: Shop, center: ContactCenter
+) -> None:
+    agent1 = desktop(browser, web_server, center, 1)
+    agent1.select_option("#presence", "available")
+    expect(agent1.locator("#presence")).to_have_value("available")
+
+    customer_ctx = browser.new_context(locale="en-US")
+    customer = customer_ctx.new_page()
+    customer.set_default_timeout(15000)
+    customer.goto(shop.page("shop.html", center.snippet(web_server)))
+    # The host page keeps its own look: the widget's styles do not leak out, nor the page's in.
+    expect(customer.locator("#buy")).to_have_css("background-color", "rgb(255, 0, 0)")
+    customer.locator("[data-ccaas-widget] button").click()
+    chat = customer.frame_locator("[data-ccaas-widget] iframe")
+    expect(chat.locator("#title")).to_have_text("Hi! How can we help?")
+    expect(chat.locator("#offline")).to_be_hidden()  # open hours: no offline form
+    expect(chat.locator("#csat")).to_be_hidden()
+    expect(agent1.locator("#conv-empty")).to_be_visible()
+    chat.locator("#input").fill("My order #1234 has not arrived")
+    chat.locator("#input").press("Enter")
+
+    # The chat rings on agent 1's desktop.
+    expect(agent1.locator("#offer-dialog")).to_be_visible()
+    expect(agent1.locator("#offer-subject")).to_have_text("My order #1234 has not arrived")
+    agent1.click("#offer-accept")
+    expect(agent1.locator("#messages .m.customer")).to_have_text(["My order #1234 has not arrived"])
+    expect(agent1.locator("#conv-empty")).to_be_hidden()
+    expect(agent1.locator("#customer-body")).to_contain_text("Acme shop")  # the page they are on
+    expect(chat.locator("#subtitle")).to_have_text("Alex Agent")
+    agent1.fill("#reply-input", "Sorry to hear that! Let me check.")
+    agent1.keyboard.press("Control+Enter")
+    expect(chat.locator(".msg.agent .body")).to_have_text(["Sorry to hear that! Let me check."])
+    chat.locator("#input").fill("Thanks")
+    chat.locator("#input").press("Enter")
+    expect(agent1.locator("#messages .m.customer .body")).to_have_text(
+        ["My order #1234 has not arrived", "Thanks"])
+    # A private note stays with the agents.
+    agent1.check("#as-note")
+    agent1.fill("#reply-input", "Courier lost it, handing to Bea")
+    agent1.keyboard.press("Control+Enter")
+    expect(agent1.locator("#messages .m.note .body")).to_have_text(["Courier lost it, handing to Bea"])
+
+    # Agent 2 comes online; agent 1 transfers the chat to them.
+    agent2 = desktop(browser, web_server, center, 2)
+    agent2.select_option("#presence", "available")
+    expect(agent2.locator("#presence")).to_have_value("available")
+    agent1.click("#btn-transfer")
+    agent1.select_option("#transfer-form select[name=agent]", str(center.agents[1].pk))
+    agent1.fill("#transfer-form textarea[name=note]", "VIP, please refund")
+    agent1.click("#transfer-go")
+    expect(agent1.locator("#toast")).to_have_text("Transferred.")
+    expect(agent2.locator("#offer-dialog")).to_be_visible()
+    agent2.click("#offer-accept")
+    expect(agent2.locator("#messages .m.note .body")).to_have_text(
+        ["Courier lost it, handing to Bea", "VIP, please refund"])
+    agent2.fill("#reply-input", "Hi, I'm Bea. I've refunded your order.")
+    agent2.keyboard.press("Control+Enter")
+    expect(chat.locator(".msg.agent .body")).to_have_text(
+        ["Sorry to hear that! Let me check.", "Hi, I'm Bea. I've refunded your order."])
+
+    # Resolving needs a disposition in this queue: first refused, then done.
+    agent2.click("#btn-resolve")
+    agent2.click("#resolve-go")
+    expect(agent2.locator("#resolve-error")).to_contain_text("This queue asks for a disposition.")
+    agent2.select_option("#resolve-form select[name=disposition]", label="Solved")
+    agent2.click("#resolve-go")
+    expect(agent2.locator("#toast")).to_have_text("Resolved.")
+
+    # The customer rates the conversation.
+    expect(chat.locator("#csat")).to_be_visible()
+    expect(chat.locator("#composer")).to_be_hidden()
+    chat.locator(".stars span", has_text="5★").click()
+    chat.locator("#csat textarea").fill("Quick and kind")
+    chat.locator("#csat button").click()
+    expect(chat.locator("#status")).to_have_text("Thank you for your feedback!")
+
+    # Both sides saw every message, in order; the customer never saw the notes.
+    customer_side = texts(chat.locator(".msg .body"))
+    assert customer_side == [
+        "My order #1234 has not arrived", "Sorry to hear that! Let me check.", "Thanks",
+        "Alex Agent transferred the conversation to Bea Agent.", "Hi, I'm Bea. I've refunded your order.",
+        "Bea Agent resolved the conversation."]
+    agent_side = texts(agent2.locator("#messages .m .body"))
+    assert agent_side == [
+        "My order #1234 has not arrived", "Sorry to hear that! Let me check.", "Thanks",
+        "Courier lost it, handing to Bea", "Alex Agent transferred the conversation to Bea Agent.",
+        "VIP, please refund", "Hi, I'm Bea. I've refunded your order.", "Bea Agent resolved the conversation."]
+    connection.set_schema(center.info.schema_name)
+    interaction = Interaction.objects.get()
+    assert (interaction.status, interaction.disposition.name, interaction.csat_score, interaction.csat_comment) == (
+        "resolved", "Solved", 5, "Quick and kind")
+    assert interaction.page["url"].endswith("/shop.html") and interaction.page["title"] == "Acme shop"
+    customer.screenshot(path="test-artifacts/widget-customer.png")
+    agent2.screenshot(path="test-artifacts/desktop-agent.png")
