@@ -50,7 +50,10 @@ def handoff(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/dashboard.html", {"members": team_members()})
+    from apps.widget.models import WidgetKey
+
+    keys = WidgetKey.objects.filter(enabled=True) if request.user.role in {"owner", "admin"} else []  # type: ignore[union-attr]
+    return render(request, "accounts/dashboard.html", {"members": team_members(), "widget_keys": keys})
 
 
 def _team_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
-from channels.db import database_sync_to_async
+from channels.db import DatabaseSyncToAsync
 from django.db import connection
 from django_tenants.utils import schema_context
 
@@ -24,9 +24,16 @@ def run_in_schema(schema_name: str, fn: Callable[P, R], *args: P.args, **kwargs:
         return fn(*args, **kwargs)
 
 
+# Channels' default runs every consumer's ORM call on one shared thread, one after another; with
+# hundreds of sockets that single thread was the ceiling (18 chat messages/s in benchmarks/chat.py).
+# Each socket still handles one frame at a time, and each pool thread has its own connection.
+_run_in_schema_pooled = DatabaseSyncToAsync(run_in_schema, thread_sensitive=False)
+
+
 async def in_tenant(schema_name: str, fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
     """Await `fn(*args, **kwargs)` on the ORM thread pool, inside `schema_name`."""
-    return await database_sync_to_async(run_in_schema)(schema_name, fn, *args, **kwargs)
+    result: R = await _run_in_schema_pooled(schema_name, fn, *args, **kwargs)
+    return result
 
 
 def current_schema() -> str:

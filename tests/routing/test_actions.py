@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
@@ -29,6 +28,7 @@ from apps.routing.models import BusinessHours, Holiday, Offer
 from apps.tenants.models import Tenant
 from tests.conftest import TenantInfo
 from tests.routing.conftest import World
+from tests.ws import run_async
 
 
 def pending_offer(interaction: Interaction) -> Offer | None:
@@ -37,8 +37,8 @@ def pending_offer(interaction: Interaction) -> Offer | None:
 
 def listen(group: str) -> Any:
     layer = get_channel_layer()
-    channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(group, channel)
+    channel = run_async(layer.new_channel())
+    run_async(layer.group_add(group, channel))
     return layer, channel
 
 
@@ -48,7 +48,8 @@ def received(layer: Any, channel: str) -> dict[str, Any]:
     async def get() -> dict[str, Any]:
         return await asyncio.wait_for(layer.receive(channel), 5)
 
-    return async_to_sync(get)()["event"]
+    # On its own thread: the test thread may hold Playwright's running event loop.
+    return run_async(get())["event"]
 
 
 def test_enqueued_interaction_is_offered_and_accepted(world: World, tenant: TenantInfo) -> None:

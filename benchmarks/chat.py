@@ -1,0 +1,202 @@
+"""Chat benchmark (issue 4). Run by hand: `.venv/bin/python benchmarks/chat.py [--customers 1000 --agents 100]`.
+
+One web process (daphne) serves C widget sockets and A agent desktop sockets. Each customer has an
+open conversation assigned to one agent, whose desktop has it open. Measured:
+- memory per idle connection: the web process's RSS growth from no sockets to all sockets idle;
+- throughput: customers send messages at a target total rate for a while; each message is persisted
+  (seq, row) and delivered to the customer's own widget and to the agent's desktop; we count
+  messages delivered to agents per second;
+- end-to-end latency: from the customer's send to the agent's receipt (p50, p99).
+The client runs in this process, on the same 2 cores as the server: the numbers are a floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def setup(customers: int, agents: int) -> dict[str, object]:
+    sys.argv = sys.argv[:1]
+    from benchmarks.routing import setup_env
+
+    setup_env()
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django.db import connection
+
+    from apps.accounts.models import User
+    from apps.agents.actions import ensure_agent_profile
+    from apps.inbox.models import Contact, ContactIdentity, Interaction
+    from apps.tenants.actions import create_tenant_with_owner
+    from apps.tenants.models import Tenant
+    from apps.widget.identity import visitor_token
+    from apps.widget.models import WidgetKey
+
+    call_command("migrate_schemas", interactive=False, verbosity=0)
+    old = Tenant.objects.filter(subdomain="chatbench").first()
+    if old:
+        old.delete(force_drop=True)
+    tenant = create_tenant_with_owner(company_name="Chat bench", subdomain="chatbench", email="o@c.test",
+                                      password=None).tenant
+    connection.set_schema(tenant.schema_name)
+    key = WidgetKey.objects.get()
+    key.allowed_origins = ["http://shop.test"]
+    key.save()
+    users = User.objects.bulk_create(User(email=f"a{n}@c.test", role="agent", password="!") for n in range(agents))
+    profiles = [ensure_agent_profile(u) for u in users]
+    sessions = []
+    for user in users:
+        s = SessionStore()
+        s["_auth_user_id"] = str(user.pk)
+        s["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+        s["_auth_user_hash"] = user.get_session_auth_hash()
+        s.create()
+        sessions.append(s.session_key)
+    contacts = Contact.objects.bulk_create(Contact(name=f"C{n}") for n in range(customers))
+    ContactIdentity.objects.bulk_create(ContactIdentity(contact=c, kind="visitor", value=f"v{c.pk}") for c in contacts)
+    interactions = Interaction.objects.bulk_create(
+        Interaction(channel="chat", contact=c, queue=key.queue, routing_status="assigned", assignee=users[n % agents],
+                    assigned_agent=profiles[n % agents]) for n, c in enumerate(contacts))
+    return {
+        "schema": tenant.schema_name, "key": key.public_key,
+        "visitors": [visitor_token(tenant.schema_name, key.pk, c.pk, f"v{c.pk}") for c in contacts],
+        "interactions": [i.pk for i in interactions], "sessions": sessions,
+    }
+
+
+def rss_kb(pid: int) -> int:
+    total = 0
+    for p in [pid, *[int(x) for x in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
+                                                       text=True).stdout.split()]]:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1])
+    return total
+
+
+async def run(data: dict, port: int, pid: int, rate: float, seconds: float) -> dict[str, object]:  # type: ignore[type-arg]
+    from websockets.asyncio.client import connect
+
+    host = f"chatbench.localhost:{port}"
+    base_rss = rss_kb(pid)
+    latencies: list[float] = []
+    delivered = 0
+    sent_at: dict[str, float] = {}
+
+    async def open_customer(token: str):  # type: ignore[no-untyped-def]
+        ws = await connect(f"ws://{host}/ws/widget/", host="127.0.0.1", port=port, origin=f"http://{host}",
+                           open_timeout=60, ping_interval=None)
+        await ws.send(json.dumps({"type": "hello", "key": data["key"], "origin": "http://shop.test",
+                                  "visitor_token": token, "last_seq": 10**9}))
+        await ws.recv()
+        return ws
+
+    async def open_agent(session: str, mine: list[int]):  # type: ignore[no-untyped-def]
+        ws = await connect(f"ws://{host}/ws/desktop/", host="127.0.0.1", port=port,
+                           additional_headers={"Cookie": f"sessionid={session}"}, open_timeout=60, ping_interval=None)
+        await ws.recv()
+        for iid in mine:
+            await ws.send(json.dumps({"type": "interaction.open", "interaction_id": iid, "last_seq": 10**9}))
+            await ws.recv()
+        return ws
+
+    agents_n = len(data["sessions"])
+    per_agent = [[iid for n, iid in enumerate(data["interactions"]) if n % agents_n == a] for a in range(agents_n)]
+    sem = asyncio.Semaphore(50)
+
+    async def guarded(coro):  # type: ignore[no-untyped-def]
+        async with sem:
+            return await coro
+
+    t0 = time.perf_counter()
+    customers = await asyncio.gather(*(guarded(open_customer(t)) for t in data["visitors"]))
+    agents = await asyncio.gather(*(guarded(open_agent(s, per_agent[n])) for n, s in enumerate(data["sessions"])))
+    connect_seconds = time.perf_counter() - t0
+    await asyncio.sleep(3)
+    idle_rss = rss_kb(pid)
+
+    async def agent_reader(ws) -> None:  # type: ignore[no-untyped-def]
+        nonlocal delivered
+        async for raw in ws:
+            frame = json.loads(raw)
+            if frame.get("type") == "message":
+                cid = frame["message"].get("client_id")
+                if cid in sent_at:
+                    latencies.append(time.perf_counter() - sent_at.pop(cid))
+                    delivered += 1
+
+    async def customer_drain(ws) -> None:  # type: ignore[no-untyped-def]
+        async for _ in ws:
+            pass
+
+    readers = [asyncio.create_task(agent_reader(a)) for a in agents]
+    drains = [asyncio.create_task(customer_drain(c)) for c in customers]
+    rng = random.Random(1)
+    start = time.perf_counter()
+    n = 0
+    while time.perf_counter() - start < seconds:
+        due = int((time.perf_counter() - start) * rate)
+        while n < due:
+            cid = f"b{n}"
+            sent_at[cid] = time.perf_counter()
+            await rng.choice(customers).send(json.dumps({"type": "message.send", "body": f"hello {n}", "client_id": cid}))
+            n += 1
+        await asyncio.sleep(0.002)
+    await asyncio.sleep(3)  # let the tail arrive
+    for task in readers + drains:
+        task.cancel()
+    for ws in customers + agents:
+        await ws.close()
+    lat = sorted(latencies)
+    return {
+        "connections": len(customers) + len(agents), "connect_seconds": round(connect_seconds, 1),
+        "rss_mb": {"before": round(base_rss / 1024, 1), "idle_with_all": round(idle_rss / 1024, 1)},
+        "kb_per_idle_connection": round((idle_rss - base_rss) / (len(customers) + len(agents)), 1),
+        "sent": n, "delivered_to_agents": delivered, "lost_or_late": n - delivered,
+        "delivered_per_second": round(delivered / seconds, 1),
+        "latency_ms": {"p50": round(1000 * statistics.median(lat), 1) if lat else None,
+                       "p99": round(1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1) if lat else None},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=1000)
+    parser.add_argument("--agents", type=int, default=100)
+    parser.add_argument("--rate", type=float, default=1000.0, help="messages per second offered")
+    parser.add_argument("--seconds", type=float, default=20.0)
+    args = parser.parse_args()
+    data = setup(args.customers, args.agents)
+    from tests.processes import free_port, port_open, wait_until
+
+    port = free_port()
+    env = {**os.environ, "PUBLIC_PORT": str(port), "DJANGO_SETTINGS_MODULE": "ccaas.settings.test"}
+    web = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ccaas.asgi:application"],
+                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_until(lambda: port_open(port), 30, "daphne")
+        time.sleep(1)
+        result = asyncio.run(run(data, port, web.pid, args.rate, args.seconds))
+    finally:
+        web.terminate()
+        web.wait(10)
+    report = {"machine": f"{platform.node()} {os.cpu_count()} cores", "load_avg": os.getloadavg(),
+              "args": vars(args), **result}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
