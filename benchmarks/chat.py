@@ -49,8 +49,9 @@ def setup(customers: int, agents: int) -> dict[str, object]:
     old = Tenant.objects.filter(subdomain="chatbench").first()
     if old:
         old.delete(force_drop=True)
-    tenant = create_tenant_with_owner(company_name="Chat bench", subdomain="chatbench", email="o@c.test",
-                                      password=None).tenant
+    tenant = create_tenant_with_owner(
+        company_name="Chat bench", subdomain="chatbench", email="o@c.test", password=None
+    ).tenant
     connection.set_schema(tenant.schema_name)
     key = WidgetKey.objects.get()
     key.allowed_origins = ["http://shop.test"]
@@ -68,19 +69,31 @@ def setup(customers: int, agents: int) -> dict[str, object]:
     contacts = Contact.objects.bulk_create(Contact(name=f"C{n}") for n in range(customers))
     ContactIdentity.objects.bulk_create(ContactIdentity(contact=c, kind="visitor", value=f"v{c.pk}") for c in contacts)
     interactions = Interaction.objects.bulk_create(
-        Interaction(channel="chat", contact=c, queue=key.queue, routing_status="assigned", assignee=users[n % agents],
-                    assigned_agent=profiles[n % agents]) for n, c in enumerate(contacts))
+        Interaction(
+            channel="chat",
+            contact=c,
+            queue=key.queue,
+            routing_status="assigned",
+            assignee=users[n % agents],
+            assigned_agent=profiles[n % agents],
+        )
+        for n, c in enumerate(contacts)
+    )
     return {
-        "schema": tenant.schema_name, "key": key.public_key,
+        "schema": tenant.schema_name,
+        "key": key.public_key,
         "visitors": [visitor_token(tenant.schema_name, key.pk, c.pk, f"v{c.pk}") for c in contacts],
-        "interactions": [i.pk for i in interactions], "sessions": sessions,
+        "interactions": [i.pk for i in interactions],
+        "sessions": sessions,
     }
 
 
 def rss_kb(pid: int) -> int:
     total = 0
-    for p in [pid, *[int(x) for x in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True,
-                                                       text=True).stdout.split()]]:
+    for p in [
+        pid,
+        *[int(x) for x in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()],
+    ]:
         for line in Path(f"/proc/{p}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
                 total += int(line.split()[1])
@@ -97,16 +110,37 @@ async def run(data: dict, port: int, pid: int, rate: float, seconds: float) -> d
     sent_at: dict[str, float] = {}
 
     async def open_customer(token: str):  # type: ignore[no-untyped-def]
-        ws = await connect(f"ws://{host}/ws/widget/", host="127.0.0.1", port=port, origin=f"http://{host}",
-                           open_timeout=60, ping_interval=None)
-        await ws.send(json.dumps({"type": "hello", "key": data["key"], "origin": "http://shop.test",
-                                  "visitor_token": token, "last_seq": 10**9}))
+        ws = await connect(
+            f"ws://{host}/ws/widget/",
+            host="127.0.0.1",
+            port=port,
+            origin=f"http://{host}",
+            open_timeout=60,
+            ping_interval=None,
+        )
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "hello",
+                    "key": data["key"],
+                    "origin": "http://shop.test",
+                    "visitor_token": token,
+                    "last_seq": 10**9,
+                }
+            )
+        )
         await ws.recv()
         return ws
 
     async def open_agent(session: str, mine: list[int]):  # type: ignore[no-untyped-def]
-        ws = await connect(f"ws://{host}/ws/desktop/", host="127.0.0.1", port=port,
-                           additional_headers={"Cookie": f"sessionid={session}"}, open_timeout=60, ping_interval=None)
+        ws = await connect(
+            f"ws://{host}/ws/desktop/",
+            host="127.0.0.1",
+            port=port,
+            additional_headers={"Cookie": f"sessionid={session}"},
+            open_timeout=60,
+            ping_interval=None,
+        )
         await ws.recv()
         for iid in mine:
             await ws.send(json.dumps({"type": "interaction.open", "interaction_id": iid, "last_seq": 10**9}))
@@ -152,7 +186,9 @@ async def run(data: dict, port: int, pid: int, rate: float, seconds: float) -> d
         while n < due:
             cid = f"b{n}"
             sent_at[cid] = time.perf_counter()
-            await rng.choice(customers).send(json.dumps({"type": "message.send", "body": f"hello {n}", "client_id": cid}))
+            await rng.choice(customers).send(
+                json.dumps({"type": "message.send", "body": f"hello {n}", "client_id": cid})
+            )
             n += 1
         await asyncio.sleep(0.002)
     await asyncio.sleep(3)  # let the tail arrive
@@ -162,13 +198,18 @@ async def run(data: dict, port: int, pid: int, rate: float, seconds: float) -> d
         await ws.close()
     lat = sorted(latencies)
     return {
-        "connections": len(customers) + len(agents), "connect_seconds": round(connect_seconds, 1),
+        "connections": len(customers) + len(agents),
+        "connect_seconds": round(connect_seconds, 1),
         "rss_mb": {"before": round(base_rss / 1024, 1), "idle_with_all": round(idle_rss / 1024, 1)},
         "kb_per_idle_connection": round((idle_rss - base_rss) / (len(customers) + len(agents)), 1),
-        "sent": n, "delivered_to_agents": delivered, "lost_or_late": n - delivered,
+        "sent": n,
+        "delivered_to_agents": delivered,
+        "lost_or_late": n - delivered,
         "delivered_per_second": round(delivered / seconds, 1),
-        "latency_ms": {"p50": round(1000 * statistics.median(lat), 1) if lat else None,
-                       "p99": round(1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1) if lat else None},
+        "latency_ms": {
+            "p50": round(1000 * statistics.median(lat), 1) if lat else None,
+            "p99": round(1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1) if lat else None,
+        },
     }
 
 
@@ -184,8 +225,13 @@ def main() -> None:
 
     port = free_port()
     env = {**os.environ, "PUBLIC_PORT": str(port), "DJANGO_SETTINGS_MODULE": "ccaas.settings.test"}
-    web = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ccaas.asgi:application"],
-                           cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    web = subprocess.Popen(
+        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ccaas.asgi:application"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         wait_until(lambda: port_open(port), 30, "daphne")
         time.sleep(1)
@@ -193,8 +239,12 @@ def main() -> None:
     finally:
         web.terminate()
         web.wait(10)
-    report = {"machine": f"{platform.node()} {os.cpu_count()} cores", "load_avg": os.getloadavg(),
-              "args": vars(args), **result}
+    report = {
+        "machine": f"{platform.node()} {os.cpu_count()} cores",
+        "load_avg": os.getloadavg(),
+        "args": vars(args),
+        **result,
+    }
     print(json.dumps(report, indent=2))
 
 

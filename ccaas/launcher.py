@@ -169,6 +169,8 @@ def run() -> int:
       agent   agent1@demo.test / demo-password-1
       agent   agent2@demo.test / demo-password-1
     API docs:                 http://demo.{base}:{port}/api/docs/
+    Try the customer's side:  http://{base}:{port}/demo-shop/
+    Agent desktop:            http://demo.{base}:{port}/desktop/
     Health:                   http://{base}:{port}/healthz
   Ctrl-C stops everything.
 """,

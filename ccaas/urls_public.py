@@ -6,10 +6,12 @@ from django.urls import include, path
 from apps.core.urls_schema import schema_urls
 from apps.core.views import healthz
 from apps.tenants import views as tenant_views
+from apps.widget.demo import demo_shop
 
 urlpatterns = [
     path("", tenant_views.home, name="home"),
     path("signup/", tenant_views.signup_page, name="signup"),
+    path("demo-shop/", demo_shop, name="demo-shop"),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("apps.billing.urls_public")),

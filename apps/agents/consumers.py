@@ -121,4 +121,3 @@ class DesktopConsumer(InboxFrames, TenantConsumer):
             await self.send_json(
                 {"type": "offer.accept.ok" if accept else "offer.reject.ok", "offer_id": offer_id, **result}
             )
-

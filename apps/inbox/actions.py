@@ -27,8 +27,17 @@ from .models import Attachment, CannedResponse, Contact, ContactIdentity, Dispos
 MAX_MESSAGE_CHARS = 4000
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 ALLOWED_ATTACHMENT_TYPES = {
-    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv",
-    "application/zip", "video/mp4", "audio/mpeg", "audio/ogg",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "application/pdf",
+    "text/plain",
+    "text/csv",
+    "application/zip",
+    "video/mp4",
+    "audio/mpeg",
+    "audio/ogg",
 }
 _E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 
@@ -45,8 +54,9 @@ def interaction_group(schema: str, interaction_id: int) -> str:
 def check_phone(phone: str) -> str:
     cleaned = re.sub(r"[\s\-().]", "", phone or "")
     if cleaned and not _E164.match(cleaned):
-        raise ValidationFailed(_("Use the international format, e.g. +4930123456."),
-                               fields={"phone": [_("Not an E.164 number.")]})
+        raise ValidationFailed(
+            _("Use the international format, e.g. +4930123456."), fields={"phone": [_("Not an E.164 number.")]}
+        )
     return cleaned
 
 
@@ -55,8 +65,11 @@ def do_identify_contact(identities: dict[str, str], profile: dict[str, Any] | No
     identity given is attached to it. Profile fields fill blanks, never overwrite."""
     profile = profile or {}
     with transaction.atomic():
-        found = (ContactIdentity.objects.select_for_update().select_related("contact")
-                 .filter(kind__in=list(identities), value__in=list(identities.values())))
+        found = (
+            ContactIdentity.objects.select_for_update()
+            .select_related("contact")
+            .filter(kind__in=list(identities), value__in=list(identities.values()))
+        )
         contact = next((i.contact for i in found if identities.get(i.kind) == i.value), None)
         while contact is not None and contact.merged_into_id:
             contact = Contact.objects.get(pk=contact.merged_into_id)
@@ -103,41 +116,65 @@ def do_merge_contacts(keep: Contact, other: Contact) -> Contact:
 def message_payload(message: Message) -> dict[str, Any]:
     author = message.author
     data: dict[str, Any] = {
-        "seq": message.seq, "kind": message.kind, "body": message.body,
-        "created_at": message.created_at.isoformat(), "client_id": message.client_id or None,
+        "seq": message.seq,
+        "kind": message.kind,
+        "body": message.body,
+        "created_at": message.created_at.isoformat(),
+        "client_id": message.client_id or None,
         "author": {"id": author.pk, "name": author.display_name} if author else None,
     }
     if message.attachment_id:
         att = message.attachment
         assert att is not None
-        data["attachment"] = {"id": att.pk, "name": att.name, "content_type": att.content_type, "size": att.size,
-                              "url": f"/inbox/attachments/{att.pk}"}
+        data["attachment"] = {
+            "id": att.pk,
+            "name": att.name,
+            "content_type": att.content_type,
+            "size": att.size,
+            "url": f"/inbox/attachments/{att.pk}",
+        }
     return data
 
 
 def _next_seq(interaction_id: int) -> int:
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE inbox_interaction SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq",
-                       [interaction_id])
+        cursor.execute(
+            "UPDATE inbox_interaction SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [interaction_id]
+        )
         row = cursor.fetchone()
     if row is None:
         raise ApplicationError(_("No such conversation."), code="not_found", status=404)
     return int(row[0])
 
 
-def do_post_message(interaction: Interaction, *, kind: str, body: str = "", author: User | None = None,
-                    attachment: Attachment | None = None, client_id: str = "") -> Message:
+def do_post_message(
+    interaction: Interaction,
+    *,
+    kind: str,
+    body: str = "",
+    author: User | None = None,
+    attachment: Attachment | None = None,
+    client_id: str = "",
+) -> Message:
     body = (body or "").strip()
     if not body and attachment is None:
         raise ValidationFailed(_("Write a message."), fields={"body": [_("The message is empty.")]})
     if len(body) > MAX_MESSAGE_CHARS:
-        raise ValidationFailed(_("Messages are limited to %(n)d characters.") % {"n": MAX_MESSAGE_CHARS},
-                               fields={"body": [_("Too long.")]})
+        raise ValidationFailed(
+            _("Messages are limited to %(n)d characters.") % {"n": MAX_MESSAGE_CHARS}, fields={"body": [_("Too long.")]}
+        )
     if interaction.status == Interaction.Status.RESOLVED and kind in {Message.Kind.CUSTOMER, Message.Kind.AGENT}:
         raise ApplicationError(_("This conversation is closed."), code="interaction_resolved", status=409)
     with transaction.atomic():
-        message = Message.objects.create(interaction=interaction, seq=_next_seq(interaction.pk), kind=kind,
-                                         body=body, author=author, attachment=attachment, client_id=client_id[:64])
+        message = Message.objects.create(
+            interaction=interaction,
+            seq=_next_seq(interaction.pk),
+            kind=kind,
+            body=body,
+            author=author,
+            attachment=attachment,
+            client_id=client_id[:64],
+        )
         schema = current_schema()
         event = {"type": "message", "interaction_id": interaction.pk, "message": message_payload(message)}
         if kind == Message.Kind.NOTE:
@@ -146,8 +183,11 @@ def do_post_message(interaction: Interaction, *, kind: str, body: str = "", auth
         else:
             send_event_on_commit(schema, event, [interaction_group(schema, interaction.pk)])
             if kind == Message.Kind.CUSTOMER and interaction.assignee_id:
-                send_event_on_commit(schema, {"type": "inbox.updated", "interaction_id": interaction.pk},
-                                     [user_group(schema, interaction.assignee_id)])
+                send_event_on_commit(
+                    schema,
+                    {"type": "inbox.updated", "interaction_id": interaction.pk},
+                    [user_group(schema, interaction.assignee_id)],
+                )
     return message
 
 
@@ -166,16 +206,20 @@ def agents_group(schema: str, interaction_id: int) -> str:
 def do_store_attachment(interaction: Interaction, upload: UploadedFile) -> Attachment:
     size = upload.size or 0
     if size > MAX_ATTACHMENT_BYTES:
-        raise ValidationFailed(_("Files are limited to %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES // 1024 // 1024},
-                               fields={"file": [_("Too large.")]})
+        raise ValidationFailed(
+            _("Files are limited to %(mb)d MB.") % {"mb": MAX_ATTACHMENT_BYTES // 1024 // 1024},
+            fields={"file": [_("Too large.")]},
+        )
     if size == 0:
         raise ValidationFailed(_("The file is empty."), fields={"file": [_("Empty file.")]})
     name = (upload.name or "file").replace("/", "_")[-200:]
     guessed = mimetypes.guess_type(name)[0] or ""
     content_type = (upload.content_type or guessed).split(";")[0].strip().lower()
     if content_type not in ALLOWED_ATTACHMENT_TYPES or (guessed and guessed != content_type):
-        raise ValidationFailed(_("This type of file is not allowed."), fields={"file": [_(
-            "Allowed: images, PDF, text, CSV, ZIP, MP4, MP3, OGG.")]})
+        raise ValidationFailed(
+            _("This type of file is not allowed."),
+            fields={"file": [_("Allowed: images, PDF, text, CSV, ZIP, MP4, MP3, OGG.")]},
+        )
     attachment = Attachment(interaction=interaction, name=name, content_type=content_type, size=size)
     attachment.file.save(name, upload, save=False)
     attachment.save()
@@ -199,16 +243,23 @@ def check_can_work_on(user: User, interaction: Interaction) -> None:
     raise PermissionDenied(_("This conversation is not assigned to you."))
 
 
-def do_agent_reply(interaction: Interaction, user: User, body: str, *, note: bool = False,
-                   attachment: Attachment | None = None, client_id: str = "") -> Message:
+def do_agent_reply(
+    interaction: Interaction,
+    user: User,
+    body: str,
+    *,
+    note: bool = False,
+    attachment: Attachment | None = None,
+    client_id: str = "",
+) -> Message:
     check_can_work_on(user, interaction)
     kind = Message.Kind.NOTE if note else Message.Kind.AGENT
-    return do_post_message(interaction, kind=kind, body=body, author=user, attachment=attachment,
-                           client_id=client_id)
+    return do_post_message(interaction, kind=kind, body=body, author=user, attachment=attachment, client_id=client_id)
 
 
-def do_resolve(interaction: Interaction, user: User, *, disposition_id: int | None = None,
-               note: str = "") -> Interaction:
+def do_resolve(
+    interaction: Interaction, user: User, *, disposition_id: int | None = None, note: str = ""
+) -> Interaction:
     from apps.routing.actions import do_complete_interaction
 
     check_can_work_on(user, interaction)
@@ -232,18 +283,25 @@ def do_resolve(interaction: Interaction, user: User, *, disposition_id: int | No
         interaction.resolution_note = note.strip()[:4000]
         interaction.resolved_at = timezone.now()
         interaction.save(update_fields=["status", "disposition", "resolution_note", "resolved_at"])
-        do_post_message(interaction, kind=Message.Kind.SYSTEM, body=_("%(name)s resolved the conversation.") % {
-            "name": user.display_name})
+        do_post_message(
+            interaction,
+            kind=Message.Kind.SYSTEM,
+            body=_("%(name)s resolved the conversation.") % {"name": user.display_name},
+        )
         schema = current_schema()
-        send_event_on_commit(schema, {"type": "interaction.resolved", "interaction_id": interaction.pk,
-                                      "csat": True}, [interaction_group(schema, interaction.pk)])
+        send_event_on_commit(
+            schema,
+            {"type": "interaction.resolved", "interaction_id": interaction.pk, "csat": True},
+            [interaction_group(schema, interaction.pk)],
+        )
     if interaction.routing_status == Interaction.RoutingStatus.ASSIGNED:
         do_complete_interaction(interaction.pk)
     return interaction
 
 
-def do_transfer(interaction: Interaction, user: User, *, to_agent: AgentProfile | None = None,
-                to_queue: Any = None, note: str = "") -> Interaction:
+def do_transfer(
+    interaction: Interaction, user: User, *, to_agent: AgentProfile | None = None, to_queue: Any = None, note: str = ""
+) -> Interaction:
     """Hand the conversation to another agent (offered to them directly) or back to a queue."""
     from apps.routing import engine
     from apps.routing.actions import _announce_offer, _release_load, do_enqueue_interaction
@@ -252,8 +310,9 @@ def do_transfer(interaction: Interaction, user: User, *, to_agent: AgentProfile 
     if (to_agent is None) == (to_queue is None):
         raise ValidationFailed(_("Choose an agent or a queue."), fields={"to": [_("Choose one.")]})
     if interaction.routing_status != Interaction.RoutingStatus.ASSIGNED:
-        raise ApplicationError(_("Only a conversation with an agent can be transferred."), code="not_assigned",
-                               status=409)
+        raise ApplicationError(
+            _("Only a conversation with an agent can be transferred."), code="not_assigned", status=409
+        )
     if to_agent is not None and to_agent.user_id == interaction.assignee_id:
         raise ValidationFailed(_("It is already with this agent."), fields={"to": [_("Choose someone else.")]})
     target = to_agent.user.display_name if to_agent else to_queue.name
@@ -268,20 +327,29 @@ def do_transfer(interaction: Interaction, user: User, *, to_agent: AgentProfile 
         if previous_agent:
             AgentProfile.objects.select_for_update().get(pk=previous_agent)
             _release_load(previous_agent, locked.channel, work_ended=True)
-        body = _("%(who)s transferred the conversation to %(target)s.") % {"who": user.display_name,
-                                                                            "target": target}
+        body = _("%(who)s transferred the conversation to %(target)s.") % {"who": user.display_name, "target": target}
         do_post_message(locked, kind=Message.Kind.SYSTEM, body=body)
         if note.strip():
             do_post_message(locked, kind=Message.Kind.NOTE, body=note, author=user)
         if to_agent is not None:
             made = engine.offer_to_specific_agent(locked.pk, to_agent.pk)
             if made is None:
-                raise ApplicationError(_("%(name)s cannot take it now (not available or at capacity).") % {
-                    "name": to_agent.user.display_name}, code="agent_unavailable", status=409)
+                raise ApplicationError(
+                    _("%(name)s cannot take it now (not available or at capacity).")
+                    % {"name": to_agent.user.display_name},
+                    code="agent_unavailable",
+                    status=409,
+                )
             _announce_offer(made)
     if to_queue is not None:
-        do_enqueue_interaction(channel=locked.channel, queue=to_queue, priority=locked.priority,
-                               attributes=locked.attributes, subject=locked.subject, interaction=locked)
+        do_enqueue_interaction(
+            channel=locked.channel,
+            queue=to_queue,
+            priority=locked.priority,
+            attributes=locked.attributes,
+            subject=locked.subject,
+            interaction=locked,
+        )
     if previous_agent:
         from apps.routing.actions import route_agent_now
 
@@ -300,16 +368,19 @@ def do_record_csat(interaction: Interaction, score: Any, comment: Any = "") -> I
     if interaction.csat_score is not None:
         raise ApplicationError(_("Thanks, you already rated this conversation."), code="already_rated", status=409)
     Interaction.objects.filter(pk=interaction.pk, csat_score__isnull=True).update(
-        csat_score=score, csat_comment=comment.strip())
+        csat_score=score, csat_comment=comment.strip()
+    )
     interaction.refresh_from_db()
     return interaction
 
 
 def do_mark_read(interaction: Interaction, seq: int, *, by_customer: bool) -> None:
     schema = current_schema()
-    send_event_on_commit(schema, {"type": "read", "interaction_id": interaction.pk, "seq": seq,
-                                  "by": "customer" if by_customer else "agent"},
-                         [interaction_group(schema, interaction.pk)])
+    send_event_on_commit(
+        schema,
+        {"type": "read", "interaction_id": interaction.pk, "seq": seq, "by": "customer" if by_customer else "agent"},
+        [interaction_group(schema, interaction.pk)],
+    )
 
 
 def settings_max_upload() -> int:

@@ -40,11 +40,23 @@ class InboxApi(APIView):
     def get(self, request: Request) -> Response:
         view = request.query_params.get("view", "mine")
         if view not in VIEWS:
-            return Response({"error": {"code": "invalid", "message": "Unknown view.",
-                                       "fields": {"view": [f"One of: {', '.join(VIEWS)}."]}}}, status=400)
-        rows = inbox(cast(User, request.user), view, status=request.query_params.get("status") or None,
-                     channel=request.query_params.get("channel") or None,
-                     label=request.query_params.get("label") or None)
+            return Response(
+                {
+                    "error": {
+                        "code": "invalid",
+                        "message": "Unknown view.",
+                        "fields": {"view": [f"One of: {', '.join(VIEWS)}."]},
+                    }
+                },
+                status=400,
+            )
+        rows = inbox(
+            cast(User, request.user),
+            view,
+            status=request.query_params.get("status") or None,
+            channel=request.query_params.get("channel") or None,
+            label=request.query_params.get("label") or None,
+        )
         return Response([interaction_row(i) for i in rows])
 
 
@@ -64,15 +76,18 @@ class ResolveApi(APIView):
         data = self.ResolveInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = cast(User, request.user)
-        interaction = do_resolve(_interaction_for(user, pk), user, disposition_id=data.validated_data.get(
-            "disposition"), note=data.validated_data.get("note", ""))
+        interaction = do_resolve(
+            _interaction_for(user, pk),
+            user,
+            disposition_id=data.validated_data.get("disposition"),
+            note=data.validated_data.get("note", ""),
+        )
         return Response(interaction_row(interaction))
 
 
 class TransferApi(APIView):
     class TransferInputSerializer(serializers.Serializer):
-        agent = serializers.PrimaryKeyRelatedField(queryset=AgentProfile.objects.all(), required=False,
-                                                   allow_null=True)
+        agent = serializers.PrimaryKeyRelatedField(queryset=AgentProfile.objects.all(), required=False, allow_null=True)
         queue = serializers.IntegerField(required=False, allow_null=True)
         note = serializers.CharField(required=False, allow_blank=True, max_length=2000)
 
@@ -84,27 +99,41 @@ class TransferApi(APIView):
         data.is_valid(raise_exception=True)
         user = cast(User, request.user)
         queue = get_object_or_404(Queue, pk=data.validated_data["queue"]) if data.validated_data.get("queue") else None
-        interaction = do_transfer(_interaction_for(user, pk), user, to_agent=data.validated_data.get("agent"),
-                                  to_queue=queue, note=data.validated_data.get("note", ""))
+        interaction = do_transfer(
+            _interaction_for(user, pk),
+            user,
+            to_agent=data.validated_data.get("agent"),
+            to_queue=queue,
+            note=data.validated_data.get("note", ""),
+        )
         return Response(interaction_row(interaction))
 
 
 class AttachmentApi(APIView):
     parser_classes = [MultiPartParser]
 
-    @extend_schema(request={"multipart/form-data": {"type": "object", "properties": {
-        "file": {"type": "string", "format": "binary"}, "note": {"type": "boolean"}}}},
-        responses={201: serializers.DictField()})
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "boolean"}},
+            }
+        },
+        responses={201: serializers.DictField()},
+    )
     def post(self, request: Request, pk: int) -> Response:
         user = cast(User, request.user)
         interaction = _interaction_for(user, pk)
         upload = request.FILES.get("file")
         if upload is None:
-            return Response({"error": {"code": "invalid", "message": "Choose a file.",
-                                       "fields": {"file": ["No file."]}}}, status=400)
+            return Response(
+                {"error": {"code": "invalid", "message": "Choose a file.", "fields": {"file": ["No file."]}}},
+                status=400,
+            )
         attachment = do_store_attachment(interaction, upload)
-        message = do_agent_reply(interaction, user, "", note=request.data.get("note") in ("true", "1", True),
-                                 attachment=attachment)
+        message = do_agent_reply(
+            interaction, user, "", note=request.data.get("note") in ("true", "1", True), attachment=attachment
+        )
         return Response({"seq": message.seq, "attachment": attachment.pk}, status=status.HTTP_201_CREATED)
 
 
@@ -170,6 +199,7 @@ class AgentReplyApi(APIView):
         data = self.ReplyInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = cast(User, request.user)
-        message = do_agent_reply(_interaction_for(user, pk), user, data.validated_data["body"],
-                                 note=data.validated_data["note"])
+        message = do_agent_reply(
+            _interaction_for(user, pk), user, data.validated_data["body"], note=data.validated_data["note"]
+        )
         return Response({"seq": message.seq}, status=status.HTTP_201_CREATED)

@@ -7,6 +7,8 @@ from typing import Any
 
 from apps.core.errors import ApplicationError
 from apps.core.tenancy import in_tenant
+
+
 def _open_interaction(user: Any, interaction_id: Any, last_seq: Any) -> dict[str, Any]:
     from apps.core.errors import NotFound
     from apps.inbox.actions import check_can_work_on, message_payload
@@ -19,10 +21,16 @@ def _open_interaction(user: Any, interaction_id: Any, last_seq: Any) -> dict[str
         raise NotFound("No such conversation.")
     check_can_work_on(user, interaction)
     after = last_seq if isinstance(last_seq, int) and last_seq >= 0 else 0
-    messages = (Message.objects.filter(interaction=interaction, seq__gt=after)
-                .select_related("author", "attachment").order_by("seq"))
-    return {"type": "interaction.history", "interaction_id": interaction.pk,
-            "messages": [message_payload(m) for m in messages]}
+    messages = (
+        Message.objects.filter(interaction=interaction, seq__gt=after)
+        .select_related("author", "attachment")
+        .order_by("seq")
+    )
+    return {
+        "type": "interaction.history",
+        "interaction_id": interaction.pk,
+        "messages": [message_payload(m) for m in messages],
+    }
 
 
 def _agent_send(user: Any, interaction_id: Any, body: Any, note: Any, client_id: Any) -> dict[str, Any]:
@@ -35,8 +43,9 @@ def _agent_send(user: Any, interaction_id: Any, body: Any, note: Any, client_id:
         raise NotFound("No such conversation.")
     if not isinstance(body, str):
         raise ValidationFailed("Write a message.", fields={"body": ["Must be text."]})
-    message = do_agent_reply(interaction, user, body, note=bool(note),
-                             client_id=client_id if isinstance(client_id, str) else "")
+    message = do_agent_reply(
+        interaction, user, body, note=bool(note), client_id=client_id if isinstance(client_id, str) else ""
+    )
     return {"type": "message.sent", "interaction_id": interaction.pk, "seq": message.seq}
 
 
@@ -50,22 +59,33 @@ class InboxFrames:
         # Join first, then read history: a message committed in between arrives twice at worst,
         # and the client drops a seq it already has; it can never be missed.
         if isinstance(interaction_id, int):
-            for group in (interaction_group(self.schema_name, interaction_id),
-                          agents_group(self.schema_name, interaction_id)):
+            for group in (
+                interaction_group(self.schema_name, interaction_id),
+                agents_group(self.schema_name, interaction_id),
+            ):
                 await self.channel_layer.group_add(group, self.channel_name)
         try:
-            history = await in_tenant(self.schema_name, _open_interaction, self.user, interaction_id,
-                                      frame.get("last_seq"))
+            history = await in_tenant(
+                self.schema_name, _open_interaction, self.user, interaction_id, frame.get("last_seq")
+            )
         except ApplicationError as exc:
             if isinstance(interaction_id, int):
-                for group in (interaction_group(self.schema_name, interaction_id),
-                              agents_group(self.schema_name, interaction_id)):
+                for group in (
+                    interaction_group(self.schema_name, interaction_id),
+                    agents_group(self.schema_name, interaction_id),
+                ):
                     await self.channel_layer.group_discard(group, self.channel_name)
             await self.send_json({"type": "error", **exc.as_dict()})
             return
-        self.groups_joined += [g for g in (interaction_group(self.schema_name, interaction_id),
-                                           agents_group(self.schema_name, interaction_id))
-                               if g not in self.groups_joined]
+        assert isinstance(interaction_id, int)  # an invalid id was refused above
+        self.groups_joined += [
+            g
+            for g in (
+                interaction_group(self.schema_name, interaction_id),
+                agents_group(self.schema_name, interaction_id),
+            )
+            if g not in self.groups_joined
+        ]
         await self.send_json(history)
 
     async def on_interaction_close(self: Any, frame: dict[str, Any]) -> None:
@@ -73,16 +93,25 @@ class InboxFrames:
 
         interaction_id = frame.get("interaction_id")
         if isinstance(interaction_id, int):
-            for group in (interaction_group(self.schema_name, interaction_id),
-                          agents_group(self.schema_name, interaction_id)):
+            for group in (
+                interaction_group(self.schema_name, interaction_id),
+                agents_group(self.schema_name, interaction_id),
+            ):
                 if group in self.groups_joined:
                     await self.channel_layer.group_discard(group, self.channel_name)
                     self.groups_joined.remove(group)
 
     async def on_message_send(self: Any, frame: dict[str, Any]) -> None:
         try:
-            reply = await in_tenant(self.schema_name, _agent_send, self.user, frame.get("interaction_id"),
-                                    frame.get("body"), frame.get("note"), frame.get("client_id"))
+            reply = await in_tenant(
+                self.schema_name,
+                _agent_send,
+                self.user,
+                frame.get("interaction_id"),
+                frame.get("body"),
+                frame.get("note"),
+                frame.get("client_id"),
+            )
         except ApplicationError as exc:
             await self.send_json({"type": "error", "client_id": frame.get("client_id"), **exc.as_dict()})
             return
@@ -94,9 +123,19 @@ class InboxFrames:
         interaction_id = frame.get("interaction_id")
         group = interaction_group(self.schema_name, interaction_id) if isinstance(interaction_id, int) else None
         if group and group in self.groups_joined:
-            await self.channel_layer.group_send(group, {"type": "event.relay", "event": {
-                "type": "typing", "by": "agent", "interaction_id": interaction_id, "active": bool(frame.get("active")),
-                "name": self.user.display_name}})
+            await self.channel_layer.group_send(
+                group,
+                {
+                    "type": "event.relay",
+                    "event": {
+                        "type": "typing",
+                        "by": "agent",
+                        "interaction_id": interaction_id,
+                        "active": bool(frame.get("active")),
+                        "name": self.user.display_name,
+                    },
+                },
+            )
 
     async def on_read(self: Any, frame: dict[str, Any]) -> None:
         from apps.inbox.actions import interaction_group
@@ -104,6 +143,10 @@ class InboxFrames:
         interaction_id, seq = frame.get("interaction_id"), frame.get("seq")
         group = interaction_group(self.schema_name, interaction_id) if isinstance(interaction_id, int) else None
         if group and group in self.groups_joined and isinstance(seq, int):
-            await self.channel_layer.group_send(group, {"type": "event.relay", "event": {
-                "type": "read", "by": "agent", "interaction_id": interaction_id, "seq": seq}})
-
+            await self.channel_layer.group_send(
+                group,
+                {
+                    "type": "event.relay",
+                    "event": {"type": "read", "by": "agent", "interaction_id": interaction_id, "seq": seq},
+                },
+            )

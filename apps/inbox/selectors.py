@@ -14,8 +14,9 @@ from .models import CannedResponse, Disposition, Interaction
 VIEWS = ("mine", "queues", "all")
 
 
-def inbox(user: User, view: str = "mine", *, status: str | None = None, channel: str | None = None,
-          label: str | None = None) -> QuerySet[Interaction]:
+def inbox(
+    user: User, view: str = "mine", *, status: str | None = None, channel: str | None = None, label: str | None = None
+) -> QuerySet[Interaction]:
     qs = Interaction.objects.select_related("contact", "queue", "assignee")
     if view == "all" and user.is_manager:
         pass
@@ -36,18 +37,32 @@ def inbox(user: User, view: str = "mine", *, status: str | None = None, channel:
 
 
 def interaction_row(i: Interaction) -> dict[str, Any]:
-    return {"id": i.pk, "channel": i.channel, "status": i.status, "routing_status": i.routing_status,
-            "subject": i.subject, "labels": i.labels, "queue": i.queue.name if i.queue else None,
-            "contact": str(i.contact) if i.contact else None, "created_at": i.created_at.isoformat(),
-            "assignee": i.assignee.display_name if i.assignee else None, "last_seq": i.last_seq}
+    return {
+        "id": i.pk,
+        "channel": i.channel,
+        "status": i.status,
+        "routing_status": i.routing_status,
+        "subject": i.subject,
+        "labels": i.labels,
+        "queue": i.queue.name if i.queue else None,
+        "contact": str(i.contact) if i.contact else None,
+        "created_at": i.created_at.isoformat(),
+        "assignee": i.assignee.display_name if i.assignee else None,
+        "last_seq": i.last_seq,
+    }
 
 
 def interaction_detail(i: Interaction) -> dict[str, Any]:
     contact = i.contact
     previous = []
     if contact is not None:
-        previous = [interaction_row(p) for p in Interaction.objects.filter(contact=contact).exclude(pk=i.pk)
-                    .select_related("contact", "queue", "assignee").order_by("-created_at")[:20]]
+        previous = [
+            interaction_row(p)
+            for p in Interaction.objects.filter(contact=contact)
+            .exclude(pk=i.pk)
+            .select_related("contact", "queue", "assignee")
+            .order_by("-created_at")[:20]
+        ]
     return {
         **interaction_row(i),
         "case_id": str(i.case_id),
@@ -56,10 +71,17 @@ def interaction_detail(i: Interaction) -> dict[str, Any]:
         "page": i.page,
         "disposition": i.disposition.name if i.disposition else None,
         "csat": {"score": i.csat_score, "comment": i.csat_comment} if i.csat_score else None,
-        "require": {"disposition": bool(i.queue and i.queue.require_disposition),
-                    "note": bool(i.queue and i.queue.require_note)},
-        "contact": None if contact is None else {
-            "id": contact.pk, "name": contact.name, "email": contact.email, "phone": contact.phone,
+        "require": {
+            "disposition": bool(i.queue and i.queue.require_disposition),
+            "note": bool(i.queue and i.queue.require_note),
+        },
+        "contact": None
+        if contact is None
+        else {
+            "id": contact.pk,
+            "name": contact.name,
+            "email": contact.email,
+            "phone": contact.phone,
             "attributes": contact.attributes,
             "identities": [{"kind": x.kind, "value": x.value} for x in contact.identities.all()],
         },
@@ -75,6 +97,8 @@ def directory() -> dict[str, Any]:
         "agents": [{"id": a.pk, "name": a.user.display_name, "state": a.state} for a in agents],
         "queues": [{"id": q.pk, "name": q.name} for q in Queue.objects.order_by("name")],
         "dispositions": [{"id": d.pk, "name": d.name} for d in Disposition.objects.order_by("name")],
-        "canned": [{"shortcut": c.shortcut, "title": c.title, "body": c.body}
-                   for c in CannedResponse.objects.order_by("shortcut")],
+        "canned": [
+            {"shortcut": c.shortcut, "title": c.title, "body": c.body}
+            for c in CannedResponse.objects.order_by("shortcut")
+        ],
     }

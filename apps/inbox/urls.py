@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
 from . import apis, views
@@ -7,7 +7,7 @@ router = SimpleRouter(trailing_slash=False)
 router.register("canned-responses", apis.CannedResponseViewSet, basename="canned-response")
 router.register("dispositions", apis.DispositionViewSet, basename="disposition")
 
-api_urlpatterns = [
+api_urlpatterns: list[URLPattern | URLResolver] = [
     path("inbox", apis.InboxApi.as_view(), name="api-inbox"),
     path("interactions/<int:pk>/detail", apis.InteractionDetailApi.as_view(), name="api-interaction-detail"),
     path("interactions/<int:pk>/messages", apis.AgentReplyApi.as_view(), name="api-interaction-reply"),

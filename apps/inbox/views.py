@@ -18,8 +18,10 @@ from .selectors import directory
 def desktop(request: HttpRequest) -> HttpResponse:
     user = cast(User, request.user)
     agent = ensure_agent_profile(user)
-    boot = {"user": {"id": user.pk, "name": user.display_name, "role": user.role, "manager": user.is_manager},
-            "agent": {"id": agent.pk, "state": agent.state},
-            "reasons": [{"id": r.pk, "name": r.name} for r in ReasonCode.objects.order_by("name")],
-            **directory()}
+    boot = {
+        "user": {"id": user.pk, "name": user.display_name, "role": user.role, "manager": user.is_manager},
+        "agent": {"id": agent.pk, "state": agent.state},
+        "reasons": [{"id": r.pk, "name": r.name} for r in ReasonCode.objects.order_by("name")],
+        **directory(),
+    }
     return render(request, "inbox/desktop.html", {"boot_json": json.dumps(boot)})

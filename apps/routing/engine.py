@@ -469,6 +469,14 @@ def offer_to_specific_agent(interaction_id: int, agent_id: int) -> OfferMade | N
         made = cursor.fetchone()
     if made is None:
         return None
-    return OfferMade(offer_id=made[0], interaction_id=interaction_id, agent_id=agent_id, user_id=made[2],
-                     channel=made[3], expires_at=made[1], subject=made[4], attributes=_json(made[5]),
-                     queue_name=made[6] or "")
+    return OfferMade(
+        offer_id=made[0],
+        interaction_id=interaction_id,
+        agent_id=agent_id,
+        user_id=made[2],
+        channel=made[3],
+        expires_at=made[1],
+        subject=made[4],
+        attributes=_json(made[5]),
+        queue_name=made[6] or "",
+    )

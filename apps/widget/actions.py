@@ -49,8 +49,9 @@ def _clean_page(page: Any) -> dict[str, str]:
     return {k: str(page.get(k, ""))[:500] for k in ("url", "title", "referrer") if page.get(k)}
 
 
-def do_start_visit(*, key: Any, embed_origin: Any, visitor: Any, identity_token: Any, page: Any,
-                   last_seq: Any) -> tuple[Visit, dict[str, Any]]:
+def do_start_visit(
+    *, key: Any, embed_origin: Any, visitor: Any, identity_token: Any, page: Any, last_seq: Any
+) -> tuple[Visit, dict[str, Any]]:
     """The widget said hello. Returns the visit and the welcome frame."""
     wk = widget_key(key)
     if wk is None:
@@ -68,14 +69,18 @@ def do_start_visit(*, key: Any, embed_origin: Any, visitor: Any, identity_token:
             identity_status = "refused"
     known = read_visitor_token(visitor, schema, wk.pk)
     visitor_id = known["v"] if known else secrets.token_urlsafe(12)
-    identities = {ContactIdentity.Kind.VISITOR: visitor_id}
+    identities: dict[str, str] = {ContactIdentity.Kind.VISITOR: visitor_id}
     profile: dict[str, Any] = {}
     if verified is not None:
         identities[ContactIdentity.Kind.EXTERNAL] = verified.customer_id
         if verified.email:
             identities[ContactIdentity.Kind.EMAIL] = verified.email.lower()
-        profile = {"name": verified.name, "email": verified.email, "phone": verified.phone,
-                   "attributes": verified.attributes}
+        profile = {
+            "name": verified.name,
+            "email": verified.email,
+            "phone": verified.phone,
+            "attributes": verified.attributes,
+        }
     contact = do_identify_contact(identities, profile)
     interaction = open_chat_of(contact.pk)
     page_info = _clean_page(page)
@@ -95,27 +100,45 @@ def do_start_visit(*, key: Any, embed_origin: Any, visitor: Any, identity_token:
         "interaction": interaction_state(interaction) if interaction else None,
         "messages": missed_messages(interaction.pk, last_seq) if interaction else [],
     }
-    visit = Visit(key_id=wk.pk, contact_id=contact.pk, interaction_id=interaction.pk if interaction else None,
-                  context=verified.context if verified else {}, page=page_info,
-                  attributes=verified.attributes if verified else {})
+    visit = Visit(
+        key_id=wk.pk,
+        contact_id=contact.pk,
+        interaction_id=interaction.pk if interaction else None,
+        context=verified.context if verified else {},
+        page=page_info,
+        attributes=verified.attributes if verified else {},
+    )
     return visit, welcome
 
 
 def interaction_state(interaction: Interaction) -> dict[str, Any]:
     position = queue_position(interaction)
-    ewt = (estimated_wait_seconds(interaction.queue, position, interaction.channel)
-           if position is not None and interaction.queue else None)
+    ewt = (
+        estimated_wait_seconds(interaction.queue, position, interaction.channel)
+        if position is not None and interaction.queue
+        else None
+    )
     agent = interaction.assignee
-    return {"id": interaction.pk, "status": interaction.status, "routing_status": interaction.routing_status,
-            "position": position, "ewt_seconds": ewt, "last_seq": interaction.last_seq,
-            "agent": {"name": agent.display_name} if agent else None,
-            "rated": interaction.csat_score is not None}
+    return {
+        "id": interaction.pk,
+        "status": interaction.status,
+        "routing_status": interaction.routing_status,
+        "position": position,
+        "ewt_seconds": ewt,
+        "last_seq": interaction.last_seq,
+        "agent": {"name": agent.display_name} if agent else None,
+        "rated": interaction.csat_score is not None,
+    }
 
 
 def missed_messages(interaction_id: int, last_seq: Any) -> list[dict[str, Any]]:
     after = last_seq if isinstance(last_seq, int) and last_seq >= 0 else 0
-    messages = (Message.objects.filter(interaction_id=interaction_id, seq__gt=after)
-                .exclude(kind=Message.Kind.NOTE).select_related("author", "attachment").order_by("seq"))
+    messages = (
+        Message.objects.filter(interaction_id=interaction_id, seq__gt=after)
+        .exclude(kind=Message.Kind.NOTE)
+        .select_related("author", "attachment")
+        .order_by("seq")
+    )
     return [message_payload(m) for m in messages]
 
 
@@ -131,16 +154,23 @@ def do_customer_message(visit: Visit, body: Any, client_id: Any) -> tuple[Visit,
         if not body.strip():
             raise ValidationFailed(_("Write a message."), fields={"body": [_("The message is empty.")]})
         if len(body) > 4000:
-            raise ValidationFailed(_("Messages are limited to %(n)d characters.") % {"n": 4000},
-                                   fields={"body": [_("Too long.")]})
+            raise ValidationFailed(
+                _("Messages are limited to %(n)d characters.") % {"n": 4000}, fields={"body": [_("Too long.")]}
+            )
         wk = WidgetKey.objects.select_related("queue").get(pk=visit.key_id)
         contact = Contact.objects.get(pk=visit.contact_id)
         typed = _routing_attributes(visit.attributes)
-        interaction = Interaction.objects.create(channel="chat", contact=contact, context=visit.context,
-                                                 page=visit.page,
-                                                 subject=body.strip()[:80], queue=wk.queue)
-        interaction = do_enqueue_interaction(channel="chat", queue=wk.queue, attributes=typed,
-                                             subject=interaction.subject, interaction=interaction)
+        interaction = Interaction.objects.create(
+            channel="chat",
+            contact=contact,
+            context=visit.context,
+            page=visit.page,
+            subject=body.strip()[:80],
+            queue=wk.queue,
+        )
+        interaction = do_enqueue_interaction(
+            channel="chat", queue=wk.queue, attributes=typed, subject=interaction.subject, interaction=interaction
+        )
         visit.interaction_id = interaction.pk
     do_post_message(interaction, kind=Message.Kind.CUSTOMER, body=body, client_id=client)
     interaction.refresh_from_db()
@@ -176,8 +206,10 @@ def do_prechat(visit: Visit, name: Any, email: Any) -> dict[str, Any]:
         fields["email"] = [_("Enter a valid email address.")]
     if fields:
         raise ValidationFailed(_("Please correct the errors below."), fields=fields)
-    contact = do_identify_contact({ContactIdentity.Kind.EMAIL: email,
-                                   ContactIdentity.Kind.VISITOR: _visitor_of(visit)}, {"name": name, "email": email})
+    contact = do_identify_contact(
+        {ContactIdentity.Kind.EMAIL: email, ContactIdentity.Kind.VISITOR: _visitor_of(visit)},
+        {"name": name, "email": email},
+    )
     visit.contact_id = contact.pk
     return {"type": "prechat.ok", "contact": {"name": contact.name, "email": contact.email}}
 
@@ -193,8 +225,13 @@ def do_offline_message(visit: Visit, name: Any, email: Any, body: Any) -> dict[s
     if not isinstance(body, str) or not body.strip():
         raise ValidationFailed(_("Write a message."), fields={"body": [_("The message is empty.")]})
     wk = WidgetKey.objects.select_related("queue").get(pk=visit.key_id)
-    interaction = Interaction.objects.create(channel="email", contact_id=visit.contact_id, queue=wk.queue,
-                                             status=Interaction.Status.PENDING, subject=body.strip()[:80])
+    interaction = Interaction.objects.create(
+        channel="email",
+        contact_id=visit.contact_id,
+        queue=wk.queue,
+        status=Interaction.Status.PENDING,
+        subject=body.strip()[:80],
+    )
     do_post_message(interaction, kind=Message.Kind.CUSTOMER, body=body)
     return {"type": "offline.ok"}
 

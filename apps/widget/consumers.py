@@ -53,9 +53,15 @@ class WidgetConsumer(TenantConsumer):
         return True
 
     async def on_hello(self, frame: dict[str, Any]) -> None:
-        result = await self._call(actions.do_start_visit, key=frame.get("key"), embed_origin=frame.get("origin"),
-                                  visitor=frame.get("visitor_token"), identity_token=frame.get("identity_token"),
-                                  page=frame.get("page"), last_seq=frame.get("last_seq"))
+        result = await self._call(
+            actions.do_start_visit,
+            key=frame.get("key"),
+            embed_origin=frame.get("origin"),
+            visitor=frame.get("visitor_token"),
+            identity_token=frame.get("identity_token"),
+            page=frame.get("page"),
+            last_seq=frame.get("last_seq"),
+        )
         if result is None:
             return
         self.visit, welcome = result
@@ -98,15 +104,34 @@ class WidgetConsumer(TenantConsumer):
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         if self.visit and self.visit.interaction_id and self.joined:
-            await self.channel_layer.group_send(self.joined, {"type": "event.relay", "event": {
-                "type": "typing", "by": "customer", "interaction_id": self.visit.interaction_id,
-                "active": bool(frame.get("active"))}})
+            await self.channel_layer.group_send(
+                self.joined,
+                {
+                    "type": "event.relay",
+                    "event": {
+                        "type": "typing",
+                        "by": "customer",
+                        "interaction_id": self.visit.interaction_id,
+                        "active": bool(frame.get("active")),
+                    },
+                },
+            )
 
     async def on_read(self, frame: dict[str, Any]) -> None:
         seq = frame.get("seq")
         if self.visit and self.visit.interaction_id and self.joined and isinstance(seq, int):
-            await self.channel_layer.group_send(self.joined, {"type": "event.relay", "event": {
-                "type": "read", "by": "customer", "interaction_id": self.visit.interaction_id, "seq": seq}})
+            await self.channel_layer.group_send(
+                self.joined,
+                {
+                    "type": "event.relay",
+                    "event": {
+                        "type": "read",
+                        "by": "customer",
+                        "interaction_id": self.visit.interaction_id,
+                        "seq": seq,
+                    },
+                },
+            )
 
     async def on_prechat_submit(self, frame: dict[str, Any]) -> None:
         if await self._need_visit() and self.visit is not None:
@@ -116,8 +141,9 @@ class WidgetConsumer(TenantConsumer):
 
     async def on_offline_submit(self, frame: dict[str, Any]) -> None:
         if await self._need_visit() and self.visit is not None:
-            reply = await self._call(actions.do_offline_message, self.visit, frame.get("name"), frame.get("email"),
-                                     frame.get("body"))
+            reply = await self._call(
+                actions.do_offline_message, self.visit, frame.get("name"), frame.get("email"), frame.get("body")
+            )
             if reply:
                 await self.send_json(reply)
 

@@ -43,9 +43,14 @@ def verify_identity(token: str, secret: str) -> VerifiedIdentity:
         raise IdentityRefused(f"invalid: {exc}") from exc
     attributes = claims.get("attributes") if isinstance(claims.get("attributes"), dict) else {}
     context = claims.get("context") if isinstance(claims.get("context"), dict) else {}
-    return VerifiedIdentity(customer_id=str(claims["sub"])[:200], name=str(claims.get("name", ""))[:150],
-                            email=str(claims.get("email", ""))[:254], phone=str(claims.get("phone", ""))[:20],
-                            attributes=attributes, context=context)
+    return VerifiedIdentity(
+        customer_id=str(claims["sub"])[:200],
+        name=str(claims.get("name", ""))[:150],
+        email=str(claims.get("email", ""))[:254],
+        phone=str(claims.get("phone", ""))[:20],
+        attributes=attributes,
+        context=context,
+    )
 
 
 def sign_identity(secret: str, claims: dict[str, Any]) -> str:

@@ -13,5 +13,9 @@ def widget_key(public_key: object) -> WidgetKey | None:
 
 def open_chat_of(contact_id: int) -> Interaction | None:
     """The visitor's conversation still going on, if any (resumed after a reload)."""
-    return (Interaction.objects.filter(contact_id=contact_id, channel="chat")
-            .exclude(status=Interaction.Status.RESOLVED).order_by("-created_at").first())
+    return (
+        Interaction.objects.filter(contact_id=contact_id, channel="chat")
+        .exclude(status=Interaction.Status.RESOLVED)
+        .order_by("-created_at")
+        .first()
+    )

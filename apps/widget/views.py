@@ -22,10 +22,10 @@ from .selectors import open_chat_of, widget_key
 
 
 @require_GET
-def loader(request: HttpRequest) -> HttpResponse:
+def loader(request: HttpRequest) -> FileResponse:
     path = finders.find("widget/loader.js")
     assert isinstance(path, str)
-    response = FileResponse(open(path, "rb"), content_type="application/javascript; charset=utf-8")  # noqa: SIM115
+    response = FileResponse(open(path, "rb"), content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "public, max-age=300"
     response["Access-Control-Allow-Origin"] = "*"
     return response
@@ -54,22 +54,29 @@ def upload(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": {"code": "forbidden", "message": _("Not allowed."), "fields": {}}}, status=403)
     interaction = open_chat_of(visitor["c"])
     if interaction is None:
-        return JsonResponse({"error": {"code": "no_conversation", "message": _("Write a message first."),
-                                       "fields": {}}}, status=409)
+        return JsonResponse(
+            {"error": {"code": "no_conversation", "message": _("Write a message first."), "fields": {}}}, status=409
+        )
     upload_file = request.FILES.get("file")
     if upload_file is None:
-        return JsonResponse({"error": {"code": "invalid", "message": _("Choose a file."),
-                                       "fields": {"file": [_("No file.")]}}}, status=400)
+        return JsonResponse(
+            {"error": {"code": "invalid", "message": _("Choose a file."), "fields": {"file": [_("No file.")]}}},
+            status=400,
+        )
     try:
         attachment = do_store_attachment(interaction, upload_file)
-        message = do_post_message(interaction, kind=Message.Kind.CUSTOMER, attachment=attachment,
-                                  client_id=str(request.POST.get("client_id", ""))[:64])
+        message = do_post_message(
+            interaction,
+            kind=Message.Kind.CUSTOMER,
+            attachment=attachment,
+            client_id=str(request.POST.get("client_id", ""))[:64],
+        )
     except ApplicationError as exc:
         return JsonResponse({"error": exc.as_dict()}, status=exc.status)
     return JsonResponse({"seq": message.seq}, status=201)
 
 
-def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
+def attachment_download(request: HttpRequest, pk: int) -> HttpResponse | FileResponse:
     """Agents who may see the conversation, or the customer with a signed link."""
     from django.core import signing
 

@@ -33,7 +33,8 @@ class Shop:
         (self.root / name).write_text(
             "<!doctype html><html><head><title>Acme shop</title>"
             "<style>button{background:red!important} body{font-family:serif}</style></head>"
-            f"<body><h1 id='shop'>Acme shop</h1><button id='buy'>Buy</button>{extra}{snippet}</body></html>")
+            f"<body><h1 id='shop'>Acme shop</h1><button id='buy'>Buy</button>{extra}{snippet}</body></html>"
+        )
         return f"{self.origin}/{name}"
 
 
@@ -58,8 +59,10 @@ class ContactCenter:
 
     def snippet(self, web: WebServer, token: str = "") -> str:
         attr = f' data-identity-token="{token}"' if token else ""
-        return (f'<script src="http://{self.info.subdomain}.localhost:{web.port}/widget.js" '
-                f'data-key="{self.key.public_key}"{attr} async></script>')
+        return (
+            f'<script src="http://{self.info.subdomain}.localhost:{web.port}/widget.js" '
+            f'data-key="{self.key.public_key}"{attr} async></script>'
+        )
 
 
 def make_center(shop_origin: str, agents: int = 2) -> ContactCenter:
@@ -75,8 +78,12 @@ def make_center(shop_origin: str, agents: int = 2) -> ContactCenter:
     Disposition.objects.create(name="Solved")
     profiles = []
     for n in range(agents):
-        user = User.objects.create_user(email=f"agent{n + 1}@{info.subdomain}.test", password=PASSWORD,
-                                        full_name=["Alex Agent", "Bea Agent", "Cy Agent"][n], role="agent")
+        user = User.objects.create_user(
+            email=f"agent{n + 1}@{info.subdomain}.test",
+            password=PASSWORD,
+            full_name=["Alex Agent", "Bea Agent", "Cy Agent"][n],
+            role="agent",
+        )
         profile = ensure_agent_profile(user)
         queue.members.add(profile)
         profiles.append(profile)

@@ -53,8 +53,7 @@ def test_customer_chats_agents_transfer_and_resolve_customer_rates(
     expect(chat.locator(".msg.agent .body")).to_have_text(["Sorry to hear that! Let me check."])
     chat.locator("#input").fill("Thanks")
     chat.locator("#input").press("Enter")
-    expect(agent1.locator("#messages .m.customer .body")).to_have_text(
-        ["My order #1234 has not arrived", "Thanks"])
+    expect(agent1.locator("#messages .m.customer .body")).to_have_text(["My order #1234 has not arrived", "Thanks"])
     # A private note stays with the agents.
     agent1.check("#as-note")
     agent1.fill("#reply-input", "Courier lost it, handing to Bea")
@@ -73,11 +72,13 @@ def test_customer_chats_agents_transfer_and_resolve_customer_rates(
     expect(agent2.locator("#offer-dialog")).to_be_visible()
     agent2.click("#offer-accept")
     expect(agent2.locator("#messages .m.note .body")).to_have_text(
-        ["Courier lost it, handing to Bea", "VIP, please refund"])
+        ["Courier lost it, handing to Bea", "VIP, please refund"]
+    )
     agent2.fill("#reply-input", "Hi, I'm Bea. I've refunded your order.")
     agent2.keyboard.press("Control+Enter")
     expect(chat.locator(".msg.agent .body")).to_have_text(
-        ["Sorry to hear that! Let me check.", "Hi, I'm Bea. I've refunded your order."])
+        ["Sorry to hear that! Let me check.", "Hi, I'm Bea. I've refunded your order."]
+    )
 
     # Resolving needs a disposition in this queue: first refused, then done.
     agent2.click("#btn-resolve")
@@ -98,18 +99,32 @@ def test_customer_chats_agents_transfer_and_resolve_customer_rates(
     # Both sides saw every message, in order; the customer never saw the notes.
     customer_side = texts(chat.locator(".msg .body"))
     assert customer_side == [
-        "My order #1234 has not arrived", "Sorry to hear that! Let me check.", "Thanks",
-        "Alex Agent transferred the conversation to Bea Agent.", "Hi, I'm Bea. I've refunded your order.",
-        "Bea Agent resolved the conversation."]
+        "My order #1234 has not arrived",
+        "Sorry to hear that! Let me check.",
+        "Thanks",
+        "Alex Agent transferred the conversation to Bea Agent.",
+        "Hi, I'm Bea. I've refunded your order.",
+        "Bea Agent resolved the conversation.",
+    ]
     agent_side = texts(agent2.locator("#messages .m .body"))
     assert agent_side == [
-        "My order #1234 has not arrived", "Sorry to hear that! Let me check.", "Thanks",
-        "Courier lost it, handing to Bea", "Alex Agent transferred the conversation to Bea Agent.",
-        "VIP, please refund", "Hi, I'm Bea. I've refunded your order.", "Bea Agent resolved the conversation."]
+        "My order #1234 has not arrived",
+        "Sorry to hear that! Let me check.",
+        "Thanks",
+        "Courier lost it, handing to Bea",
+        "Alex Agent transferred the conversation to Bea Agent.",
+        "VIP, please refund",
+        "Hi, I'm Bea. I've refunded your order.",
+        "Bea Agent resolved the conversation.",
+    ]
     connection.set_schema(center.info.schema_name)
     interaction = Interaction.objects.get()
     assert (interaction.status, interaction.disposition.name, interaction.csat_score, interaction.csat_comment) == (
-        "resolved", "Solved", 5, "Quick and kind")
+        "resolved",
+        "Solved",
+        5,
+        "Quick and kind",
+    )
     assert interaction.page["url"].endswith("/shop.html") and interaction.page["title"] == "Acme shop"
     customer.screenshot(path="test-artifacts/widget-customer.png")
     agent2.screenshot(path="test-artifacts/desktop-agent.png")

@@ -22,8 +22,12 @@ SHOP = "http://127.0.0.1:9"
 
 
 def daphne(name: str, port: int) -> Proc:
-    return Proc(name, python("-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ccaas.asgi:application"),
-                env={"PUBLIC_PORT": str(port)}, ready=lambda: port_open(port))
+    return Proc(
+        name,
+        python("-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ccaas.asgi:application"),
+        env={"PUBLIC_PORT": str(port)},
+        ready=lambda: port_open(port),
+    )
 
 
 async def until(ws: Any, frame_type: str) -> dict[str, Any]:
@@ -100,8 +104,12 @@ def test_both_sides_catch_up_after_a_web_process_restart() -> None:
         agent_missed = (await until(agent, "interaction.history"))["messages"]
         await customer.close()
         await agent.close()
-        return {"customer_missed": customer_missed, "agent_seen": agent_seen, "customer_seen": customer_seen,
-                "agent_missed": agent_missed}
+        return {
+            "customer_missed": customer_missed,
+            "agent_seen": agent_seen,
+            "customer_seen": customer_seen,
+            "agent_missed": agent_missed,
+        }
 
     try:
         out = run_async(scenario())

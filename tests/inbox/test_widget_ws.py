@@ -28,14 +28,29 @@ def cc() -> ContactCenter:
 async def widget(web: WebServer, cc: ContactCenter, **hello: Any) -> tuple[Any, dict[str, Any]]:
     host = f"{cc.info.subdomain}.localhost"
     ws = await open_ws(web.port, host, path="/ws/widget/", origin=f"http://{host}:{web.port}")
-    await ws.send(json.dumps({"type": "hello", "key": cc.key.public_key, "origin": SHOP,
-                              "page": {"url": f"{SHOP}/cart", "title": "Cart"}, **hello}))
+    await ws.send(
+        json.dumps(
+            {
+                "type": "hello",
+                "key": cc.key.public_key,
+                "origin": SHOP,
+                "page": {"url": f"{SHOP}/cart", "title": "Cart"},
+                **hello,
+            }
+        )
+    )
     return ws, await recv_json(ws)
 
 
 def token(cc: ContactCenter, **claims: Any) -> str:
-    base = {"sub": "cust-42", "name": "Wu Lei", "email": "wu@example.com", "exp": int(time.time()) + 300,
-            "attributes": {"tier": "gold", "vip": True}, "context": {"cart": {"items": 3, "total": 129.5}}}
+    base = {
+        "sub": "cust-42",
+        "name": "Wu Lei",
+        "email": "wu@example.com",
+        "exp": int(time.time()) + 300,
+        "attributes": {"tier": "gold", "vip": True},
+        "context": {"cart": {"items": 3, "total": 129.5}},
+    }
     return sign_identity(cc.key.secret, {**base, **claims})
 
 
@@ -133,8 +148,10 @@ def test_keys_origins_and_hosts_of_others_are_refused(web_server: WebServer, cc:
 
     b_key, bad_origin, ok, closed = run_async(scenario())
     assert (b_key["type"], b_key["code"]) == ("error", "unknown_widget_key")
-    assert (bad_origin["code"], bad_origin["message"]) == ("origin_not_allowed",
-                                                          "This site is not allowed to use this chat.")
+    assert (bad_origin["code"], bad_origin["message"]) == (
+        "origin_not_allowed",
+        "This site is not allowed to use this chat.",
+    )
     assert ok["type"] == "welcome"
     assert closed == 4403
 
@@ -152,10 +169,17 @@ def test_bad_frames_get_clear_errors_and_the_socket_stays_usable(web_server: Web
     async def scenario() -> list[dict[str, Any]]:
         ws, _welcome = await widget(web_server, cc)
         replies = []
-        for frame in ["nope", "[]", '{"type": 3}', '{"type": "message.send", "body": ""}',
-                      '{"type": "message.send", "body": 7}', json.dumps({"type": "message.send", "body": "x" * 4001}),
-                      '{"type": "csat", "score": 9}', '{"type": "teleport"}',
-                      json.dumps({"type": "message.send", "body": "y" * 70000})]:
+        for frame in [
+            "nope",
+            "[]",
+            '{"type": 3}',
+            '{"type": "message.send", "body": ""}',
+            '{"type": "message.send", "body": 7}',
+            json.dumps({"type": "message.send", "body": "x" * 4001}),
+            '{"type": "csat", "score": 9}',
+            '{"type": "teleport"}',
+            json.dumps({"type": "message.send", "body": "y" * 70000}),
+        ]:
             await ws.send(frame)
             replies.append(await recv_json(ws))
         await ws.send(json.dumps({"type": "message.send", "body": "still here"}))
@@ -165,8 +189,17 @@ def test_bad_frames_get_clear_errors_and_the_socket_stays_usable(web_server: Web
 
     replies = run_async(scenario())
     codes = [r.get("code") for r in replies[:-1]]
-    assert codes == ["bad_frame", "bad_frame", "bad_frame", "invalid", "invalid", "invalid", "no_conversation",
-                     "unknown_type", "frame_too_large"]
+    assert codes == [
+        "bad_frame",
+        "bad_frame",
+        "bad_frame",
+        "invalid",
+        "invalid",
+        "invalid",
+        "no_conversation",
+        "unknown_type",
+        "frame_too_large",
+    ]
     assert replies[1]["message"] == "Frames must be JSON objects with a string 'type'."
     assert replies[-1]["type"] == "conversation.started"
 
@@ -185,8 +218,14 @@ def test_attachments_are_checked(web_server: WebServer, cc: ContactCenter) -> No
     client = Client(HTTP_HOST=cc.info.host)
 
     def upload(name: str, content: bytes, content_type: str, key: str | None = None, vt: str | None = None) -> Any:
-        return client.post("/widget/upload/", {"key": key or cc.key.public_key, "visitor_token": vt or visitor,
-                                               "file": SimpleUploadedFile(name, content, content_type)})
+        return client.post(
+            "/widget/upload/",
+            {
+                "key": key or cc.key.public_key,
+                "visitor_token": vt or visitor,
+                "file": SimpleUploadedFile(name, content, content_type),
+            },
+        )
 
     ok = upload("receipt.pdf", b"%PDF-1.4 test", "application/pdf")
     assert ok.status_code == 201
@@ -219,8 +258,9 @@ def test_an_agent_cannot_open_a_conversation_that_is_not_theirs(web_server: WebS
         await recv_json(desk)
         await desk.send(json.dumps({"type": "interaction.open", "interaction_id": started["interaction"]["id"]}))
         reply = await recv_json(desk)
-        await desk.send(json.dumps({"type": "message.send", "interaction_id": started["interaction"]["id"],
-                                    "body": "sneaky"}))
+        await desk.send(
+            json.dumps({"type": "message.send", "interaction_id": started["interaction"]["id"], "body": "sneaky"})
+        )
         reply2 = await recv_json(desk)
         await recv_nothing(desk, 0.3)
         await desk.close()

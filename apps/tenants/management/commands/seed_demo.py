@@ -11,9 +11,9 @@ from apps.agents.actions import do_set_skills, ensure_agent_profile
 from apps.agents.models import ReasonCode, Skill
 from apps.inbox.models import CannedResponse, Disposition
 from apps.routing.models import Queue, RoutingStep
-from apps.widget.models import WidgetKey
 from apps.tenants.actions import create_tenant_with_owner
 from apps.tenants.models import Tenant
+from apps.widget.models import WidgetKey
 
 PASSWORD = "demo-password-1"
 
@@ -35,11 +35,14 @@ class Command(BaseCommand):
             self.stdout.write("Created the demo tenant.")
         with schema_context(tenant.schema_name):
             agents = []
-            for n, name, skills, langs in ((1, "Alex Agent", {"billing": 4, "tech": 2}, ["en", "zh"]),
-                                          (2, "Bea Agent", {"billing": 2, "tech": 5}, ["en", "de"])):
+            for n, name, skills, langs in (
+                (1, "Alex Agent", {"billing": 4, "tech": 2}, ["en", "zh"]),
+                (2, "Bea Agent", {"billing": 2, "tech": 5}, ["en", "de"]),
+            ):
                 email = f"agent{n}@demo.test"
                 user = User.objects.filter(email=email).first() or User.objects.create_user(
-                    email=email, password=PASSWORD, full_name=name, role=User.Role.AGENT)
+                    email=email, password=PASSWORD, full_name=name, role=User.Role.AGENT
+                )
                 agent = ensure_agent_profile(user)
                 if not agent.skill_levels:
                     for skill in skills:
@@ -54,10 +57,12 @@ class Command(BaseCommand):
             if not support.steps.exists():
                 support.wrap_up_seconds = 15
                 support.save(update_fields=["wrap_up_seconds"])
-                RoutingStep.objects.create(queue=support, order=0, duration_seconds=30,
-                                           expression='skills.billing >= 4 and language == "zh"')
-                RoutingStep.objects.create(queue=support, order=1, duration_seconds=60,
-                                           expression="skills.billing >= 2 or skills.tech >= 3")
+                RoutingStep.objects.create(
+                    queue=support, order=0, duration_seconds=30, expression='skills.billing >= 4 and language == "zh"'
+                )
+                RoutingStep.objects.create(
+                    queue=support, order=1, duration_seconds=60, expression="skills.billing >= 2 or skills.tech >= 3"
+                )
                 support.members.add(*agents)
             port = os.environ.get("PUBLIC_PORT") or os.environ.get("PORT") or "8000"
             for key in WidgetKey.objects.all():
@@ -67,5 +72,10 @@ class Command(BaseCommand):
                     key.save(update_fields=["allowed_origins"])
             for name in ("Solved", "Refund issued", "Escalated"):
                 Disposition.objects.get_or_create(name=name)
-            CannedResponse.objects.get_or_create(shortcut="hello", defaults={
-                "title": "Greeting", "body": "Hi {{ customer.first_name }}, I'm {{ agent.name }}. How can I help?"})
+            CannedResponse.objects.get_or_create(
+                shortcut="hello",
+                defaults={
+                    "title": "Greeting",
+                    "body": "Hi {{ customer.first_name }}, I'm {{ agent.name }}. How can I help?",
+                },
+            )
