@@ -7,10 +7,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.password_validation import validate_password
 from django.core import signing
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
@@ -20,6 +17,7 @@ from apps.billing.selectors import takes_seat
 from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.core.keys import redis_key
 from apps.core.redis import get_redis
+from apps.core.validation import FieldErrors
 
 from .models import TeamAuditEntry, User
 
@@ -80,42 +78,20 @@ class NewUserInput:
 
 def check_new_user(data: Any) -> NewUserInput:
     """Clean input for `do_create_user`, or ValidationFailed with every field's errors."""
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("Send a JSON object."))
-    fields: dict[str, list[str]] = {}
-
-    def text(name: str, max_length: int) -> str:
-        value = data.get(name, "")
-        if not isinstance(value, str):
-            fields[name] = [_("Must be a string.")]
-            return ""
-        if len(value) > max_length:
-            fields[name] = [_("Use at most %(n)d characters.") % {"n": max_length}]
-        return value
-
-    email = text("email", 254).strip().lower()
-    full_name = text("full_name", 150).strip()
-    password = text("password", 256)
-    role = text("role", 16).strip() or User.Role.AGENT
-    if "email" not in fields:
-        try:
-            validate_email(email)
-        except ValidationError:
-            fields["email"] = [_("Enter a valid email address.")]
-        else:
-            if User.objects.filter(email=email).exists():
-                fields["email"] = [_("Someone on your team already uses this email.")]
-    if not full_name and "full_name" not in fields:
-        fields["full_name"] = [_("Enter their name.")]
+    check = FieldErrors(data)
+    email = check.text("email", 254).strip().lower()
+    full_name = check.text("full_name", 150).strip()
+    password = check.text("password", 256)
+    role = check.text("role", 16).strip() or User.Role.AGENT
+    check.email("email", email)
+    if check.ok("email") and User.objects.filter(email=email).exists():
+        check.add("email", _("Someone on your team already uses this email."))
+    if not full_name and check.ok("full_name"):
+        check.add("full_name", _("Enter their name."))
     if role not in ASSIGNABLE_ROLES:
-        fields["role"] = [_("Choose agent, supervisor or admin.")]
-    if "password" not in fields:
-        try:
-            validate_password(password, User(email=email, full_name=full_name))
-        except ValidationError as exc:
-            fields["password"] = [str(m) for m in exc.messages]
-    if fields:
-        raise ValidationFailed(_("Please correct the errors below."), fields=fields)
+        check.add("role", _("Choose agent, supervisor or admin."))
+    check.password("password", password, User(email=email, full_name=full_name))
+    check.raise_if_any()
     return NewUserInput(email=email, full_name=full_name, password=password, role=role)
 
 

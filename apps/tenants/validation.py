@@ -7,12 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
-from apps.core.errors import ValidationFailed
+from apps.core.validation import FieldErrors
 
 from .models import Tenant
 
@@ -52,43 +49,17 @@ def subdomain_errors(subdomain: str) -> list[str]:
 
 def check_signup(data: Any) -> SignupInput:
     """Return clean sign-up input or raise ValidationFailed with every field's errors."""
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("Send a JSON object."))
-    fields: dict[str, list[str]] = {}
-
-    def text(name: str, max_length: int) -> str:
-        value = data.get(name, "")
-        if not isinstance(value, str):
-            fields[name] = [_("Must be a string.")]
-            return ""
-        if len(value) > max_length:
-            fields[name] = [_("Use at most %(n)d characters.") % {"n": max_length}]
-        return value
-
-    company_name = text("company_name", 120).strip()
-    subdomain = text("subdomain", 200).strip().lower()
-    email = text("email", 254).strip().lower()
-    password = text("password", 256)
-
-    if not company_name and "company_name" not in fields:
-        fields["company_name"] = [_("Enter your company's name.")]
-    if "subdomain" not in fields:
-        errors = subdomain_errors(subdomain)
-        if errors:
-            fields["subdomain"] = errors
-    if "email" not in fields:
-        try:
-            validate_email(email)
-        except ValidationError:
-            fields["email"] = [_("Enter a valid email address.")]
-    if "password" not in fields:
-        if not password:
-            fields["password"] = [_("Choose a password.")]
-        else:
-            try:
-                validate_password(password)
-            except ValidationError as exc:
-                fields["password"] = [str(m) for m in exc.messages]
-    if fields:
-        raise ValidationFailed(_("Please correct the errors below."), fields=fields)
+    check = FieldErrors(data)
+    company_name = check.text("company_name", 120).strip()
+    subdomain = check.text("subdomain", 200).strip().lower()
+    email = check.text("email", 254).strip().lower()
+    password = check.text("password", 256)
+    if not company_name and check.ok("company_name"):
+        check.add("company_name", _("Enter your company's name."))
+    if check.ok("subdomain"):
+        for error in subdomain_errors(subdomain):
+            check.add("subdomain", error)
+    check.email("email", email)
+    check.password("password", password)
+    check.raise_if_any()
     return SignupInput(company_name=company_name, subdomain=subdomain, email=email, password=password)

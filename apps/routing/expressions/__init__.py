@@ -1,0 +1,65 @@
+"""The routing expression language: who may take an interaction.
+
+    skills.billing >= 4 and language == "zh"
+    skills.billing >= 2 or interaction.vip == true
+    location == interaction.location and agent.tier in ["senior", "lead"]
+
+Expressions are parsed with Python's `ast` and only a small whitelist of nodes is accepted; nothing
+is ever evaluated by Python's `eval`. Names are checked against the tenant's skills and attributes
+when a step is saved, and errors say where the problem is.
+
+One expression compiles two ways, depending on which side is known:
+- an interaction arrives: interaction facts are constants, agent facts are SQL columns;
+- an agent frees capacity: agent facts are constants, interaction facts are SQL columns.
+Parts whose facts are all constants fold to True/False before any SQL is written, so a decision is
+one SQL statement whatever the expression.
+"""
+
+from .compile import AgentFacts, Binding, Folded, Sql, compile_node, evaluate
+from .parse import (
+    BUILTIN_INTERACTION_ATTRIBUTES,
+    AgentAttr,
+    AgentLanguages,
+    AgentLocation,
+    AgentSkill,
+    And,
+    Cmp,
+    Const,
+    ExpressionError,
+    InteractionAttr,
+    KnownNames,
+    Node,
+    Not,
+    Operand,
+    Or,
+    known_names,
+    parse,
+    skills_in,
+)
+
+__all__ = [
+    "BUILTIN_INTERACTION_ATTRIBUTES",
+    "AgentAttr",
+    "AgentFacts",
+    "AgentLanguages",
+    "AgentLocation",
+    "AgentSkill",
+    "And",
+    "Binding",
+    "Cmp",
+    "Const",
+    "ExpressionError",
+    "Folded",
+    "InteractionAttr",
+    "KnownNames",
+    "Node",
+    "Not",
+    "Operand",
+    "Or",
+    "Sql",
+    "compile_node",
+    "evaluate",
+    "known_names",
+    "parse",
+    "skills_in",
+]

@@ -1,0 +1,249 @@
+"""The routing expression language: the tree and the parser (see the package docstring)."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from typing import Any, Union
+
+BUILTIN_INTERACTION_ATTRIBUTES: dict[str, str] = {
+    "channel": "text",
+    "tier": "text",
+    "vip": "boolean",
+    "churn_risk": "number",
+    "cart_value": "number",
+    "location": "text",
+    "language": "text",
+    "customer_id": "text",
+}
+MAX_LENGTH = 1000
+MAX_NODES = 200
+
+
+class ExpressionError(ValueError):
+    def __init__(self, message: str, column: int | None = None) -> None:
+        self.column = column
+        super().__init__(f"{message} (at column {column + 1})" if column is not None else message)
+
+
+@dataclass(frozen=True)
+class KnownNames:
+    skills: frozenset[str]
+    interaction_attributes: dict[str, str]  # name -> "text" | "number" | "boolean"
+
+
+# --- the tree ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Const:
+    value: Any
+
+
+@dataclass(frozen=True)
+class AgentSkill:
+    name: str
+
+
+@dataclass(frozen=True)
+class AgentLanguages:
+    pass
+
+
+@dataclass(frozen=True)
+class AgentLocation:
+    pass
+
+
+@dataclass(frozen=True)
+class AgentAttr:
+    name: str
+
+
+@dataclass(frozen=True)
+class InteractionAttr:
+    name: str
+    type: str
+
+
+Operand = Const | AgentSkill | AgentLanguages | AgentLocation | AgentAttr | InteractionAttr
+
+
+@dataclass(frozen=True)
+class Cmp:
+    op: str  # == != < <= > >= in notin
+    left: Operand
+    right: Operand
+
+
+@dataclass(frozen=True)
+class And:
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Or:
+    parts: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class Not:
+    part: Node
+
+
+Node = Union["Cmp", "And", "Or", "Not", Const]  # forward references
+
+_OPS = {
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.In: "in",
+    ast.NotIn: "notin",
+}
+
+
+def parse(text: str, known: KnownNames) -> Node:
+    """Parse and check an expression; raise ExpressionError pointing at the problem."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("Write an expression, e.g. skills.billing >= 2 (or true for anyone).")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"Expressions are limited to {MAX_LENGTH} characters.")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        hint = " Use == to compare." if "=" in text and "==" not in text else ""
+        raise ExpressionError(f"Not a valid expression: {exc.msg}.{hint}", (exc.offset or 1) - 1) from None
+    if sum(1 for _ in ast.walk(tree)) > MAX_NODES:
+        raise ExpressionError("The expression is too long; split it into steps.")
+    return _Parser(known).node(tree.body)
+
+
+class _Parser:
+    def __init__(self, known: KnownNames) -> None:
+        self.known = known
+
+    def node(self, n: ast.AST) -> Node:
+        if isinstance(n, ast.BoolOp):
+            children = tuple(self.node(v) for v in n.values)
+            return And(children) if isinstance(n.op, ast.And) else Or(children)
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.Not):
+            return Not(self.node(n.operand))
+        if isinstance(n, ast.Compare):
+            parts: list[Node] = []
+            left = self.operand(n.left)
+            for op, comparator in zip(n.ops, n.comparators, strict=True):
+                if type(op) not in _OPS:
+                    raise ExpressionError("Use ==, !=, <, <=, >, >=, in or not in.", n.col_offset)
+                right = self.operand(comparator)
+                parts.append(self.check(Cmp(_OPS[type(op)], left, right), n))
+                left = right
+            return parts[0] if len(parts) == 1 else And(tuple(parts))
+        if isinstance(n, ast.Name) and n.id.lower() in {"true", "false"}:
+            return Const(n.id.lower() == "true")
+        if isinstance(n, ast.Constant) and isinstance(n.value, bool):
+            return Const(n.value)
+        raise ExpressionError("Expected a comparison such as skills.billing >= 2.", getattr(n, "col_offset", None))
+
+    def operand(self, n: ast.AST) -> Operand:
+        col = getattr(n, "col_offset", None)
+        if isinstance(n, ast.Constant) and isinstance(n.value, (str, int, float, bool)):
+            return Const(n.value)
+        if (
+            isinstance(n, ast.UnaryOp)
+            and isinstance(n.op, ast.USub)
+            and isinstance(n.operand, ast.Constant)
+            and isinstance(n.operand.value, (int, float))
+            and not isinstance(n.operand.value, bool)
+        ):
+            return Const(-n.operand.value)
+        if isinstance(n, (ast.List, ast.Tuple)):
+            values = []
+            for item in n.elts:
+                if not (isinstance(item, ast.Constant) and isinstance(item.value, (str, int, float))):
+                    raise ExpressionError("Lists may hold only text and numbers.", getattr(item, "col_offset", col))
+                values.append(item.value)
+            return Const(tuple(values))
+        if isinstance(n, ast.Name):
+            if n.id.lower() in {"true", "false"}:
+                return Const(n.id.lower() == "true")
+            if n.id in {"language", "languages"}:
+                return AgentLanguages()
+            if n.id == "location":
+                return AgentLocation()
+            raise ExpressionError(
+                f"Unknown name '{n.id}'. Use skills.<name>, language, location, "
+                "agent.<attribute> or interaction.<attribute>.",
+                col,
+            )
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
+            scope, name = n.value.id, n.attr
+            if scope == "skills":
+                if name not in self.known.skills:
+                    raise ExpressionError(f"Unknown skill '{name}'.", col)
+                return AgentSkill(name)
+            if scope == "agent":
+                if name in {"language", "languages"}:
+                    return AgentLanguages()
+                if name == "location":
+                    return AgentLocation()
+                return AgentAttr(name)
+            if scope in {"interaction", "customer"}:
+                type_ = self.known.interaction_attributes.get(name)
+                if type_ is None:
+                    raise ExpressionError(f"Unknown interaction attribute '{name}'.", col)
+                return InteractionAttr(name, type_)
+            raise ExpressionError(f"Unknown name '{scope}'.", col)
+        raise ExpressionError("Expected a name, a number, a text in quotes or a list.", col)
+
+    def check(self, cmp: Cmp, n: ast.AST) -> Cmp:
+        col = getattr(n, "col_offset", None)
+        if cmp.op in {"in", "notin"}:
+            if not (
+                isinstance(cmp.right, (AgentLanguages,))
+                or (isinstance(cmp.right, Const) and isinstance(cmp.right.value, tuple))
+            ):
+                raise ExpressionError('\'in\' needs a list, e.g. location in ["Berlin", "Paris"].', col)
+        elif isinstance(cmp.right, Const) and isinstance(cmp.right.value, tuple):
+            raise ExpressionError("Compare a list with 'in'.", col)
+        if isinstance(cmp.left, AgentLanguages) and cmp.op not in {"==", "!=", "in", "notin"}:
+            raise ExpressionError("Languages can only be compared with ==, != or in.", col)
+        if cmp.op in {"<", "<=", ">", ">="}:
+            for side in (cmp.left, cmp.right):
+                if isinstance(side, Const) and not isinstance(side.value, (int, float)):
+                    raise ExpressionError("Only numbers can be compared with <, <=, > or >=.", col)
+                if isinstance(side, InteractionAttr) and side.type != "number":
+                    raise ExpressionError(f"interaction.{side.name} is not a number.", col)
+        return cmp
+
+
+def skills_in(node: Node) -> list[str]:
+    """Skills an expression tests, in order (proficiency in them breaks ties between agents)."""
+    found: list[str] = []
+
+    def walk(x: Any) -> None:
+        if isinstance(x, AgentSkill) and x.name not in found:
+            found.append(x.name)
+        elif isinstance(x, (And, Or)):
+            for p in x.parts:
+                walk(p)
+        elif isinstance(x, Not):
+            walk(x.part)
+        elif isinstance(x, Cmp):
+            walk(x.left)
+            walk(x.right)
+
+    walk(node)
+    return found
+
+
+def known_names() -> KnownNames:
+    """The names expressions of the current tenant may use (reads the current schema)."""
+    from apps.agents.models import Skill
+    from apps.routing.models import InteractionAttribute
+
+    attrs = dict(BUILTIN_INTERACTION_ATTRIBUTES)
+    attrs.update({a.name: a.type for a in InteractionAttribute.objects.all()})
+    return KnownNames(skills=frozenset(Skill.objects.values_list("name", flat=True)), interaction_attributes=attrs)
