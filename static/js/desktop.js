@@ -133,6 +133,7 @@
     var id = Math.random().toString(36).slice(2), note = $("as-note").checked;
     var p = el("div", "m " + (note ? "note" : "agent") + " pending", body); $("messages").appendChild(p); pendingIds[id] = p;
     send({type: "message.send", interaction_id: current, body: body, note: note, client_id: id});
+    send({type: "typing", interaction_id: current, active: false});
     input.value = ""; cannedBox.hidden = true;
   }
   $("reply").addEventListener("submit", function (e) { e.preventDefault(); sendReply(); });

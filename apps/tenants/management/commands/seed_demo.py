@@ -64,6 +64,8 @@ class Command(BaseCommand):
                     queue=support, order=1, duration_seconds=60, expression="skills.billing >= 2 or skills.tech >= 3"
                 )
                 support.members.add(*agents)
+            if not WidgetKey.objects.exists():  # a demo tenant made before tenants came with one
+                WidgetKey.objects.create(name="Website", queue=support)
             port = os.environ.get("PUBLIC_PORT") or os.environ.get("PORT") or "8000"
             for key in WidgetKey.objects.all():
                 demo_page = f"http://localhost:{port}"
