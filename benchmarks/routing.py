@@ -46,7 +46,6 @@ def build(schema_prefix: str, agents: int, queues: int, skills: int, waiting: in
     from apps.accounts.models import User
     from apps.agents.models import AgentProfile, AgentSkill, Skill
     from apps.inbox.models import Interaction
-    from apps.routing.engine import sort_key
     from apps.routing.models import Queue, RoutingStep
     from apps.tenants.actions import create_tenant_with_owner
     from apps.tenants.models import Tenant
@@ -115,7 +114,6 @@ def build(schema_prefix: str, agents: int, queues: int, skills: int, waiting: in
                 channel="chat",
                 queue=q,
                 priority=prio,
-                sort_key=sort_key(prio, 0.5, now - age),
                 enqueued_at=now - age,
                 steps_start_at=now - age,
                 attributes={"vip": rng.random() < 0.1, "cart_value": rng.randint(0, 500)},

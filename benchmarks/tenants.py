@@ -91,7 +91,7 @@ def signup(n: int) -> tuple[float, int]:
     throttle_signup(f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}")
     do_signup(check_signup(data))
     elapsed = time.perf_counter() - t0
-    connection.set_schema_to_public()  # as after a request
+    connection.set_schema_to_public()  # type: ignore[attr-defined]  # as after a request
     if not PERSISTENT:
         close_old_connections()  # request_finished
     return elapsed, pid

@@ -127,9 +127,6 @@ class Interaction(models.Model):
     )
     # Agents who declined or let an offer of this interaction time out; not offered it again.
     declined_agent_ids = ArrayField(models.BigIntegerField(), default=list, blank=True)
-    # Serving order inside the queue: priority + aging x minutes waited, which (one aging rate per
-    # queue) orders the same as this time-free key. Set by the routing actions; see engine.sort_key.
-    sort_key = models.FloatField(default=0.0)
     assigned_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
 
@@ -138,11 +135,6 @@ class Interaction(models.Model):
         indexes: ClassVar[list[Any]] = [
             models.Index(
                 fields=["queue", "enqueued_at"], name="interaction_waiting", condition=models.Q(routing_status="queued")
-            ),
-            models.Index(
-                fields=["queue", "-sort_key", "enqueued_at"],
-                name="interaction_pick",
-                condition=models.Q(routing_status="queued"),
             ),
         ]
 

@@ -11,7 +11,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -121,7 +121,6 @@ def do_enqueue_interaction(
             "routing_status": Interaction.RoutingStatus.QUEUED,
             "enqueued_at": now,
             "steps_start_at": now + timedelta(seconds=preferred_wait),
-            "sort_key": engine.sort_key(priority, queue.priority_aging_per_minute, now),
             "declined_agent_ids": [],
         }
         if interaction is None:
@@ -415,17 +414,6 @@ def do_complete_interaction(interaction_id: int) -> Interaction:
         else:
             route_agent_now(agent_id)
     return interaction
-
-
-def do_reorder_queue(queue: Queue) -> int:
-    """Recompute serving keys after the queue's aging rate changed. Returns rows updated."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE inbox_interaction SET sort_key = priority - %s * EXTRACT(EPOCH FROM enqueued_at) / 60 "
-            "WHERE queue_id = %s AND routing_status IN ('queued', 'offered')",
-            [queue.priority_aging_per_minute, queue.pk],
-        )
-        return int(cursor.rowcount)
 
 
 def do_reconsider_interaction(interaction_id: int) -> None:

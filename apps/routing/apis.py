@@ -25,7 +25,6 @@ from .actions import (
     do_complete_interaction,
     do_enqueue_interaction,
     do_reject_offer,
-    do_reorder_queue,
 )
 from .expressions import ExpressionError, known_names, parse
 from .hours import check_weekly
@@ -139,10 +138,7 @@ class QueueSerializer(serializers.ModelSerializer):
     @transaction.atomic
     def update(self, instance: Queue, validated_data: dict[str, Any]) -> Queue:
         steps = validated_data.pop("steps", None)
-        old_aging = instance.priority_aging_per_minute
         queue = cast(Queue, super().update(instance, validated_data))
-        if queue.priority_aging_per_minute != old_aging:
-            do_reorder_queue(queue)
         self._save_steps(queue, steps)
         engine.forget_cached_plans()
         return queue

@@ -102,12 +102,6 @@ def _cached(kind: str, key: int, load: Any) -> Any:
     return value
 
 
-def sort_key(priority: int, aging_per_minute: float, enqueued_at: datetime) -> float:
-    """Time-free serving key: in one queue, `priority + aging x minutes waited` orders interactions
-    exactly as this does, at every moment, so it can be indexed."""
-    return float(priority) - aging_per_minute * enqueued_at.timestamp() / 60.0
-
-
 def forget_cached_plans() -> None:
     """Drop this process's cached plans (after a queue's steps change; other processes wait out the TTL)."""
     _cache.clear()
@@ -314,36 +308,29 @@ def offer_to_agent(agent_id: int) -> OfferMade | None:
         return None
     binding = Binding(card.facts, "i")
     queue_terms = [_queue_term(queue_id, queue_plan(queue_id), binding, agent_id) for queue_id in card.queue_ids]
-    # Each queue's best eligible interaction comes from an index scan in serving order that stops at
-    # the first match; only those winners (one per queue) are compared across queues. Membership and
-    # capacity are checked against the locked agent row, so cached facts can never over-assign.
-    picks = ", ".join(
-        f"p{n} AS (SELECT i.id FROM inbox_interaction i, me WHERE i.queue_id = %s "
-        "AND EXISTS (SELECT 1 FROM routing_queue_members m "
-        "WHERE m.queue_id = i.queue_id AND m.agentprofile_id = me.id) "
-        f"AND i.routing_status = 'queued' AND {_capacity_case('me', 'i.channel', pol)} "
-        "AND NOT (me.id = ANY(i.declined_agent_ids)) "
-        f"AND {t.text} ORDER BY i.sort_key DESC, i.enqueued_at ASC, i.id ASC LIMIT 1 FOR UPDATE OF i SKIP LOCKED)"
-        for n, t in enumerate(queue_terms)
-    )
-    union = " UNION ALL ".join(f"SELECT id FROM p{n}" for n in range(len(queue_terms)))
-    pick_params: list[Any] = []
+    # One candidate query over the agent's queues: each queue's steps folded against the agent's facts
+    # (constant) into a condition on the interaction's columns. Membership and capacity are checked
+    # against the locked agent row, so cached facts can never over-assign.
+    where = " OR ".join(f"(i.queue_id = %s AND {t.text})" for t in queue_terms)
+    where_params: list[Any] = []
     for t in queue_terms:
-        pick_params += [t.queue_id, *t.params]
+        where_params += [t.queue_id, *t.params]
     sql = f"""
     WITH me AS (
         SELECT id, load_voice, load_video, load_chat, load_email,
                capacity_voice, capacity_video, capacity_chat, capacity_email
         FROM agents_agentprofile WHERE id = %s AND state = 'available' FOR UPDATE
-    ), {picks}, winners AS (
-        {union}
     ), cand AS (
         SELECT i.id, i.channel, q.offer_timeout_seconds, i.subject, i.attributes, q.name AS queue_name
-        FROM winners w JOIN inbox_interaction i ON i.id = w.id JOIN routing_queue q ON q.id = i.queue_id
+        FROM me, inbox_interaction i JOIN routing_queue q ON q.id = i.queue_id
+        WHERE i.routing_status = 'queued' AND i.queue_id IN (
+                SELECT m.queue_id FROM routing_queue_members m WHERE m.agentprofile_id = me.id)
+          AND {_capacity_case("me", "i.channel", pol)} AND NOT (me.id = ANY(i.declined_agent_ids))
+          AND ({where})
         ORDER BY q.priority DESC,
                  i.priority + q.priority_aging_per_minute * EXTRACT(EPOCH FROM (now() - i.enqueued_at)) / 60 DESC,
                  i.enqueued_at ASC, i.id ASC
-        LIMIT 1
+        LIMIT 1 FOR UPDATE OF i SKIP LOCKED
     ), upd_agent AS (
         UPDATE agents_agentprofile a SET {_LOAD_INCREMENT}
         FROM cand WHERE a.id = %s
@@ -365,7 +352,7 @@ def offer_to_agent(agent_id: int) -> OfferMade | None:
     FROM ins, cand, upd_agent
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [agent_id, *pick_params, agent_id, agent_id])
+        cursor.execute(sql, [agent_id, *where_params, agent_id, agent_id])
         made = cursor.fetchone()
     if made is None:
         return None

@@ -21,7 +21,8 @@ class Tenant(TenantMixin):
     is_template = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
-    auto_create_schema = True
+    # Schemas are made by the sign-up action (a clone of the template), not as a side effect of save().
+    auto_create_schema = False
     auto_drop_schema = True
 
     class Meta:

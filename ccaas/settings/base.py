@@ -123,7 +123,7 @@ DATABASES = {
             env("DATABASE_URL", "postgres://postgres@localhost:5432/ccaas") or "",
             conn_max_age=int(env("DB_CONN_MAX_AGE", "60") or 0),
         ),
-        "ENGINE": "django_tenants.postgresql_backend",
+        "ENGINE": "ccaas.db_backend",
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -33,7 +33,6 @@ def waiting(
         enqueued_at=start,
         steps_start_at=start + timedelta(seconds=preferred_wait),
         preferred_agent=preferred,  # type: ignore[misc]
-        sort_key=engine.sort_key(priority, queue.priority_aging_per_minute, start),
     )
 
 
