@@ -190,3 +190,38 @@ def test_demo_shop_page_embeds_the_demo_widget() -> None:
     token = html.split('data-identity-token="')[1].split('"')[0]
     assert verify_identity(token, key.secret).name == "Mei Chen"
     assert "data-identity-token" not in Client(HTTP_HOST="localhost").get("/demo-shop/").content.decode()
+
+
+def test_suspended_tenant_widget_shows_the_offline_form_and_nothing_is_routed(web_server: WebServer) -> None:
+    """Billing suspends an unpaid tenant: agents still read, the widget offers the offline form."""
+    from apps.routing import engine
+    from apps.routing.actions import RoutingSuspended
+    from apps.tenants.models import Tenant
+
+    cc = make_center(SHOP)
+    Tenant.objects.filter(pk=cc.info.tenant.pk).update(status=Tenant.Status.SUSPENDED)
+    engine.forget_cached_plans()
+    host = cc.info.host
+
+    async def hello() -> dict[str, Any]:
+        ws = await open_ws(web_server.port, host, path="/ws/widget/", origin=f"http://{host}:{web_server.port}")
+        await ws.send(json.dumps({"type": "hello", "key": cc.key.public_key, "origin": SHOP}))
+        welcome = await recv_json(ws)
+        await ws.close()
+        return welcome
+
+    try:
+        assert run_async(hello())["offline"] is True
+        connection.set_schema(cc.info.schema_name)
+        try:
+            do_enqueue_interaction(channel="chat", queue=cc.queue)
+            raise AssertionError("a suspended tenant routed new work")
+        except RoutingSuspended as exc:
+            assert exc.code == "tenant_suspended"
+        connection.set_schema_to_public()
+        # Agents can still sign in and read their inbox.
+        agent = login(host, f"agent1@{cc.info.subdomain}.test")
+        assert agent.get("/api/v1/inbox?view=mine").status_code == 200
+    finally:
+        Tenant.objects.filter(pk=cc.info.tenant.pk).update(status=Tenant.Status.ACTIVE)
+        engine.forget_cached_plans()
