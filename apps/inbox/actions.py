@@ -9,10 +9,8 @@ import mimetypes
 import re
 from typing import Any
 
-from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -381,10 +379,3 @@ def do_mark_read(interaction: Interaction, seq: int, *, by_customer: bool) -> No
         {"type": "read", "interaction_id": interaction.pk, "seq": seq, "by": "customer" if by_customer else "agent"},
         [interaction_group(schema, interaction.pk)],
     )
-
-
-def settings_max_upload() -> int:
-    return int(getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", MAX_ATTACHMENT_BYTES))
-
-
-__all__ = ["F"]

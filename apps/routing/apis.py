@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile
 from apps.core.permissions import IsSupervisor, IsTenantAdmin
+from apps.inbox.actions import check_can_work_on
 from apps.inbox.models import Interaction
 
 from . import engine
@@ -224,8 +225,7 @@ class InteractionDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         interaction = get_object_or_404(Interaction, pk=pk)
         user = cast(User, request.user)
-        if not user.is_manager and interaction.assignee_id != user.pk:
-            get_object_or_404(Interaction, pk=-1)
+        check_can_work_on(user, interaction)
         return Response(interaction_payload(interaction))
 
 
@@ -234,8 +234,7 @@ class InteractionCompleteApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         interaction = get_object_or_404(Interaction, pk=pk)
         user = cast(User, request.user)
-        if interaction.assignee_id != user.pk and not user.is_manager:
-            get_object_or_404(Interaction, pk=-1)
+        check_can_work_on(user, interaction)
         return Response(interaction_payload(do_complete_interaction(interaction.pk)))
 
 

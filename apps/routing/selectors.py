@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F
 from django.utils import timezone
 
 from apps.agents.models import AgentState
@@ -118,7 +118,3 @@ def queue_status(queue: Queue) -> dict[str, Any]:
         },
         "by_channel": dict(waiting.values_list("channel").annotate(n=Count("id")).values_list("channel", "n")),
     }
-
-
-def waiting_count(queue: Queue) -> int:
-    return Interaction.objects.filter(queue=queue).filter(Q(routing_status="queued")).count()

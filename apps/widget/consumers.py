@@ -4,7 +4,6 @@ widget key's allowed origins (and the browser enforces it through frame-ancestor
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from apps.core.consumers import TenantConsumer, same_origin
@@ -79,10 +78,6 @@ class WidgetConsumer(TenantConsumer):
         if not await self._need_visit() or self.visit is None:
             return
         before = self.visit.interaction_id
-        if before is None:
-            # Join the coming conversation's group as soon as it exists: the message's own event
-            # comes after commit, so joining after the call returns could miss it.
-            pass
         result = await self._call(actions.do_customer_message, self.visit, frame.get("body"), frame.get("client_id"))
         if result is None:
             return
@@ -152,6 +147,3 @@ class WidgetConsumer(TenantConsumer):
             reply = await self._call(actions.do_widget_csat, self.visit, frame.get("score"), frame.get("comment"))
             if reply:
                 await self.send_json(reply)
-
-
-__all__ = ["WidgetConsumer", "asyncio"]

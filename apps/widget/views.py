@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core.errors import ApplicationError
 from apps.core.tenancy import current_schema
 from apps.inbox.actions import do_post_message, do_store_attachment
-from apps.inbox.models import Interaction, Message
+from apps.inbox.models import Message
 
 from .identity import read_visitor_token
 from .selectors import open_chat_of, widget_key
@@ -105,6 +105,3 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse | FileRes
     response["Content-Disposition"] = f'attachment; filename="{attachment.name}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-__all__ = ["Interaction"]

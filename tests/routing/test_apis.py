@@ -116,6 +116,10 @@ def test_full_routing_round_trip_through_the_api(tenant: TenantInfo, world: Worl
     third = post(owner, "/api/v1/interactions", {"channel": "chat", "queue": queue_id}).json()
     assert second["routing_status"] == "offered"
     assert third["routing_status"] == "queued" and third["position"] == 1 and third["ewt_seconds"] >= 0
+    not_theirs = agent.get(f"/api/v1/interactions/{third['id']}")  # waiting, not the agent's
+    assert not_theirs.status_code == 403
+    assert not_theirs.json()["error"]["message"] == "This conversation is not assigned to you."
+    assert agent.get(f"/api/v1/interactions/{interaction['id']}").status_code == 200
 
     status = owner.get(f"/api/v1/queues/{queue_id}/status").json()
     assert status["waiting"] == 1 and status["agents"]["available"] + status["agents"]["busy"] == 1
