@@ -5,6 +5,7 @@ from django.urls import include, path
 from apps.core.admin_site import tenant_admin
 from apps.core.urls_schema import schema_urls
 from apps.core.views import healthz
+from apps.media import urls as media_urls
 
 urlpatterns = [
     path("", include("apps.accounts.urls")),
@@ -16,6 +17,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("apps.accounts.api_urls")),
     path("api/v1/", include("apps.routing.urls")),
+    path("api/v1/", include(media_urls.api_urlpatterns)),
+    path("", include(media_urls.urlpatterns)),
     path("api/v1/billing/", include("apps.billing.api_urls")),
     path("api/", include(schema_urls("ccaas.urls_tenant"))),
 ]

@@ -14,6 +14,8 @@ from apps.core.errors import ApplicationError
 from apps.core.events import tenant_group, user_group
 from apps.core.tenancy import in_tenant
 from apps.inbox.consumers import InboxFrames
+from apps.media import signaling
+from apps.media.consumers import CallFrames
 
 from . import presence
 
@@ -27,7 +29,7 @@ def _agent_snapshot(user: Any) -> dict[str, Any] | None:
     return {"id": agent.pk, "state": agent.state}
 
 
-class DesktopConsumer(InboxFrames, TenantConsumer):
+class DesktopConsumer(CallFrames, InboxFrames, TenantConsumer):
     """The agent desktop's socket. Requires a signed-in user of this tenant."""
 
     agent_id: int | None = None
@@ -56,6 +58,7 @@ class DesktopConsumer(InboxFrames, TenantConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
+        await self.hang_up_all("agent_disconnected")
         for group in getattr(self, "groups_joined", []):
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.agent_id:
@@ -110,14 +113,38 @@ class DesktopConsumer(InboxFrames, TenantConsumer):
             return
 
         def run() -> dict[str, Any]:
+            from django.db import transaction
+
+            from apps.media.actions import CALL_CHANNELS, call_payload, do_answer_call
+
             if accept:
-                interaction = do_accept_offer(offer_id, self.user)
-                return {"interaction_id": interaction.pk}
+                with transaction.atomic():  # a call that ended meanwhile is not accepted
+                    interaction = do_accept_offer(offer_id, self.user)
+                    if interaction.channel not in CALL_CHANNELS:
+                        return {"interaction_id": interaction.pk}
+                    call = do_answer_call(interaction, self.user)
+                    return {"interaction_id": interaction.pk, "call": call_payload(call)}
             do_reject_offer(offer_id, self.user)
             return {}
 
         result = await self._agent_call(run)
-        if result is not None:
-            await self.send_json(
-                {"type": "offer.accept.ok" if accept else "offer.reject.ok", "offer_id": offer_id, **result}
-            )
+        if result is None:
+            return
+        if result.get("call"):
+            call_id = result["call"]["call_id"]
+            await signaling.tell_worker(self.schema_name, call_id, {"type": "media.call.answer"})
+            await signaling.tell_worker(self.schema_name, call_id, {"type": "media.call.resume"})
+        await self.send_json(
+            {"type": "offer.accept.ok" if accept else "offer.reject.ok", "offer_id": offer_id, **result}
+        )
+
+    async def on_call_join(self, frame: dict[str, Any]) -> None:
+        """An agent who answered, or an invited supervisor or expert, connects to the call."""
+        from apps.media.actions import do_join_call
+
+        result = await self._call_action(frame.get("call_id"), do_join_call, frame.get("call_id"), self.user)
+        if result is None:
+            return
+        seat, _call = result
+        await self.take_seat(seat)
+        await self.send_seated(seat)

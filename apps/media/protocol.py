@@ -50,7 +50,9 @@ async def request_media(
     """Send `message` to a media worker for tenant `schema_name` and wait for its reply."""
     layer = get_channel_layer()
     assert layer is not None
-    reply_channel = await layer.new_channel("media.reply.")
+    # The default prefix on purpose: channels_redis reads all of a process's own channels through one
+    # "specific.<client>!" key; another prefix would not be read while a consumer waits on its own.
+    reply_channel = await layer.new_channel()
     await layer.send(channel, {**message, "schema": schema_name, "reply_channel": reply_channel})
     reply: dict[str, Any] = await asyncio.wait_for(layer.receive(reply_channel), timeout)
     return reply

@@ -1,11 +1,19 @@
-"""Reads of the media app, for the signaling consumers and the desktop."""
+"""Reads of the media app, for the signaling consumers, the API and the desktop."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import time
 from typing import Any
 
+from django.conf import settings
+
+from apps.accounts.models import User
+
 from .engine import leases
-from .models import Recording
+from .models import Call, QueueCallMedia, Recording
 
 
 def call_media_owner(schema_name: str, call_id: str) -> dict[str, Any] | None:
@@ -22,3 +30,67 @@ def is_call_media_alive(schema_name: str, call_id: str) -> bool:
 def recording_for_call(call_id: str) -> Recording | None:
     """Precondition: the connection is on the tenant's schema."""
     return Recording.objects.filter(call_id=call_id).first()
+
+
+def turn_credentials(user_id: str, now: float | None = None) -> tuple[str, str]:
+    """coturn's REST-API scheme: username `<expiry>:<id>`, password base64(HMAC-SHA1(secret, username))."""
+    expiry = int((now if now is not None else time.time()) + settings.TURN_TTL_SECONDS)
+    username = f"{expiry}:{user_id}"
+    digest = hmac.new(settings.TURN_SECRET.encode(), username.encode(), hashlib.sha1).digest()
+    return username, base64.b64encode(digest).decode()
+
+
+def ice_servers(user_id: str) -> list[dict[str, Any]]:
+    """RTCIceServer dictionaries for a browser. `user_id` names who the TURN credential is for."""
+    servers: list[dict[str, Any]] = []
+    if settings.STUN_URLS:
+        servers.append({"urls": list(settings.STUN_URLS)})
+    if settings.TURN_URLS and settings.TURN_SECRET:
+        username, credential = turn_credentials(user_id)
+        servers.append({"urls": list(settings.TURN_URLS), "username": username, "credential": credential})
+    return servers
+
+
+def media_files_for_queue(queue_id: int | None) -> dict[str, str]:
+    """The names of the queue's ringback and hold files in storage (empty: the built-in tone)."""
+    media = QueueCallMedia.objects.filter(queue_id=queue_id).first() if queue_id else None
+    return {
+        "ringback": media.ringback.name if media and media.ringback else "",
+        "hold": media.hold.name if media and media.hold else "",
+    }
+
+
+def calls_of_interaction(interaction_id: int, user: User) -> list[dict[str, Any]]:
+    """The interaction's calls with their events and durations; recordings for supervisors only."""
+    out = []
+    for call in Call.objects.filter(interaction_id=interaction_id).prefetch_related("events"):
+        recording = Recording.objects.filter(call_id=call.call_id).first() if user.is_manager else None
+        out.append(
+            {
+                "call_id": call.call_id,
+                "mode": call.mode,
+                "state": call.state,
+                "recorded": call.recorded,
+                "wait_seconds": call.wait_seconds,
+                "talk_seconds": call.talk_seconds,
+                "hold_seconds": round(call.hold_seconds, 1),
+                "ended_by": call.ended_by,
+                "end_reason": call.end_reason,
+                "events": [
+                    {"kind": e.kind, "party": e.party, "at": e.at.isoformat(), "data": e.data}
+                    for e in call.events.all()
+                ],
+                "recording": (
+                    {
+                        "id": recording.pk,
+                        "url": f"/calls/recordings/{recording.pk}",
+                        "duration": recording.duration,
+                        "size": recording.size,
+                        "complete": recording.complete,
+                    }
+                    if recording
+                    else None
+                ),
+            }
+        )
+    return out

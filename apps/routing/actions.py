@@ -128,7 +128,9 @@ def do_enqueue_interaction(
         else:
             for key, value in fields.items():
                 setattr(interaction, key, value)
-            interaction.save()
+            # Only these fields: a full save would write back a stale `last_seq` (messages posted
+            # since the caller loaded the row, e.g. a transfer's note) and reuse sequence numbers.
+            interaction.save(update_fields=list(fields))
         schema = current_schema()
         iid = interaction.pk
         send_event_on_commit(
@@ -459,3 +461,27 @@ def do_handle_max_wait(interaction_id: int) -> None:
         subject=interaction.subject,
         interaction=interaction,
     )
+
+
+def do_abandon_interaction(interaction_id: int) -> None:
+    """The customer left while waiting (hung up a queued call): out of the queue, and a ringing
+    offer stops ringing. Idempotent. Locks the offer before the interaction, as accepting does."""
+    with transaction.atomic():
+        pending = (
+            Offer.objects.filter(interaction_id=interaction_id, status=Offer.Status.PENDING)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        offer = _lock_offer(pending) if pending is not None else None
+        interaction = Interaction.objects.select_for_update(of=("self",)).get(pk=interaction_id)
+        if interaction.routing_status not in {Interaction.RoutingStatus.QUEUED, Interaction.RoutingStatus.OFFERED}:
+            return
+        agent_id = None
+        if offer is not None and offer.status == Offer.Status.PENDING:
+            agent_id = offer.agent_id
+            _end_offer(offer, Offer.Status.CANCELLED, decline=False)
+        Interaction.objects.filter(pk=interaction_id).update(
+            routing_status=Interaction.RoutingStatus.ABANDONED, ended_at=timezone.now()
+        )
+        if agent_id is not None:
+            transaction.on_commit(lambda: route_agent_now(agent_id))

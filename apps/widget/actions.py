@@ -248,3 +248,33 @@ def visit_interaction(visit: Visit) -> Interaction | None:
     if not visit.interaction_id:
         return None
     return Interaction.objects.select_related("queue", "assignee").filter(pk=visit.interaction_id).first()
+
+
+def do_widget_call(visit: Visit, mode: Any) -> Any:
+    """Start a call from the widget; from a running chat, the call carries on its case and agent."""
+    from apps.media.actions import do_start_call
+
+    wk = WidgetKey.objects.select_related("queue").get(pk=visit.key_id)
+    contact = Contact.objects.get(pk=visit.contact_id)
+    chat = Interaction.objects.filter(pk=visit.interaction_id).first() if visit.interaction_id else None
+    upgrade = chat if chat is not None and chat.status != Interaction.Status.RESOLVED else None
+    return do_start_call(
+        contact=contact,
+        queue=wk.queue,
+        mode=mode,
+        context=visit.context or (upgrade.context if upgrade else {}),
+        page=visit.page,
+        attributes=_routing_attributes(visit.attributes),
+        from_interaction=upgrade,
+    )
+
+
+def call_queue_state(call_id: str) -> dict[str, Any]:
+    from apps.media.models import Call
+
+    call = Call.objects.select_related("interaction__queue", "interaction__assignee").get(call_id=call_id)
+    return interaction_state(call.interaction)
+
+
+def call_start_state(call: Any) -> dict[str, Any]:
+    return call_queue_state(call.call_id)

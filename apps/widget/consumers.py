@@ -10,11 +10,14 @@ from apps.core.consumers import TenantConsumer, same_origin
 from apps.core.errors import ApplicationError
 from apps.core.tenancy import in_tenant
 from apps.inbox.actions import interaction_group
+from apps.media import signaling
+from apps.media.actions import Seat, do_end_call_by_system
+from apps.media.consumers import CallFrames
 
 from . import actions
 
 
-class WidgetConsumer(TenantConsumer):
+class WidgetConsumer(CallFrames, TenantConsumer):
     visit: actions.Visit | None = None
     joined: str | None = None
 
@@ -25,6 +28,7 @@ class WidgetConsumer(TenantConsumer):
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
+        await self.hang_up_all("customer_left")
         if self.joined:
             await self.channel_layer.group_discard(self.joined, self.channel_name)
 
@@ -147,3 +151,31 @@ class WidgetConsumer(TenantConsumer):
             reply = await self._call(actions.do_widget_csat, self.visit, frame.get("score"), frame.get("comment"))
             if reply:
                 await self.send_json(reply)
+
+    # --- calls ------------------------------------------------------------------------------------
+
+    async def on_call_start(self, frame: dict[str, Any]) -> None:
+        """The customer presses "voice call" or "video call" (or upgrades the running chat)."""
+        if not await self._need_visit() or self.visit is None:
+            return
+        call = await self._call(actions.do_widget_call, self.visit, frame.get("mode"))
+        if call is None:
+            return
+        seat = Seat(call.call_id, "customer", "customer")
+        await self.take_seat(seat)
+        try:
+            await signaling.start_call_media(self.schema_name, call.call_id)
+        except ApplicationError as exc:
+            await self._call(do_end_call_by_system, call.call_id, "media_unavailable")
+            await self.leave_seat(call.call_id)
+            await self.send_json({"type": "error", "call_id": call.call_id, **exc.as_dict()})
+            return
+        state = await self._call(actions.call_start_state, call)
+        await self.send_seated(seat, queue=state)
+
+    async def on_call_position(self, frame: dict[str, Any]) -> None:
+        seat = await self._seat(frame)
+        if seat is not None:
+            state = await self._call(actions.call_queue_state, seat.call_id)
+            if state is not None:
+                await self.send_json({"type": "call.position", "call_id": seat.call_id, "queue": state})

@@ -254,6 +254,14 @@ RESERVED_SUBDOMAINS = frozenset(
 MEDIA_WORKER_HEARTBEAT_SECONDS = 3
 MEDIA_WORKER_TTL_SECONDS = 10
 
+# WebRTC connectivity for browsers (GET /api/v1/ice-servers). Comma-separated URLs. Empty: host
+# candidates only, which is enough on loopback and in tests. TURN credentials are coturn REST-API
+# style (`use-auth-secret` + `static-auth-secret=<TURN_SECRET>`), valid TURN_TTL_SECONDS.
+STUN_URLS = [u.strip() for u in (env("STUN_URLS", "") or "").split(",") if u.strip()]
+TURN_URLS = [u.strip() for u in (env("TURN_URLS", "") or "").split(",") if u.strip()]
+TURN_SECRET = env("TURN_SECRET", "") or ""
+TURN_TTL_SECONDS = int(env("TURN_TTL_SECONDS", "3600") or 3600)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

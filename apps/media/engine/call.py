@@ -105,6 +105,15 @@ class Call:
             self.state = "answered"
         self._refresh()
 
+    async def reset(self, party_name: str) -> None:
+        """A new browser takes this party's place (the agent after a transfer): drop the old peer."""
+        party = self.parties[party_name]
+        if party.pc is None:
+            return
+        await party.close()
+        self.parties[party_name] = Party(party_name)
+        self._refresh()
+
     # --- signaling ---------------------------------------------------------------------------
 
     async def offer(self, party_name: str, sdp: Any, sdp_type: Any) -> str:

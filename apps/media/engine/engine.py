@@ -140,6 +140,8 @@ class MediaEngine:
         base = {"call_id": call.call_id}
         if mtype == "media.peer.offer":
             party = _party(message)
+            if message.get("reset"):
+                await call.reset(party)
             sdp = await call.offer(party, message.get("sdp"), message.get("sdp_type", "offer"))
             return {"type": "media.peer.answer", **base, "party": party, "sdp": sdp, "sdp_type": "answer"}
         if mtype == "media.peer.candidate":

@@ -141,6 +141,11 @@ class CallMedia:
         track = self.tracks.get((party, kind))
         if track is None:
             return
+        # A new sender for this party (the next agent after a transfer): its timestamps start
+        # again, so its place on the timeline is computed afresh from its first frame.
+        track.offset = None
+        track.last_ts = None
+        track.base_lag = None
         receiver._RTCRtpReceiver__decoder_queue = TapQueue(self, track)  # type: ignore[attr-defined]
 
     def on_frame(self, track: _Track, frame: JitterFrame) -> None:

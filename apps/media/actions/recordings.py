@@ -9,7 +9,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from .models import Recording
+from ..models import Recording
 
 
 def recording_name(schema_name: str, call_id: str) -> str:

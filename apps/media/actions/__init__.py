@@ -1,0 +1,48 @@
+"""Writes of the media app: calls (`calls`) and their recordings (`recordings`)."""
+
+from .calls import (
+    CALL_CHANNELS,
+    Seat,
+    call_group,
+    call_payload,
+    check_seat,
+    do_answer_call,
+    do_end_call_by_system,
+    do_hold_call,
+    do_invite_to_call,
+    do_join_call,
+    do_leave_call,
+    do_set_call_mode,
+    do_set_party_flag,
+    do_start_call,
+    do_store_snapshot,
+    do_transfer_call,
+    is_live_party,
+    party_group,
+    seat_for_customer,
+)
+from .recordings import do_store_recording, recording_name
+
+__all__ = [
+    "CALL_CHANNELS",
+    "Seat",
+    "call_group",
+    "call_payload",
+    "check_seat",
+    "do_answer_call",
+    "do_end_call_by_system",
+    "do_hold_call",
+    "do_invite_to_call",
+    "do_join_call",
+    "do_leave_call",
+    "do_set_call_mode",
+    "do_set_party_flag",
+    "do_start_call",
+    "do_store_recording",
+    "do_store_snapshot",
+    "do_transfer_call",
+    "is_live_party",
+    "party_group",
+    "recording_name",
+    "seat_for_customer",
+]

@@ -1,0 +1,563 @@
+"""Writes of calls: start, answer, join, hold, mode, mute, screen share, invite, transfer, end.
+
+A call is an interaction in the `voice` or `video` channel with a `Call` row beside it. Each function
+runs inside the tenant (consumers call it with `in_tenant`), changes the rows under a lock on the call,
+records a `CallEvent`, and announces the new state to the call's group after commit. Talking to the
+media worker (ringback, hold, recording) is the consumer's part, after the action returned
+(`apps.media.signaling`)."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.models import User
+from apps.agents.models import AgentProfile
+from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from apps.core.events import send_event_on_commit, user_group
+from apps.core.keys import group_name
+from apps.core.tenancy import current_schema
+from apps.inbox.actions import do_post_message, do_store_attachment
+from apps.inbox.models import Contact, Interaction, Message
+from apps.routing.models import Offer, Queue
+
+from ..models import Call, CallEvent, CallParty
+
+CALL_CHANNELS = frozenset({"voice", "video"})
+CUSTOMER = "customer"
+
+
+class CallError(ApplicationError):
+    code = "call_error"
+    status = 409
+
+
+def call_group(schema: str, call_id: str) -> str:
+    """Every socket in the call (and the media worker's events: `call.media_lost`, `call.recording_ready`)."""
+    return group_name(schema, "call", call_id)
+
+
+def party_group(schema: str, call_id: str, party: str) -> str:
+    """One party's sockets: signaling addressed to them."""
+    return group_name(schema, "callparty", call_id, party)
+
+
+def agent_party(user_id: int) -> str:
+    return f"agent-{user_id}"
+
+
+@dataclass(frozen=True)
+class Seat:
+    """Who a socket is in a call: the party name and role, checked against the rows."""
+
+    call_id: str
+    party: str
+    role: str
+
+
+# --- payloads ------------------------------------------------------------------------------------
+
+
+def call_payload(call: Call) -> dict[str, Any]:
+    parties = [
+        {
+            "party": p.party,
+            "role": p.role,
+            "name": p.user.display_name
+            if p.user
+            else (call.interaction.contact.name if call.interaction.contact else ""),
+            "joined": p.joined_at is not None,
+            "muted": p.muted,
+            "sharing": p.sharing,
+        }
+        for p in call.parties.filter(left_at__isnull=True).select_related("user").order_by("pk")
+    ]
+    return {
+        "call_id": call.call_id,
+        "interaction_id": call.interaction_id,
+        "mode": call.mode,
+        "state": call.state,
+        "recorded": call.recorded,
+        "parties": parties,
+        "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+        "ended_by": call.ended_by,
+        "end_reason": call.end_reason,
+    }
+
+
+def _announce(call: Call, change: str, **extra: Any) -> None:
+    schema = current_schema()
+    event = {"type": "call.updated", "change": change, "call": call_payload(call), **extra}
+    send_event_on_commit(schema, event, [call_group(schema, call.call_id)])
+
+
+def _event(call: Call, kind: str, party: str = "", **data: Any) -> CallEvent:
+    return CallEvent.objects.create(call=call, interaction_id=call.interaction_id, kind=kind, party=party, data=data)
+
+
+def _locked(call_id: Any) -> Call:
+    if not isinstance(call_id, str) or not call_id:
+        raise ValidationFailed(_("Which call?"), fields={"call_id": [_("Required.")]})
+    call = (
+        Call.objects.select_for_update(of=("self",))
+        .select_related("interaction", "interaction__contact")
+        .filter(call_id=call_id)
+        .first()
+    )
+    if call is None:
+        raise NotFound(_("No such call."))
+    return call
+
+
+def _live(call: Call) -> None:
+    if call.state == Call.State.ENDED:
+        raise CallError(_("This call has ended."), code="call_ended")
+
+
+def _seat_party(call: Call, seat: Seat) -> CallParty:
+    party = CallParty.objects.filter(call=call, party=seat.party, left_at__isnull=True).first()
+    if party is None:
+        raise PermissionDenied(_("You are not in this call."))
+    return party
+
+
+# --- start and answer ----------------------------------------------------------------------------
+
+
+def check_mode(mode: Any) -> str:
+    if mode not in Call.Mode.values:
+        raise ValidationFailed(
+            _("Unknown call mode."), fields={"mode": [_("Choose one of: %(m)s.") % {"m": ", ".join(Call.Mode.values)}]}
+        )
+    return str(mode)
+
+
+def do_start_call(
+    *,
+    contact: Contact,
+    queue: Queue,
+    mode: Any,
+    context: dict[str, Any],
+    page: dict[str, Any],
+    attributes: dict[str, Any],
+    from_interaction: Interaction | None = None,
+) -> Call:
+    """The customer calls: a new voice/video interaction, routed like any other. A call started from
+    a running chat ("upgrade") keeps the chat's case and asks for the chat's agent first."""
+    from apps.routing.actions import do_enqueue_interaction
+
+    mode = check_mode(mode)
+    channel = "voice" if mode == Call.Mode.AUDIO else "video"
+    preferred = None
+    case_id = uuid.uuid4()
+    if from_interaction is not None:
+        case_id = from_interaction.case_id
+        if from_interaction.routing_status == Interaction.RoutingStatus.ASSIGNED:
+            preferred = from_interaction.assigned_agent
+    with transaction.atomic():
+        if Call.objects.filter(interaction__contact=contact).exclude(state=Call.State.ENDED).exists():
+            raise CallError(_("You are already in a call."), code="call_in_progress")
+        interaction = Interaction.objects.create(
+            channel=channel,
+            contact=contact,
+            context=context,
+            page=page,
+            case_id=case_id,
+            subject=_("Video call") if channel == "video" else _("Voice call"),
+            queue=queue,
+        )
+        interaction = do_enqueue_interaction(
+            channel=channel,
+            queue=queue,
+            attributes=attributes,
+            preferred_agent=preferred,
+            subject=interaction.subject,
+            interaction=interaction,
+        )
+        call = Call.objects.create(
+            call_id=uuid.uuid4().hex,
+            interaction=interaction,
+            mode=mode,
+            recorded=queue.record_calls,
+            from_interaction=from_interaction,
+        )
+        CallParty.objects.create(call=call, party=CUSTOMER, role=CallParty.Role.CUSTOMER, joined_at=timezone.now())
+        _event(
+            call, CallEvent.Kind.OFFERED, CUSTOMER, mode=mode, queue=queue.name, upgraded=from_interaction is not None
+        )
+        if from_interaction is not None:
+            do_post_message(
+                from_interaction,
+                kind=Message.Kind.SYSTEM,
+                body=_("The customer started a video call.")
+                if channel == "video"
+                else _("The customer started a call."),
+            )
+    return call
+
+
+def _record_ringing(call: Call) -> None:
+    """Each offer of the call's interaction rang at an agent: write them as `ringing` events (once)."""
+    seen = set(
+        CallEvent.objects.filter(call=call, kind=CallEvent.Kind.RINGING).values_list("data__offer_id", flat=True)
+    )
+    for offer in Offer.objects.filter(interaction_id=call.interaction_id).select_related("agent").order_by("pk"):
+        if offer.pk in seen:
+            continue
+        CallEvent.objects.create(
+            call=call,
+            interaction_id=call.interaction_id,
+            kind=CallEvent.Kind.RINGING,
+            party=agent_party(offer.agent.user_id),
+            at=offer.created_at,
+            data={"offer_id": offer.pk, "outcome": offer.status},
+        )
+
+
+def do_answer_call(interaction: Interaction, user: User) -> Call:
+    """The agent accepted the call's offer (in the same transaction as the routing accept)."""
+    with transaction.atomic():
+        call = _locked(Call.objects.filter(interaction=interaction).values_list("call_id", flat=True).first() or "-")
+        _live(call)
+        now = timezone.now()
+        party = agent_party(user.pk)
+        CallParty.objects.filter(call=call, role=CallParty.Role.AGENT, left_at__isnull=True).update(left_at=now)
+        CallParty.objects.filter(call=call, party=party, left_at__isnull=True).update(left_at=now)
+        CallParty.objects.create(call=call, party=party, role=CallParty.Role.AGENT, user=user)
+        _finish_hold(call, now)
+        call.state = Call.State.ACTIVE
+        call.answered_at = call.answered_at or now
+        call.save(update_fields=["state", "answered_at", "held_since", "hold_seconds"])
+        _record_ringing(call)
+        _event(call, CallEvent.Kind.ANSWERED, party, agent=user.display_name)
+        _announce(call, "answered")
+    return call
+
+
+# --- in the call ---------------------------------------------------------------------------------
+
+
+def seat_for_customer(call_id: Any, contact_id: int) -> Seat:
+    call = Call.objects.filter(call_id=call_id if isinstance(call_id, str) else "-").first()
+    if call is None or call.interaction.contact_id != contact_id:
+        raise NotFound(_("No such call."))
+    return Seat(call.call_id, CUSTOMER, CallParty.Role.CUSTOMER)
+
+
+def do_join_call(call_id: Any, user: User) -> tuple[Seat, Call]:
+    """An agent (who answered) or an invited supervisor/expert joins: their browser connects now."""
+    with transaction.atomic():
+        call = _locked(call_id)
+        _live(call)
+        party = CallParty.objects.filter(call=call, party=agent_party(user.pk), left_at__isnull=True).first()
+        if party is None:
+            raise PermissionDenied(_("You are not in this call."))
+        if party.joined_at is None:
+            party.joined_at = timezone.now()
+            party.save(update_fields=["joined_at"])
+            _event(call, CallEvent.Kind.JOINED, party.party, role=party.role)
+            _announce(call, "joined", party=party.party)
+    return Seat(call.call_id, party.party, party.role), call
+
+
+def check_seat(seat: Seat) -> Call:
+    """The socket's seat is still a party of a live call (read, no lock)."""
+    call = Call.objects.select_related("interaction").filter(call_id=seat.call_id).first()
+    if call is None or call.state == Call.State.ENDED:
+        raise CallError(_("This call has ended."), code="call_ended")
+    if not CallParty.objects.filter(call=call, party=seat.party, left_at__isnull=True).exists():
+        raise PermissionDenied(_("You are not in this call."))
+    return call
+
+
+def is_live_party(call_id: str, party: str) -> bool:
+    return CallParty.objects.filter(
+        call__call_id=call_id, party=party, left_at__isnull=True, call__state__in=["queued", "active", "held"]
+    ).exists()
+
+
+def _finish_hold(call: Call, now: Any) -> None:
+    if call.held_since is not None:
+        call.hold_seconds += (now - call.held_since).total_seconds()
+        call.held_since = None
+
+
+def _require_agent(seat: Seat) -> None:
+    if seat.role == CallParty.Role.CUSTOMER:
+        raise PermissionDenied(_("Only the agent can do this."))
+
+
+def do_hold_call(seat: Seat, hold: bool) -> Call:
+    _require_agent(seat)
+    with transaction.atomic():
+        call = _locked(seat.call_id)
+        _live(call)
+        _seat_party(call, seat)
+        now = timezone.now()
+        if hold and call.state == Call.State.ACTIVE:
+            call.state, call.held_since = Call.State.HELD, now
+            _event(call, CallEvent.Kind.HELD, seat.party)
+        elif not hold and call.state == Call.State.HELD:
+            _finish_hold(call, now)
+            call.state = Call.State.ACTIVE
+            _event(call, CallEvent.Kind.RESUMED, seat.party)
+        else:
+            raise CallError(
+                _("The call is not on hold.") if not hold else _("Only a call in progress can be held."),
+                code="bad_call_state",
+            )
+        call.save(update_fields=["state", "held_since", "hold_seconds"])
+        _announce(call, "held" if hold else "resumed")
+    return call
+
+
+def do_set_call_mode(seat: Seat, mode: Any) -> Call:
+    """Audio only, two-way video, or one-way video (the customer sees the agent). Either side may
+    change it; the browsers switch their tracks when they read the new mode."""
+    mode = check_mode(mode)
+    with transaction.atomic():
+        call = _locked(seat.call_id)
+        _live(call)
+        _seat_party(call, seat)
+        if call.mode != mode:
+            _event(call, CallEvent.Kind.MODE, seat.party, before=call.mode, after=mode)
+            call.mode = mode
+            call.save(update_fields=["mode"])
+            _announce(call, "mode")
+    return call
+
+
+def do_set_party_flag(seat: Seat, flag: str, value: Any) -> Call:
+    """Mute/unmute or screen share on/off, as the other parties should see it."""
+    if not isinstance(value, bool):
+        raise ValidationFailed(_("Say true or false."), fields={flag: [_("Must be true or false.")]})
+    with transaction.atomic():
+        call = _locked(seat.call_id)
+        _live(call)
+        party = _seat_party(call, seat)
+        field = {"muted": "muted", "sharing": "sharing"}[flag]
+        if getattr(party, field) != value:
+            setattr(party, field, value)
+            party.save(update_fields=[field])
+            if flag == "muted":
+                _event(call, CallEvent.Kind.MUTED if value else CallEvent.Kind.UNMUTED, seat.party)
+            else:
+                _event(call, CallEvent.Kind.SCREEN_SHARE, seat.party, active=value)
+            _announce(call, flag, party=seat.party)
+    return call
+
+
+def do_invite_to_call(seat: Seat, user_id: Any) -> Call:
+    """Ask a supervisor or an expert to join (three-way conference, or the first step of a warm
+    transfer). Their desktop rings with a "join" button."""
+    _require_agent(seat)
+    if not isinstance(user_id, int):
+        raise ValidationFailed(_("Choose who to invite."), fields={"user_id": [_("Must be a user id.")]})
+    with transaction.atomic():
+        call = _locked(seat.call_id)
+        _live(call)
+        _seat_party(call, seat)
+        guest = User.objects.filter(pk=user_id, is_active=True).first()
+        if guest is None or not AgentProfile.objects.filter(user=guest).exists():
+            raise ValidationFailed(_("Choose a colleague."), fields={"user_id": [_("No such agent.")]})
+        party = agent_party(guest.pk)
+        if CallParty.objects.filter(call=call, party=party, left_at__isnull=True).exists():
+            raise ValidationFailed(_("They are already in the call."), fields={"user_id": [_("Already in the call.")]})
+        if call.parties.filter(left_at__isnull=True).count() >= 3:
+            raise CallError(_("A call holds at most three people."), code="call_full")
+        CallParty.objects.create(call=call, party=party, role=CallParty.Role.GUEST, user=guest)
+        _event(call, CallEvent.Kind.INVITED, seat.party, guest=party)
+        _announce(call, "invited", party=party)
+        schema = current_schema()
+        inviter = User.objects.get(pk=int(seat.party.split("-", 1)[1]))
+        contact = call.interaction.contact
+        send_event_on_commit(
+            schema,
+            {
+                "type": "call.invited",
+                "call": call_payload(call),
+                "by": inviter.display_name,
+                "customer": contact.name if contact else "",
+            },
+            [user_group(schema, guest.pk)],
+        )
+    return call
+
+
+def do_leave_call(seat: Seat, reason: str = "hangup") -> Call:
+    """A party hangs up. The customer or the call's agent ends the call for everyone; a guest leaves."""
+    with transaction.atomic():
+        call = _locked(seat.call_id)
+        if call.state == Call.State.ENDED:
+            return call
+        party = _seat_party(call, seat)
+        if party.role == CallParty.Role.GUEST:
+            party.left_at = timezone.now()
+            party.save(update_fields=["left_at"])
+            _event(call, CallEvent.Kind.LEFT, seat.party, reason=reason)
+            _announce(call, "left", party=seat.party)
+            return call
+        return _end(call, ended_by=seat.party, reason=reason)
+
+
+def do_end_call_by_system(call_id: str, reason: str) -> Call | None:
+    """The media worker died or the call could not get media: end it cleanly (idempotent)."""
+    with transaction.atomic():
+        call = (
+            Call.objects.select_for_update(of=("self",)).select_related("interaction").filter(call_id=call_id).first()
+        )
+        if call is None or call.state == Call.State.ENDED:
+            return call
+        return _end(call, ended_by="system", reason=reason)
+
+
+def _end(call: Call, *, ended_by: str, reason: str) -> Call:
+    """Caller holds the call's lock."""
+    from apps.routing.actions import do_abandon_interaction, do_complete_interaction
+
+    now = timezone.now()
+    _finish_hold(call, now)
+    call.state, call.ended_at, call.ended_by, call.end_reason = Call.State.ENDED, now, ended_by, reason
+    call.save(update_fields=["state", "ended_at", "ended_by", "end_reason", "held_since", "hold_seconds"])
+    CallParty.objects.filter(call=call, left_at__isnull=True).update(left_at=now)
+    _record_ringing(call)
+    _event(
+        call,
+        CallEvent.Kind.ENDED,
+        ended_by,
+        reason=reason,
+        wait_seconds=call.wait_seconds,
+        talk_seconds=call.talk_seconds,
+        hold_seconds=round(call.hold_seconds, 3),
+    )
+    interaction = Interaction.objects.get(pk=call.interaction_id)
+    if call.answered_at is None:
+        body = _("Call ended before it was answered.")
+    else:
+        talk = int(call.talk_seconds or 0)
+        body = _("Call ended after %(m)d:%(s)02d.") % {"m": talk // 60, "s": talk % 60}
+    do_post_message(interaction, kind=Message.Kind.SYSTEM, body=body)
+    _announce(call, "ended")
+    if interaction.routing_status == Interaction.RoutingStatus.ASSIGNED:
+        transaction.on_commit(lambda: do_complete_interaction(interaction.pk))
+    elif interaction.routing_status in {Interaction.RoutingStatus.QUEUED, Interaction.RoutingStatus.OFFERED}:
+        do_abandon_interaction(interaction.pk)
+    return call
+
+
+# --- transfer ------------------------------------------------------------------------------------
+
+
+def do_transfer_call(seat: Seat, *, to_agent_id: Any = None, to_queue_id: Any = None, note: Any = "") -> Call:
+    """Blind transfer: the call goes back to routing (a queue, or offered to one agent); this agent
+    leaves at once and the customer hears hold music until someone answers.
+
+    Warm transfer: invite the colleague first (`do_invite_to_call`), talk, then hand over with
+    `to_agent_id` naming the guest already in the call: they become the call's agent at once."""
+    from apps.inbox.actions import do_transfer
+
+    _require_agent(seat)
+    if seat.role != CallParty.Role.AGENT:
+        raise PermissionDenied(_("Only the call's agent can transfer it."))
+    note = note if isinstance(note, str) else ""
+    with transaction.atomic():
+        call = _locked(seat.call_id)
+        _live(call)
+        _seat_party(call, seat)
+        user = User.objects.get(pk=int(seat.party.split("-", 1)[1]))
+        interaction = Interaction.objects.select_related("queue").get(pk=call.interaction_id)
+        if isinstance(to_agent_id, int):
+            guest = CallParty.objects.filter(
+                call=call, party=agent_party(to_agent_id), role=CallParty.Role.GUEST, left_at__isnull=True
+            ).first()
+            if guest is not None:
+                return _hand_over(call, seat, guest, interaction, note)
+        to_agent = None
+        to_queue = None
+        if isinstance(to_agent_id, int):
+            to_agent = AgentProfile.objects.select_related("user").filter(user_id=to_agent_id).first()
+            if to_agent is None:
+                raise ValidationFailed(_("Choose a colleague."), fields={"to": [_("No such agent.")]})
+        elif isinstance(to_queue_id, int):
+            to_queue = Queue.objects.filter(pk=to_queue_id).first()
+            if to_queue is None:
+                raise ValidationFailed(_("Choose a queue."), fields={"to": [_("No such queue.")]})
+        do_transfer(interaction, user, to_agent=to_agent, to_queue=to_queue, note=note)
+        now = timezone.now()
+        CallParty.objects.filter(call=call, party=seat.party, left_at__isnull=True).update(left_at=now)
+        call.state, call.held_since = Call.State.QUEUED, now
+        call.save(update_fields=["state", "held_since"])
+        target = to_agent.user.display_name if to_agent else to_queue.name if to_queue else ""
+        _event(call, CallEvent.Kind.TRANSFERRED, seat.party, how="blind", to=target)
+        _announce(call, "transferred", party=seat.party)
+    return call
+
+
+def _hand_over(call: Call, seat: Seat, guest: CallParty, interaction: Interaction, note: str) -> Call:
+    """Warm transfer's last step. Caller holds the call's lock."""
+    from apps.routing.actions import _release_load, route_agent_now
+
+    assert guest.user is not None
+    new_agent = AgentProfile.objects.select_for_update().get(user=guest.user)
+    old_agent_id = interaction.assigned_agent_id
+    now = timezone.now()
+    Interaction.objects.filter(pk=interaction.pk).update(assignee=guest.user, assigned_agent=new_agent, assigned_at=now)
+    field = f"load_{interaction.channel}"
+    AgentProfile.objects.filter(pk=new_agent.pk).update(**{field: F(field) + 1})
+    if old_agent_id:
+        AgentProfile.objects.select_for_update().get(pk=old_agent_id)
+        _release_load(old_agent_id, interaction.channel, work_ended=True)
+        transaction.on_commit(lambda: route_agent_now(old_agent_id))
+    guest.role = CallParty.Role.AGENT
+    guest.save(update_fields=["role"])
+    CallParty.objects.filter(call=call, party=seat.party, left_at__isnull=True).update(left_at=now)
+    body = _("%(who)s handed the call to %(to)s.") % {
+        "who": User.objects.get(pk=int(seat.party.split("-", 1)[1])).display_name,
+        "to": guest.user.display_name,
+    }
+    do_post_message(interaction, kind=Message.Kind.SYSTEM, body=body)
+    if note.strip():
+        do_post_message(interaction, kind=Message.Kind.NOTE, body=note, author=guest.user)
+    _event(call, CallEvent.Kind.TRANSFERRED, seat.party, how="warm", to=guest.party)
+    _announce(call, "transferred", party=seat.party)
+    schema = current_schema()
+    send_event_on_commit(
+        schema, {"type": "inbox.updated", "interaction_id": interaction.pk}, [user_group(schema, guest.user.pk)]
+    )
+    return call
+
+
+# --- snapshot ------------------------------------------------------------------------------------
+
+
+def do_store_snapshot(call_id: Any, user: User, upload: Any) -> Message:
+    """A still the agent took of the customer's video (claims, inspections): an attachment of the
+    interaction, shown to the agents as a private note."""
+    with transaction.atomic():
+        call = _locked(call_id)
+        if not CallParty.objects.filter(call=call, user=user, left_at__isnull=True).exists():
+            raise PermissionDenied(_("You are not in this call."))
+        if upload is None:
+            raise ValidationFailed(_("Send the picture."), fields={"file": [_("Required.")]})
+        if (getattr(upload, "content_type", "") or "").split(";")[0] not in {"image/jpeg", "image/png"}:
+            raise ValidationFailed(
+                _("A snapshot must be a JPEG or PNG picture."), fields={"file": [_("Not a picture.")]}
+            )
+        interaction = Interaction.objects.get(pk=call.interaction_id)
+        attachment = do_store_attachment(interaction, upload)
+        message = do_post_message(
+            interaction,
+            kind=Message.Kind.NOTE,
+            body=_("Snapshot from the call"),
+            author=user,
+            attachment=attachment,
+        )
+        _event(call, CallEvent.Kind.SNAPSHOT, agent_party(user.pk), attachment_id=attachment.pk)
+    return message

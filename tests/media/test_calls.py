@@ -1,0 +1,335 @@
+"""Calls end to end through the real sockets (daphne), the real routing and the real media worker,
+with in-process aiortc peers standing in for the customer's and the agent's browsers."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import av
+import pytest
+from django.core.files.storage import default_storage
+from django.db import connection
+
+from apps.inbox.models import Interaction, Message
+from apps.media.actions import call_group
+from apps.media.models import Call, CallEvent, Recording
+from apps.routing.models import Queue
+from tests.conftest import WebServer
+from tests.inbox.conftest import ContactCenter, make_center
+from tests.ws import run_async
+
+from .callers import SHOP, agent_socket, customer_socket, login_cookie, media_leg, p2p
+from .peers import listen
+
+
+@pytest.fixture
+def cc() -> ContactCenter:
+    center = make_center(SHOP, agents=3)
+    connection.set_schema(center.info.schema_name)
+    Queue.objects.filter(pk=center.queue.pk).update(record_calls=True)
+    connection.set_schema_to_public()
+    return center
+
+
+async def ring_and_answer(agent: Any, customer: Any, call_id: str) -> dict[str, Any]:
+    offer = await agent.wait("offer.created")
+    await agent.send(type="offer.accept", offer_id=offer["offer"]["id"])
+    accepted = await agent.wait("offer.accept.ok")
+    assert accepted["call"]["call_id"] == call_id and accepted["call"]["state"] == "active"
+    answered = await customer.wait("call.updated", change="answered")
+    await agent.send(type="call.join", call_id=call_id)
+    joined = await agent.wait("call.joined", call_id=call_id)
+    assert joined["role"] == "agent" and joined["media_leg"] is True
+    return {"offer": offer, "answered": answered, "joined": joined}
+
+
+def test_a_recorded_call_is_routed_answered_held_resumed_and_ended_with_its_recording(
+    web_server: WebServer, media_worker: Any, cc: ContactCenter
+) -> None:
+    cookie = login_cookie(cc, 1)
+
+    async def scenario() -> dict[str, Any]:
+        agent = await agent_socket(web_server, cc, cookie)
+        customer = await customer_socket(web_server, cc)
+        await customer.send(type="call.start", mode="audio")
+        t0 = time.monotonic()
+        joined = await customer.wait("call.joined")
+        call_id = joined["call_id"]
+        assert joined["party"] == "customer" and joined["call"]["recorded"] is True
+        assert joined["queue"]["routing_status"] in {"queued", "offered"}
+        c_media, c_worker = await media_leg(customer, call_id)
+        # While nobody has answered, the worker plays ringback to the customer.
+        assert await c_worker.growth("audio", 1.5) > 25
+        steps = await ring_and_answer(agent, customer, call_id)
+        assert steps["offer"]["offer"]["channel"] == "voice"
+        a_media, _ = await media_leg(agent, call_id)
+        (c_pc, c_heard), (a_pc, a_heard) = await p2p(
+            agent, f"agent-{cc.agents[0].user_id}", customer, "customer", call_id
+        )
+        # Both parties hear each other directly, and the ringback stopped.
+        assert await c_heard.growth("audio", 1.5) > 25
+        assert await a_heard.growth("audio", 0.5) > 5
+        await asyncio.sleep(0.3)
+        assert await c_worker.growth("audio", 0.8) <= 3
+        # A malformed SDP and a bad candidate get error frames; the call goes on.
+        await customer.send(
+            type="call.signal",
+            call_id=call_id,
+            to=f"agent-{cc.agents[0].user_id}",
+            description={"type": "offer", "sdp": "v=0\r\nthis is not sdp"},
+        )
+        bad_sdp = await customer.wait("error", call_id=call_id)
+        await customer.send(
+            type="call.signal",
+            call_id=call_id,
+            to=f"agent-{cc.agents[0].user_id}",
+            candidate={"candidate": "candidate:garbage", "sdpMid": "0"},
+        )
+        bad_candidate = await customer.wait("error", call_id=call_id)
+        assert await c_heard.growth("audio", 0.6) > 10
+        # Hold: the customer hears hold music from the worker; resume stops it.
+        await agent.send(type="call.hold", call_id=call_id)
+        held = await customer.wait("call.updated", change="held")
+        await asyncio.sleep(0.3)
+        assert await c_worker.growth("audio", 1.0) > 30
+        await agent.send(type="call.resume", call_id=call_id)
+        await customer.wait("call.updated", change="resumed")
+        await asyncio.sleep(0.4)
+        assert await c_worker.growth("audio", 0.8) <= 3
+        await agent.send(type="call.mute", call_id=call_id, muted=True)
+        muted = await customer.wait("call.updated", change="muted")
+        await asyncio.sleep(max(0.0, 8.0 - (time.monotonic() - t0)))
+        await customer.send(type="call.hangup", call_id=call_id)
+        elapsed = time.monotonic() - t0
+        ended = await agent.wait("call.updated", change="ended")
+        for pc in (c_media, a_media, c_pc, a_pc):
+            await pc.close()
+        await customer.close()
+        await agent.close()
+        return {
+            "call_id": call_id,
+            "elapsed": elapsed,
+            "bad_sdp": bad_sdp,
+            "bad_candidate": bad_candidate,
+            "held": held,
+            "muted": muted,
+            "ended": ended,
+        }
+
+    out = run_async(scenario())
+    assert out["bad_sdp"]["code"] == "invalid_sdp" and "line 2" in out["bad_sdp"]["message"]
+    assert out["bad_candidate"]["code"] == "invalid_candidate"
+    assert out["held"]["call"]["state"] == "held"
+    agent_party = f"agent-{cc.agents[0].user_id}"
+    assert [p["muted"] for p in out["muted"]["call"]["parties"] if p["party"] == agent_party] == [True]
+    assert out["ended"]["call"]["state"] == "ended" and out["ended"]["call"]["ended_by"] == "customer"
+
+    connection.set_schema(cc.info.schema_name)
+    call = Call.objects.get(call_id=out["call_id"])
+    assert call.interaction.channel == "voice" and call.ended_by == "customer"
+    kinds = list(CallEvent.objects.filter(call=call).values_list("kind", flat=True))
+    assert kinds[0] == "offered" and kinds[-1] == "ended"
+    for kind in ("ringing", "answered", "held", "resumed", "muted"):
+        assert kind in kinds, kinds
+    assert call.talk_seconds is not None and call.hold_seconds > 0.5
+    ended = CallEvent.objects.get(call=call, kind="ended")
+    assert ended.data["talk_seconds"] > 3 and ended.data["hold_seconds"] > 0.5
+    interaction = Interaction.objects.get(pk=call.interaction_id)
+    assert interaction.routing_status == "completed"  # the agent's capacity is free again
+    assert interaction.messages.filter(kind=Message.Kind.SYSTEM, body__startswith="Call ended after").exists()
+    # The recording: both parties' audio, about as long as the call.
+    deadline = time.monotonic() + 10
+    while not Recording.objects.filter(call_id=call.call_id).exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    recording = Recording.objects.get(call_id=call.call_id)
+    assert abs(recording.duration - out["elapsed"]) <= 0.1 * out["elapsed"], (recording.duration, out["elapsed"])
+    with av.open(default_storage.path(recording.file.name)) as container:
+        titles = sorted((s.type, s.metadata.get("title", "")) for s in container.streams)
+    assert titles == [("audio", "agent"), ("audio", "customer")]
+
+
+def test_other_calls_and_other_tenants_cannot_signal_or_join(
+    web_server: WebServer, media_worker: Any, cc: ContactCenter
+) -> None:
+    other = make_center(SHOP, agents=1)
+    cookie1, cookie2, cookie_other = login_cookie(cc, 1), login_cookie(cc, 2), login_cookie(other, 1)
+
+    async def scenario() -> dict[str, Any]:
+        agent = await agent_socket(web_server, cc, cookie1)
+        bystander = await agent_socket(web_server, cc, cookie2, available=False)
+        foreign = await agent_socket(web_server, other, cookie_other, available=False)
+        customer = await customer_socket(web_server, cc)
+        stranger = await customer_socket(web_server, cc)  # another visitor of the same shop
+        await customer.send(type="call.start", mode="video")
+        call_id = (await customer.wait("call.joined"))["call_id"]
+        await ring_and_answer(agent, customer, call_id)
+        agent_party = f"agent-{cc.agents[0].user_id}"
+        sdp = {
+            "type": "offer",
+            "sdp": "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n",
+        }
+        out: dict[str, Any] = {}
+        for name, sock in (("bystander", bystander), ("foreign", foreign), ("stranger", stranger)):
+            await sock.send(type="call.signal", call_id=call_id, to="customer", description=sdp)
+            out[f"{name}_signal"] = await sock.wait("error", call_id=call_id)
+            await sock.send(type="call.media", call_id=call_id, description=sdp)
+            out[f"{name}_media"] = await sock.wait("error", call_id=call_id)
+        for name, sock in (("bystander", bystander), ("foreign", foreign)):
+            await sock.send(type="call.join", call_id=call_id)
+            out[f"{name}_join"] = await sock.wait("error", call_id=call_id)
+        # A party may not address someone outside the call either.
+        await agent.send(type="call.signal", call_id=call_id, to=f"agent-{cc.agents[1].user_id}", description=sdp)
+        out["to_outsider"] = await agent.wait("error", call_id=call_id)
+        await asyncio.sleep(0.5)
+        out["customer_signals"] = customer.taken("call.signal")
+        out["customer_still_in"] = agent_party
+        await customer.send(type="call.hangup", call_id=call_id)
+        await agent.wait("call.updated", change="ended")
+        for sock in (agent, bystander, foreign, customer, stranger):
+            await sock.close()
+        return out
+
+    out = run_async(scenario())
+    for name in ("bystander", "foreign", "stranger"):
+        assert out[f"{name}_signal"]["code"] == "not_in_call", out
+        assert out[f"{name}_media"]["code"] == "not_in_call", out
+    assert out["bystander_join"]["code"] == "forbidden"
+    assert out["foreign_join"]["code"] == "not_found"  # the call does not exist in the other tenant
+    assert out["to_outsider"]["code"] == "unknown_party"
+    assert out["customer_signals"] == []  # nothing reached the customer
+
+
+def test_conference_warm_and_blind_transfer(web_server: WebServer, media_worker: Any, cc: ContactCenter) -> None:
+    cookies = [login_cookie(cc, n) for n in (1, 2, 3)]
+
+    async def scenario() -> dict[str, Any]:
+        alex = await agent_socket(web_server, cc, cookies[0])
+        bea = await agent_socket(web_server, cc, cookies[1], available=False)
+        customer = await customer_socket(web_server, cc)
+        await customer.send(type="call.start", mode="oneway")
+        call_id = (await customer.wait("call.joined"))["call_id"]
+        c_media, c_worker = await media_leg(customer, call_id, video=True)
+        await ring_and_answer(alex, customer, call_id)
+        alex_party, bea_party = f"agent-{cc.agents[0].user_id}", f"agent-{cc.agents[1].user_id}"
+        # Three-way: Alex invites Bea (an expert); her desktop rings; she joins.
+        await alex.send(type="call.invite", call_id=call_id, user_id=cc.agents[1].user_id)
+        await alex.wait("call.invite.ok")
+        invited = await bea.wait("call.invited")
+        await bea.send(type="call.join", call_id=call_id)
+        bea_joined = await bea.wait("call.joined", call_id=call_id)
+        (b_pc, b_heard), (c_pc, _) = await p2p(bea, bea_party, customer, "customer", call_id)
+        assert await b_heard.growth("audio", 1.0) > 15  # the expert hears the customer
+        # Warm transfer: Alex hands the call to Bea and leaves.
+        await alex.send(type="call.transfer", call_id=call_id, to_agent_id=cc.agents[1].user_id)
+        await alex.wait("call.transfer.ok")
+        handed = await customer.wait("call.updated", change="transferred")
+        await alex.send(type="agent.set_state", state="offline")  # Alex signs off
+        await alex.wait("agent.state.ok")
+        await alex.close()
+        # Blind transfer: Bea sends the call back to the queue; the customer hears hold music and
+        # the next available agent (Cy) is offered it.
+        cy = await agent_socket(web_server, cc, cookies[2])
+        await bea.send(type="call.transfer", call_id=call_id, to_queue_id=cc.queue.pk, note="Needs billing")
+        await bea.wait("call.transfer.ok")
+        requeued = await customer.wait("call.updated", change="transferred")
+        await asyncio.sleep(0.4)
+        hold_music = await c_worker.growth("audio", 1.0)
+        offer = await cy.wait("offer.created", timeout=15)
+        await cy.send(type="offer.accept", offer_id=offer["offer"]["id"])
+        await cy.wait("offer.accept.ok")
+        await cy.send(type="call.join", call_id=call_id)
+        await cy.wait("call.joined", call_id=call_id)
+        await cy.send(type="call.hangup", call_id=call_id)
+        ended = await customer.wait("call.updated", change="ended")
+        for pc in (c_media, b_pc, c_pc):
+            await pc.close()
+        for sock in (bea, cy, customer):
+            await sock.close()
+        return {
+            "invited": invited,
+            "bea_joined": bea_joined,
+            "handed": handed,
+            "requeued": requeued,
+            "hold_music": hold_music,
+            "ended": ended,
+            "parties": (alex_party, bea_party),
+        }
+
+    out = run_async(scenario())
+    alex_party, bea_party = out["parties"]
+    assert out["invited"]["by"] == "Alex Agent"
+    assert {p["party"] for p in out["bea_joined"]["call"]["parties"]} == {"customer", alex_party, bea_party}
+    assert out["bea_joined"]["role"] == "guest" and out["bea_joined"]["media_leg"] is False
+    assert {p["party"]: p["role"] for p in out["handed"]["call"]["parties"]} == {
+        "customer": "customer",
+        bea_party: "agent",
+    }
+    assert out["requeued"]["call"]["state"] == "queued"
+    assert out["hold_music"] > 30
+    assert out["ended"]["call"]["ended_by"] == f"agent-{cc.agents[2].user_id}"
+    connection.set_schema(cc.info.schema_name)
+    call = Call.objects.get()
+    assert call.mode == "oneway" and call.interaction.channel == "video"
+    transfers = [e.data["how"] for e in CallEvent.objects.filter(call=call, kind="transferred")]
+    assert transfers == ["warm", "blind"]
+    assert call.interaction.assignee_id == cc.agents[2].user_id
+    notes = list(call.interaction.messages.filter(kind="note").values_list("body", flat=True))
+    assert "Needs billing" in notes
+
+
+def test_media_worker_loss_ends_the_call_cleanly(web_server: WebServer, media_worker: Any, cc: ContactCenter) -> None:
+    cookie = login_cookie(cc, 1)
+
+    async def scenario() -> dict[str, Any]:
+        agent = await agent_socket(web_server, cc, cookie)
+        customer = await customer_socket(web_server, cc)
+        await customer.send(type="call.start", mode="audio")
+        call_id = (await customer.wait("call.joined"))["call_id"]
+        await ring_and_answer(agent, customer, call_id)
+        # What a surviving worker publishes when the call's worker dies (tests/media/test_engine.py
+        # proves the publishing): every party hears it and the call ends.
+        layer, _ = await listen(call_group(cc.info.schema_name, call_id))
+        await layer.group_send(
+            call_group(cc.info.schema_name, call_id),
+            {
+                "type": "event.relay",
+                "event": {"type": "call.media_lost", "call_id": call_id, "reason": "media_worker_died"},
+            },
+        )
+        lost_c = await customer.wait("call.media_lost")
+        lost_a = await agent.wait("call.media_lost")
+        ended = await customer.wait("call.updated", change="ended")
+        await customer.close()
+        await agent.close()
+        return {"lost": (lost_c, lost_a), "ended": ended}
+
+    out = run_async(scenario())
+    assert out["ended"]["call"]["ended_by"] == "system" and out["ended"]["call"]["end_reason"] == "media_lost"
+    connection.set_schema(cc.info.schema_name)
+    call = Call.objects.get()
+    assert call.state == "ended" and call.interaction.routing_status == "completed"
+
+
+def test_a_customer_who_hangs_up_while_waiting_abandons_the_queue(
+    web_server: WebServer, media_worker: Any, cc: ContactCenter
+) -> None:
+    async def scenario() -> None:
+        customer = await customer_socket(web_server, cc)
+        await customer.send(type="call.start", mode="audio")
+        call_id = (await customer.wait("call.joined"))["call_id"]
+        await customer.send(type="call.start", mode="audio")
+        twice = await customer.wait("error")
+        assert twice["code"] == "call_in_progress"
+        await customer.send(type="call.start", mode="hologram")
+        assert (await customer.wait("error"))["fields"] == {"mode": ["Choose one of: audio, video, oneway."]}
+        await customer.send(type="call.hangup", call_id=call_id)
+        await customer.wait("call.updated", change="ended")
+        await customer.close()
+
+    run_async(scenario())
+    connection.set_schema(cc.info.schema_name)
+    call = Call.objects.get()
+    assert call.ended_by == "customer" and call.answered_at is None
+    assert call.interaction.routing_status == "abandoned"
