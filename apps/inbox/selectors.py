@@ -94,7 +94,7 @@ def directory() -> dict[str, Any]:
 
     agents = AgentProfile.objects.select_related("user").filter(user__is_active=True).order_by("user__email")
     return {
-        "agents": [{"id": a.pk, "name": a.user.display_name, "state": a.state} for a in agents],
+        "agents": [{"id": a.pk, "user_id": a.user_id, "name": a.user.display_name, "state": a.state} for a in agents],
         "queues": [{"id": q.pk, "name": q.name} for q in Queue.objects.order_by("name")],
         "dispositions": [{"id": d.pk, "name": d.name} for d in Disposition.objects.order_by("name")],
         "canned": [

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -13,26 +14,30 @@ MEDIA_EXTENSIONS = (".mp3", ".ogg", ".opus", ".wav", ".m4a", ".webm", ".mp4", ".
 MAX_MEDIA_BYTES = 50 * 1024 * 1024
 
 
+def _check_media(upload: Any) -> Any:
+    if upload and hasattr(upload, "size"):
+        if not str(upload.name).lower().endswith(MEDIA_EXTENSIONS):
+            raise ValidationError(_("Use an audio or video file (%(ext)s).") % {"ext": ", ".join(MEDIA_EXTENSIONS)})
+        if upload.size > MAX_MEDIA_BYTES:
+            raise ValidationError(_("Files are limited to 50 MB."))
+    return upload
+
+
+class QueueCallMediaForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = QueueCallMedia
+        fields = ("queue", "ringback", "hold")
+
+    def clean_ringback(self) -> Any:
+        return _check_media(self.cleaned_data.get("ringback"))
+
+    def clean_hold(self) -> Any:
+        return _check_media(self.cleaned_data.get("hold"))
+
+
 class QueueCallMediaAdmin(RoleAdmin):
+    form = QueueCallMediaForm
     list_display = ("queue", "ringback", "hold")
-
-    def get_form(self, request: Any, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
-        form = super().get_form(request, obj, change, **kwargs)
-
-        def clean_file(self: Any, name: str) -> Any:
-            upload = self.cleaned_data.get(name)
-            if upload and hasattr(upload, "size"):
-                if not str(upload.name).lower().endswith(MEDIA_EXTENSIONS):
-                    raise ValidationError(
-                        _("Use an audio or video file (%(ext)s).") % {"ext": ", ".join(MEDIA_EXTENSIONS)}
-                    )
-                if upload.size > MAX_MEDIA_BYTES:
-                    raise ValidationError(_("Files are limited to 50 MB."))
-            return upload
-
-        form.clean_ringback = lambda self: clean_file(self, "ringback")
-        form.clean_hold = lambda self: clean_file(self, "hold")
-        return form
 
 
 tenant_admin.register(QueueCallMedia, QueueCallMediaAdmin)

@@ -78,6 +78,7 @@
       applyState(f.interaction);
       show("offline", f.offline && !f.interaction);
       show("composer", !(f.offline && !f.interaction));
+      show("callbar", !f.offline && !call);
       show("prechat", C.prechat && !f.contact.name && !f.interaction && !f.offline);
     },
     "conversation.started": function (f) { (f.messages || []).forEach(render); applyState(f.interaction); },
@@ -106,6 +107,95 @@
     }
   };
 
+  // --- calls --------------------------------------------------------------------------------------
+  var call = null, callId = null, callPoll = null, agentName = "";
+  function callState(text) { $("call-state").textContent = text; }
+  function endCall(text) {
+    if (call) call.close();
+    call = null; callId = null;
+    if (callPoll) { clearInterval(callPoll); callPoll = null; }
+    show("call", false); show("callbar", true);
+    setStatus(text || "");
+  }
+  function startCall(mode) {
+    if (call) return;
+    show("callbar", false); show("call", true); callState(T.callWaiting);
+    send({type: "call.start", mode: mode});
+  }
+  $("call-voice").addEventListener("click", function () { startCall("audio"); });
+  $("call-video").addEventListener("click", function () { startCall("video"); });
+  $("call-oneway").addEventListener("click", function () { startCall("oneway"); });
+  $("call-hangup").addEventListener("click", function () { if (callId) send({type: "call.hangup", call_id: callId}); endCall(T.callEnded); });
+  $("call-mute").addEventListener("click", function () {
+    if (!call) return;
+    var on = !call.muted; call.setMuted(on);
+    this.setAttribute("aria-pressed", String(on)); this.textContent = on ? T.unmute : T.mute;
+    send({type: "call.mute", call_id: callId, muted: on});
+  });
+  $("call-mode").addEventListener("change", function () { if (callId) send({type: "call.mode", call_id: callId, mode: this.value}); });
+  $("call-screen").addEventListener("click", function () {
+    if (!call) return;
+    var b = this;
+    if (call.screen) { call.stopScreen(); b.textContent = T.share; return; }
+    call.shareScreen().then(function () { b.textContent = T.stopShare; }).catch(function (e) { setStatus(e.message); });
+  });
+  function showCallQueue(q) {
+    if (!q) return;
+    if (q.routing_status === "queued" || q.routing_status === "offered") {
+      var text = q.position ? fmt(T.calling, {p: q.position}) : T.callWaiting;
+      if (q.ewt_seconds > 0) text += " " + fmt(T.ewt, {m: Math.max(1, Math.round(q.ewt_seconds / 60))});
+      callState(text);
+    }
+  }
+  function applyCall(c, change) {
+    var agent = c.parties.filter(function (p) { return p.role === "agent"; })[0];
+    if (agent) agentName = agent.name;
+    $("call-mode").value = c.mode;
+    if (call) {
+      if (call.mode !== c.mode) call.setMode(c.mode);
+      call.setHeld(c.state === "held");
+      c.parties.forEach(function (p) { if (!p.joined) return; if (p.party !== "customer" && !call.peers[p.party]) { /* they connect to us */ } });
+      Object.keys(call.peers).forEach(function (k) { if (!c.parties.some(function (p) { return p.party === k; })) call.drop(k); });
+    }
+    if (c.state === "ended") { endCall(c.end_reason === "media_lost" ? T.mediaLost : T.callEnded); return; }
+    if (c.state === "held") callState(T.onHold);
+    else if (c.state === "active") { callState(fmt(T.inCall, {name: agentName})); if (callPoll) { clearInterval(callPoll); callPoll = null; } }
+    else if (c.state === "queued" && change === "transferred") callState(T.callWaiting);
+  }
+  var callHandlers = {
+    "call.joined": function (f) {
+      callId = f.call_id;
+      $("call-notice").hidden = !f.call.recorded;
+      call = new window.CcaasCall({
+        send: send, callId: f.call_id, party: f.party, role: f.role, mode: f.call.mode, iceServers: f.ice_servers, mediaLeg: f.media_leg,
+        els: {localVideo: $("local-video"), workerAudio: $("worker-audio"), workerVideo: $("worker-video")},
+        onEvent: function (kind, e) {
+          if (kind === "track") {
+            if (e.track.kind === "audio") { $("remote-audio").srcObject = new MediaStream([e.track]); }
+            else { $("remote-video").srcObject = new MediaStream([e.track]); }
+          } else if (kind === "annotation") window.CcaasDrawStroke($("annotations"), e);
+        }
+      });
+      window.ccaasCall = call;
+      call.start().catch(function (e) { setStatus(fmt(T.noMic, {e: e.message})); send({type: "call.hangup", call_id: f.call_id}); endCall(); });
+      applyCall(f.call); showCallQueue(f.queue);
+      callPoll = setInterval(function () { if (callId) send({type: "call.position", call_id: callId}); }, 5000);
+    },
+    "call.position": function (f) { if (call && f.call_id === callId) showCallQueue(f.queue); },
+    "call.media.answer": function (f) { if (call && f.call_id === callId) call.onWorkerAnswer(f); },
+    "call.signal": function (f) { if (call && f.call_id === callId) call.onSignal(f); },
+    "call.updated": function (f) { if (f.call.call_id === callId) applyCall(f.call, f.change); },
+    "call.media_lost": function (f) { if (f.call_id === callId) endCall(T.mediaLost); }
+  };
+  Object.keys(callHandlers).forEach(function (k) { handlers[k] = callHandlers[k]; });
+  var chatError = handlers.error;
+  handlers.error = function (f) {
+    if (f.call_id && !call) { endCall(f.message); return; }
+    if (f.call_id) { setStatus(f.message); return; }
+    if (f.code === "call_in_progress" || (f.fields && f.fields.mode)) { endCall(f.message); return; }
+    chatError(f);
+  };
+
   function connect() {
     setStatus(lastSeq ? T.reconnecting : T.connecting);
     ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/widget/");
@@ -120,6 +210,7 @@
       if (handlers[f.type]) handlers[f.type](f);
     };
     ws.onclose = function (e) {
+      if (call) endCall(T.callEnded);  // the server ends a call whose customer socket is gone
       if (e.code === 4403) return;
       setStatus(T.reconnecting);
       setTimeout(connect, retry);
