@@ -10,7 +10,8 @@ Calls (`call_id`: 1-64 of [A-Za-z0-9_-], unique in the tenant, chosen by the sig
 - `media.call.start`: call_id, recording: bool, video: bool, ringback?, hold? -> `media.call.started`
   (call_id, channel: the owner's own channel, recording, video). Refused with `call_owned` when
   another worker has the call.
-- `media.peer.offer`: call_id, party ("customer" or "agent"), sdp -> `media.peer.answer`
+- `media.peer.offer`: call_id, party ("customer" or "agent"), sdp, reset? (true: a new browser takes
+  the party's place, e.g. the next agent after a transfer; its old peer is closed) -> `media.peer.answer`
   (call_id, party, sdp, sdp_type="answer"). A bad SDP gets `invalid_sdp`; the call goes on.
 - `media.peer.candidate`: call_id, party, candidate ("candidate:..." or "" for the end), sdpMid,
   sdpMLineIndex -> `media.ok`; a bad one gets `invalid_candidate`.
