@@ -333,3 +333,37 @@ def test_a_customer_who_hangs_up_while_waiting_abandons_the_queue(
     call = Call.objects.get()
     assert call.ended_by == "customer" and call.answered_at is None
     assert call.interaction.routing_status == "abandoned"
+
+
+def test_a_running_chat_is_upgraded_to_a_call_with_the_same_case_and_agent(
+    web_server: WebServer, media_worker: Any, cc: ContactCenter
+) -> None:
+    cookie = login_cookie(cc, 1)
+
+    async def scenario() -> str:
+        agent = await agent_socket(web_server, cc, cookie)
+        customer = await customer_socket(web_server, cc)
+        await customer.send(type="message.send", body="Can I show you the damage?")
+        await customer.wait("conversation.started")
+        offer = await agent.wait("offer.created")
+        await agent.send(type="offer.accept", offer_id=offer["offer"]["id"])
+        assert "call" not in await agent.wait("offer.accept.ok")  # a chat: no call panel
+        await customer.send(type="call.start", mode="video")
+        call_id = (await customer.wait("call.joined"))["call_id"]
+        # The call goes to the chat's agent first (preferred agent), who may take both.
+        second = await agent.wait("offer.created")
+        assert second["offer"]["channel"] == "video"
+        await customer.send(type="call.hangup", call_id=call_id)
+        await customer.wait("call.updated", change="ended")
+        await customer.close()
+        await agent.close()
+        return call_id
+
+    call_id = run_async(scenario())
+    connection.set_schema(cc.info.schema_name)
+    call = Call.objects.select_related("interaction", "from_interaction").get(call_id=call_id)
+    chat = call.from_interaction
+    assert chat is not None and chat.channel == "chat"
+    assert call.interaction.case_id == chat.case_id and call.interaction.contact_id == chat.contact_id
+    assert call.interaction.preferred_agent_id == cc.agents[0].pk
+    assert chat.messages.filter(kind="system", body="The customer started a video call.").exists()
