@@ -96,6 +96,12 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
     agent.mouse.up()
     expect(widget.locator("#annotations")).to_have_attribute("data-strokes", "1")
 
+    # The customer shares their screen (getDisplayMedia, sent with replaceTrack): the agent sees it.
+    widget.locator("#call-screen").click()
+    expect(widget.locator("#call-screen")).to_have_text("Stop sharing")
+    expect(agent.locator("#call-people")).to_contain_text("🖥")
+    assert growth(agent, "video") > 1000  # one-way video, yet the shared screen reaches the agent
+
     time.sleep(1.0)
     agent.click("#call-hangup")
     expect(agent.locator("#call-panel")).to_be_hidden()
@@ -108,7 +114,7 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
     snapshot = Attachment.objects.get(interaction=call.interaction)
     assert snapshot.content_type == "image/jpeg" and snapshot.size > 1000
     kinds = set(CallEvent.objects.filter(call=call).values_list("kind", flat=True))
-    assert {"offered", "ringing", "answered", "mode", "snapshot", "ended"} <= kinds
+    assert {"offered", "ringing", "answered", "mode", "snapshot", "screen_share", "ended"} <= kinds
     deadline = time.monotonic() + 10
     while not Recording.objects.filter(call_id=call.call_id).exists() and time.monotonic() < deadline:
         time.sleep(0.2)
