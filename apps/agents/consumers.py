@@ -123,6 +123,8 @@ class DesktopConsumer(CallFrames, InboxFrames, TenantConsumer):
                     if interaction.channel not in CALL_CHANNELS:
                         return {"interaction_id": interaction.pk}
                     call = do_answer_call(interaction, self.user)
+                    if call is None:
+                        return {"interaction_id": interaction.pk}
                     return {"interaction_id": interaction.pk, "call": call_payload(call)}
             do_reject_offer(offer_id, self.user)
             return {}

@@ -221,10 +221,14 @@ def _record_ringing(call: Call) -> None:
         )
 
 
-def do_answer_call(interaction: Interaction, user: User) -> Call:
-    """The agent accepted the call's offer (in the same transaction as the routing accept)."""
+def do_answer_call(interaction: Interaction, user: User) -> Call | None:
+    """The agent accepted the call's offer (in the same transaction as the routing accept). None for
+    a voice/video interaction that has no call here (e.g. one an integration created by API)."""
     with transaction.atomic():
-        call = _locked(Call.objects.filter(interaction=interaction).values_list("call_id", flat=True).first() or "-")
+        call_id = Call.objects.filter(interaction=interaction).values_list("call_id", flat=True).first()
+        if call_id is None:
+            return None
+        call = _locked(call_id)
         _live(call)
         now = timezone.now()
         party = agent_party(user.pk)
