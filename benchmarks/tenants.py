@@ -6,6 +6,10 @@ database of its own (`ccaas_bench_tenants`, Redis db 13), re-created at every ru
 
 - median and p95 sign-up time of the first and the last `--window` tenants, and the median of every
   100 (it must not grow with the tenant count; target median < 1 s);
+- with `--spares N` (default 3, TENANT_SPARE_SCHEMAS): sign-up renames a spare schema cloned ahead of
+  time. The refill a sign-up queues for the Celery worker runs here right after the timed sign-up,
+  untimed, as a worker keeping up with sign-ups would (its own clone times are reported apart);
+  `--spares 0` measures the clone path every sign-up took before;
 - the same split by how many sign-ups the database connection had already served: a PostgreSQL
   backend that has cloned many schemas gets slower (see docs/benchmarks.md), so each sign-up runs
   inside Django's request cycle (`close_old_connections`, DB_CONN_MAX_AGE) as in a web process,
@@ -41,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 BENCH_DB = "ccaas_bench_tenants"
 SETTINGS = "ccaas.settings.base"
 PERSISTENT = False  # --persistent: one database connection for every sign-up
+REFILL_QUEUED = False  # a sign-up queued a refill of the spare schemas (run by `refill`, untimed)
 
 
 def reset_database() -> None:
@@ -64,10 +69,18 @@ def setup_env() -> None:
     import django
 
     django.setup()
+    from apps.tenants import actions
+
+    def queue_spare_refill() -> None:  # instead of queueing it for a worker (none runs here)
+        global REFILL_QUEUED
+        REFILL_QUEUED = True
+
+    actions.queue_spare_refill = queue_spare_refill  # type: ignore[assignment]
 
 
-def signup(n: int) -> tuple[float, int]:
-    """One sign-up, as the API does it. Returns its duration in seconds and the database backend's pid.
+def signup(n: int) -> tuple[float, int, bool]:
+    """One sign-up, as the API does it. Returns its duration in seconds, the database backend's pid
+    and whether it renamed a spare schema (else it cloned the template).
 
     Wrapped in what Django's request handler does around every request (`close_old_connections` on
     request_started and request_finished), so the database connection lives as long as it would in
@@ -89,12 +102,26 @@ def signup(n: int) -> tuple[float, int]:
     pid = backend_pid()
     t0 = time.perf_counter()
     throttle_signup(f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}")
-    do_signup(check_signup(data))
+    result = do_signup(check_signup(data))
     elapsed = time.perf_counter() - t0
     connection.set_schema_to_public()  # type: ignore[attr-defined]  # as after a request
     if not PERSISTENT:
         close_old_connections()  # request_finished
-    return elapsed, pid
+    return elapsed, pid, result.spare is not None
+
+
+def refill() -> tuple[float, int]:
+    """What the worker does with the refill a sign-up queued. Returns its duration and how many
+    spares it cloned."""
+    global REFILL_QUEUED
+    if not REFILL_QUEUED:
+        return 0.0, 0
+    REFILL_QUEUED = False
+    from apps.tenants.actions import do_refill_spare_schemas
+
+    t0 = time.perf_counter()
+    made = do_refill_spare_schemas()
+    return time.perf_counter() - t0, made
 
 
 def backend_pid() -> int:
@@ -135,7 +162,7 @@ def summary(values: list[float]) -> dict[str, float]:
 def profile_one(n: int) -> tuple[float, str]:
     profiler = cProfile.Profile()
     profiler.enable()
-    elapsed, _pid = signup(n)
+    elapsed, _pid, _spare = signup(n)
     profiler.disable()
     out = io.StringIO()
     pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
@@ -181,9 +208,13 @@ def main() -> None:
     parser.add_argument("--executors", default="standard,multiprocessing")
     parser.add_argument("--keep", action="store_true", help="reuse the existing tenants; only time migrate_schemas")
     parser.add_argument("--persistent", action="store_true", help="one database connection for every sign-up")
+    parser.add_argument(
+        "--spares", type=int, default=3, help="TENANT_SPARE_SCHEMAS (0: every sign-up clones the template)"
+    )
     args = parser.parse_args()
     global PERSISTENT
     PERSISTENT = args.persistent
+    os.environ["TENANT_SPARE_SCHEMAS"] = str(args.spares)  # also for the migrate_schemas subprocesses
 
     sys.path.insert(0, str(ROOT))
     if not args.keep:
@@ -196,6 +227,7 @@ def main() -> None:
     report: dict[str, Any] = {
         "machine": {"nproc": os.cpu_count(), "cpu": cpu_model(), "python": platform.python_version()},
         "load_avg": {"start": load()},
+        "spares": args.spares,
     }
     times: list[float] = []
     if not args.keep:
@@ -204,13 +236,25 @@ def main() -> None:
         report["first_migrate_s"] = round(time.perf_counter() - t0, 1)
         print(f"public + template schema migrated in {report['first_migrate_s']} s", flush=True)
         pids: list[int] = []
+        from_spare = 0
+        clone_times: list[float] = []  # the refill's, per spare cloned
         for n in range(1, args.tenants + 1):
-            elapsed, pid = signup(n)
+            elapsed, pid, spare = signup(n)
             times.append(elapsed)
             pids.append(pid)
+            from_spare += spare
+            refill_s, made = refill()
+            if made:
+                clone_times.append(refill_s / made)
             if n % 50 == 0:
                 recent = times[-50:]
-                print(f"{n:5d} tenants  last 50: median {statistics.median(recent):.3f} s  load {load()}", flush=True)
+                print(
+                    f"{n:5d} tenants  last 50: median {statistics.median(recent):.3f} s"
+                    f"  from a spare {from_spare}/{n}"
+                    + (f"  refill clone median {statistics.median(clone_times[-50:]):.3f} s" if clone_times else "")
+                    + f"  load {load()}",
+                    flush=True,
+                )
         report["load_avg"]["after_signups"] = load()
         w = args.window
         report["signup"] = {
@@ -220,7 +264,13 @@ def main() -> None:
             "median_per_100_s": [round(statistics.median(times[i : i + 100]), 3) for i in range(0, len(times), 100)],
             "password_hash_s": round(hash_time(), 3),
             "by_connection_age": by_connection_age(times, pids),
+            "from_a_spare": from_spare,
         }
+        if clone_times:
+            report["signup"]["refill_clone_per_spare"] = {
+                f"first_{w}": summary(clone_times[:w]),
+                f"last_{w}": summary(clone_times[-w:]),
+            }
         elapsed, profile = profile_one(args.tenants + 1)
         report["signup"]["profiled_one_s"] = round(elapsed, 3)
         print(profile, flush=True)

@@ -34,3 +34,17 @@ class Tenant(TenantMixin):
 
 class Domain(DomainMixin):
     pass
+
+
+class SpareSchema(models.Model):
+    """A schema cloned from the template ahead of time, waiting for a sign-up to rename it to the new
+    tenant's schema (apps.tenants.actions). Not a tenant: no tenant row, so nothing else sees it."""
+
+    schema_name = models.CharField(max_length=63, unique=True)
+    # Fingerprint of the migrations the clone carries (`migrations_fingerprint`): a spare whose
+    # fingerprint is not the template's is stale and never handed out.
+    template_version = models.CharField(max_length=32)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.schema_name

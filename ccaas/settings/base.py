@@ -75,6 +75,9 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 # New tenants are cloned from this migrated schema instead of running every migration.
 TENANT_BASE_SCHEMA = "tenant_template"
 TENANT_CREATION_FAKES_MIGRATIONS = True
+# Spare schemas cloned ahead of time (a Celery task keeps this many); a sign-up renames one instead
+# of cloning the template, so its time does not grow with the number of tenants. 0: always clone.
+TENANT_SPARE_SCHEMAS = int(env("TENANT_SPARE_SCHEMAS", "3") or 0)
 TENANT_MIGRATION_EXECUTOR = env("TENANT_MIGRATION_EXECUTOR", "standard")
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("TENANT_MULTIPROCESSING_MAX_PROCESSES", "2") or 2)
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
@@ -290,6 +293,8 @@ BILLING_GRACE_DAYS = float(env("BILLING_GRACE_DAYS", "7") or 7)
 BILLING_DEFAULT_PLAN = env("BILLING_DEFAULT_PLAN", "starter") or "starter"
 # Added to the one beat schedule above (a second assignment would drop the presence sweep).
 CELERY_BEAT_SCHEDULE["billing-enforce-dunning"] = {"task": "billing.enforce_dunning", "schedule": 15 * 60}
+# Tops up the spare tenant schemas (sign-ups also queue a refill; this catches up after a release).
+CELERY_BEAT_SCHEDULE["tenants-refill-spare-schemas"] = {"task": "tenants.refill_spare_schemas", "schedule": 60.0}
 
 EMAIL_HOST = env("EMAIL_HOST", "localhost") or "localhost"
 EMAIL_PORT = int(env("EMAIL_PORT", "25") or 25)

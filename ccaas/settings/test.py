@@ -5,6 +5,7 @@ from .base import env
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; auth paths are the same
+TENANT_SPARE_SCHEMAS = 0  # sign-ups clone; the tests of the spare pool make their own spares
 # In-process mail goes to django.core.mail.outbox; child processes (daphne) may be pointed at a real
 # SMTP server by the tests through the environment.
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.locmem.EmailBackend") or ""
