@@ -94,3 +94,18 @@ def send_event_on_commit(schema_name: str, event: dict[str, Any], groups: list[s
         if not group.startswith(f"{schema_name}."):
             raise ValueError(f"Group {group} is not in tenant {schema_name}")
     transaction.on_commit(lambda: send_event(schema_name, event, groups))
+
+
+async def asend_events(schema_name: str, sends: list[tuple[dict[str, Any], list[str]]]) -> None:
+    """From async actions whose write has already committed (one autocommit statement): send each
+    (event, groups) now, on the caller's loop. The same recipient checks as `send_events`."""
+    messages = []
+    for event, groups in sends:
+        for group in groups:
+            if not group.startswith(f"{schema_name}."):
+                raise ValueError(f"Group {group} is not in tenant {schema_name}")
+            messages.append((group, {"type": RELAY, "event": event}))
+    try:
+        await _send_all(messages)
+    except Exception:
+        logger.exception("Could not deliver %d realtime event(s)", len(messages))

@@ -189,6 +189,92 @@ def do_post_message(
     return message
 
 
+# The hot path of `do_post_message` for a text message to an open conversation, one statement in
+# autocommit on the event loop (apps/core/adb.py). The CTE bumps the conversation's seq only if it is
+# open (and, for an agent, theirs or the agent is a manager), inserts the message with that seq, and
+# returns what the events need. No row: the fast path does not apply and the caller runs the ORM
+# path, which decides and explains (a new conversation, a resolved one, a forbidden one).
+_HOT_POST = """
+WITH i AS (
+    UPDATE {interaction} SET last_seq = last_seq + 1
+    WHERE id = %(iid)s AND status <> 'resolved' AND (%(anyone)s OR assignee_id = %(author)s)
+    RETURNING id, last_seq, assignee_id
+), m AS (
+    INSERT INTO {message} (interaction_id, seq, kind, body, client_id, created_at, author_id, attachment_id)
+    SELECT id, last_seq, %(kind)s, %(body)s, %(client_id)s, now(), %(author)s, NULL FROM i
+    RETURNING seq, created_at
+)
+SELECT m.seq, m.created_at, i.assignee_id FROM m, i
+"""
+
+
+def check_message_body(body: Any) -> str:
+    if not isinstance(body, str) or not body.strip():
+        raise ValidationFailed(_("Write a message."), fields={"body": [_("The message is empty.")]})
+    body = body.strip()
+    if len(body) > MAX_MESSAGE_CHARS:
+        raise ValidationFailed(
+            _("Messages are limited to %(n)d characters.") % {"n": MAX_MESSAGE_CHARS}, fields={"body": [_("Too long.")]}
+        )
+    return body
+
+
+async def apost_message(
+    schema: str,
+    interaction_id: int,
+    *,
+    kind: str,
+    body: Any,
+    client_id: Any = "",
+    author: User | None = None,
+) -> dict[str, Any] | None:
+    """Post a text message (customer, agent or note) to an open conversation and announce it, as
+    `do_post_message` does, in one round trip. Returns the message payload, or None when the ORM
+    path must decide (see _HOT_POST). An agent may post only to a conversation assigned to them
+    unless they are a manager."""
+    from psycopg import sql
+
+    from apps.core import adb
+    from apps.core.events import asend_events
+
+    text = check_message_body(body)
+    query = sql.SQL(_HOT_POST).format(
+        interaction=adb.table(schema, Interaction._meta.db_table), message=adb.table(schema, Message._meta.db_table)
+    )
+    params = {
+        "iid": interaction_id,
+        "kind": kind,
+        "body": text,
+        "client_id": (client_id if isinstance(client_id, str) else "")[:64],
+        "author": author.pk if author is not None else None,
+        "anyone": author is None or author.is_manager,
+    }
+    row = await adb.fetchone(query, params)
+    if row is None:
+        return None
+    seq, created_at, assignee_id = row
+    payload = {
+        "seq": seq,
+        "kind": kind,
+        "body": text,
+        "created_at": created_at.isoformat(),
+        "client_id": params["client_id"] or None,
+        "author": {"id": author.pk, "name": author.display_name} if author is not None else None,
+    }
+    event = {"type": "message", "interaction_id": interaction_id, "message": payload}
+    sends: list[tuple[dict[str, Any], list[str]]]
+    if kind == Message.Kind.NOTE:
+        sends = [({**event, "type": "message.note"}, [agents_group(schema, interaction_id)])]
+    else:
+        sends = [(event, [interaction_group(schema, interaction_id)])]
+        if kind == Message.Kind.CUSTOMER and assignee_id:
+            sends.append(
+                ({"type": "inbox.updated", "interaction_id": interaction_id}, [user_group(schema, assignee_id)])
+            )
+    await asend_events(schema, sends)
+    return payload
+
+
 def _agent_groups(schema: str, interaction: Interaction) -> list[str]:
     from apps.core.keys import group_name
 

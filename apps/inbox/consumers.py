@@ -102,7 +102,25 @@ class InboxFrames:
                     self.groups_joined.remove(group)
 
     async def on_message_send(self: Any, frame: dict[str, Any]) -> None:
+        from apps.inbox.actions import apost_message
+
+        interaction_id = frame.get("interaction_id")
         try:
+            if isinstance(interaction_id, int) and not isinstance(interaction_id, bool):
+                # The hot path: one statement; None when the ORM path must decide and explain.
+                posted = await apost_message(
+                    self.schema_name,
+                    interaction_id,
+                    kind="note" if frame.get("note") else "agent",
+                    body=frame.get("body"),
+                    client_id=frame.get("client_id"),
+                    author=self.user,
+                )
+                if posted is not None:
+                    await self.send_json(
+                        {"type": "message.sent", "interaction_id": interaction_id, "seq": posted["seq"]}
+                    )
+                    return
             reply = await in_tenant(
                 self.schema_name,
                 _agent_send,

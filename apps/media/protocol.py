@@ -39,6 +39,9 @@ from typing import Any
 
 from channels.layers import get_channel_layer
 
+# Requests to media workers go through this channel layer (Redis lists: one receiver per message);
+# the workers' events to call groups go through the default layer, which the sockets listen on.
+MEDIA_LAYER = "media"
 # Any media worker may take a message sent here (channels_redis hands each to one receiver).
 MEDIA_CHANNEL = "media.control"
 # Each worker also listens on its own channel (`<prefix><random>`), stored in its calls' leases.
@@ -49,7 +52,7 @@ async def request_media(
     schema_name: str, message: dict[str, Any], timeout: float = 5.0, channel: str = MEDIA_CHANNEL
 ) -> dict[str, Any]:
     """Send `message` to a media worker for tenant `schema_name` and wait for its reply."""
-    layer = get_channel_layer()
+    layer = get_channel_layer(MEDIA_LAYER)
     assert layer is not None
     # The default prefix on purpose: channels_redis reads all of a process's own channels through one
     # "specific.<client>!" key; another prefix would not be read while a consumer waits on its own.

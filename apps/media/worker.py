@@ -27,7 +27,7 @@ from apps.core.redis import get_redis
 from apps.core.tenancy import current_schema, in_tenant
 
 from .engine.engine import CALL_TYPES, MediaEngine
-from .protocol import MEDIA_CHANNEL, WORKER_CHANNEL_PREFIX
+from .protocol import MEDIA_CHANNEL, MEDIA_LAYER, WORKER_CHANNEL_PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -48,10 +48,10 @@ def _tenant_facts() -> dict[str, Any]:
 class MediaWorker:
     def __init__(self) -> None:
         self.id = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-        self.layer = get_channel_layer()
+        self.layer = get_channel_layer(MEDIA_LAYER)
         self.started = time.time()
         self.channel = ""
-        self.engine = MediaEngine(self.id, self.layer)
+        self.engine = MediaEngine(self.id, self.layer, events=get_channel_layer())
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def heartbeat(self) -> None:

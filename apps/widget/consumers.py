@@ -9,7 +9,7 @@ from typing import Any
 from apps.core.consumers import TenantConsumer, same_origin
 from apps.core.errors import ApplicationError
 from apps.core.tenancy import in_tenant
-from apps.inbox.actions import interaction_group
+from apps.inbox.actions import apost_message, interaction_group
 from apps.media import signaling
 from apps.media.actions import Seat, do_end_call_by_system
 from apps.media.consumers import CallFrames
@@ -81,6 +81,21 @@ class WidgetConsumer(CallFrames, TenantConsumer):
     async def on_message_send(self, frame: dict[str, Any]) -> None:
         if not await self._need_visit() or self.visit is None:
             return
+        if self.visit.interaction_id:
+            # The hot path: one statement for a message to the open conversation.
+            try:
+                posted = await apost_message(
+                    self.schema_name,
+                    self.visit.interaction_id,
+                    kind="customer",
+                    body=frame.get("body"),
+                    client_id=frame.get("client_id"),
+                )
+            except ApplicationError as exc:
+                await self.send_json({"type": "error", **exc.as_dict()})
+                return
+            if posted is not None:
+                return
         before = self.visit.interaction_id
         result = await self._call(actions.do_customer_message, self.visit, frame.get("body"), frame.get("client_id"))
         if result is None:

@@ -143,17 +143,31 @@ CACHES = {
     }
 }
 
+# Two channel layers on the same Redis:
+# - "default" (pub/sub) carries what the sockets see: group_send is one PUBLISH and each web process
+#   fans a message out to its own sockets, with no per-message BZPOPMIN; nothing waits in Redis for a
+#   socket that is gone, which is fine because everything shown is persisted first and clients catch
+#   up by seq (docs/architecture.md, Realtime). Pub/sub ignores Redis database numbers, so the prefix
+#   carries the database (parallel test runs and deployments sharing a server stay apart).
+# - "media" (lists) carries requests to the media workers: a message on the shared channel goes to
+#   exactly one worker, and replies wait in Redis for their reader.
+# redis-py 8 defaults socket_timeout to 5 s, the same as channels_redis' blocking BZPOPMIN wait, so an
+# idle receiver died with "Timeout reading": reads get ample room.
+_REDIS_LAYER_HOST = {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
+_REDIS_DB = (REDIS_URL.rsplit("/", 1)[-1].split("?")[0] or "0") if REDIS_URL.count("/") >= 3 else "0"
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        # redis-py 8 defaults socket_timeout to 5 s, the same as channels_redis' blocking BZPOPMIN
-        # wait, so an idle receiver dies with "Timeout reading". Give reads ample room.
+        "BACKEND": "apps.core.layers.PubSubChannelLayer",
+        # No read timeout: the subscriber polls with its own; a publish is one short round trip.
         "CONFIG": {
-            "hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}],
-            "capacity": 1000,
-            "expiry": 60,
+            "hosts": [{**_REDIS_LAYER_HOST, "socket_timeout": None, "socket_keepalive": True}],
+            "prefix": env("CHANNEL_PREFIX", f"ccaas{_REDIS_DB}.") or "ccaas.",
         },
-    }
+    },
+    "media": {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [_REDIS_LAYER_HOST], "capacity": 1000, "expiry": 60},
+    },
 }
 
 AUTH_USER_MODEL = "accounts.User"

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from apps.agents.actions import do_set_agent_state
@@ -27,46 +25,34 @@ from apps.routing.actions import (
 from apps.routing.models import BusinessHours, Holiday, Offer
 from apps.tenants.models import Tenant
 from tests.conftest import TenantInfo
+from tests.events import Listener
 from tests.routing.conftest import World
-from tests.ws import run_async
 
 
 def pending_offer(interaction: Interaction) -> Offer | None:
     return Offer.objects.filter(interaction=interaction, status="pending").first()
 
 
-def listen(group: str) -> Any:
-    layer = get_channel_layer()
-    channel = run_async(layer.new_channel())
-    run_async(layer.group_add(group, channel))
-    return layer, channel
-
-
-def received(layer: Any, channel: str) -> dict[str, Any]:
-    import asyncio
-
-    async def get() -> dict[str, Any]:
-        return await asyncio.wait_for(layer.receive(channel), 5)
-
-    # On its own thread: the test thread may hold Playwright's running event loop.
-    return run_async(get())["event"]
+def listen(group: str) -> Listener:
+    return Listener(group)
 
 
 def test_enqueued_interaction_is_offered_and_accepted(world: World, tenant: TenantInfo) -> None:
     q = world.queue("Support")
     agent = world.agent(queues=[q])
-    layer, channel = listen(user_group(tenant.schema_name, agent.user_id))
+    listener = listen(user_group(tenant.schema_name, agent.user_id))
     interaction = do_enqueue_interaction(channel="chat", queue=q, attributes={"tier": "gold"}, subject="Refund")
     offer = pending_offer(interaction)
     assert offer is not None and offer.agent_id == agent.pk
-    event = received(layer, channel)
+    event = listener.next()
     assert event["type"] == "offer.created"
     assert event["offer"]["interaction_id"] == interaction.pk
     assert event["offer"]["subject"] == "Refund" and event["offer"]["attributes"] == {"tier": "gold"}
     assert (offer.expires_at - offer.created_at).total_seconds() == pytest.approx(20, abs=1)
     done = do_accept_offer(offer.pk, agent.user)
     assert done.routing_status == "assigned" and done.assignee_id == agent.user_id
-    assert received(layer, channel)["type"] == "offer.ended"
+    assert listener.next()["type"] == "offer.ended"
+    listener.close()
     agent.refresh_from_db()
     assert agent.load_chat == 1
 

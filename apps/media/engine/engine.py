@@ -58,9 +58,10 @@ def _rss_bytes() -> int:
 
 
 class MediaEngine:
-    def __init__(self, worker_id: str, layer: Any) -> None:
+    def __init__(self, worker_id: str, layer: Any, events: Any = None) -> None:
         self.worker_id = worker_id
-        self.layer = layer
+        self.layer = layer  # requests and forwarding between workers ("media" layer)
+        self.events = events if events is not None else layer  # call events to the sockets' groups
         self.channel = ""
         self.calls: dict[tuple[str, str], Call] = {}
         self.leases: dict[tuple[str, str], leases.Lease] = {}
@@ -327,7 +328,7 @@ class MediaEngine:
     # --- events and stats -----------------------------------------------------------------------
 
     async def publish(self, schema: str, call_id: str, event: dict[str, Any]) -> None:
-        await self.layer.group_send(
+        await self.events.group_send(
             call_group(schema, call_id), {"type": RELAY, "event": {**event, "call_id": call_id}}
         )
 
