@@ -5,7 +5,9 @@ The ORM runs on a thread pool (`apps.core.tenancy.in_tenant`): every call pays a
 for every chat message instead run one schema-qualified statement in autocommit on a connection of
 this per-process pool, on the event loop itself. Tables are named `<schema>.<table>` (the schema
 from the tenant resolved by the ASGI middleware), so the pool is shared by all tenants and no
-connection carries a tenant's search_path. Behind pgbouncer this works in any pooling mode."""
+connection carries a tenant's search_path. psycopg prepares a statement after a few runs; behind
+pgbouncer use session pooling, or transaction pooling with pgbouncer >= 1.21 and
+`max_prepared_statements` set."""
 
 from __future__ import annotations
 
