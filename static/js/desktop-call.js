@@ -151,7 +151,9 @@
         if (c.hold_seconds) parts.push(T.hold_ + " " + mmss(c.hold_seconds));
         d.textContent = parts.join(" · ");
         if (c.recording) {
-          var a = document.createElement("audio"); a.controls = true; a.preload = "none"; a.src = c.recording.url; a.className = "recording";
+          // A recording with video plays in a video element (both parties' tracks are in the file).
+          var hasVideo = c.mode !== "audio";
+          var a = document.createElement(hasVideo ? "video" : "audio"); a.controls = true; a.preload = "none"; a.src = c.recording.url; a.className = "recording";
           var cap = document.createElement("div"); cap.className = "muted small";
           cap.textContent = T.recording + " " + mmss(c.recording.duration) + " · " + Math.round(c.recording.size / 1024) + " KB" + (c.recording.complete ? "" : " " + T.incomplete);
           d.appendChild(cap); d.appendChild(a);

@@ -158,6 +158,9 @@
       Object.keys(call.peers).forEach(function (k) { if (!c.parties.some(function (p) { return p.party === k; })) call.drop(k); });
     }
     if (c.state === "ended") { endCall(c.end_reason === "media_lost" ? T.mediaLost : T.callEnded); return; }
+    // Waiting or on hold in a video call: the worker's ringback or hold video instead of the agent.
+    var fromWorker = c.mode !== "audio" && (c.state === "queued" || c.state === "held");
+    $("worker-video").hidden = !fromWorker; $("remote-video").hidden = fromWorker;
     if (c.state === "held") callState(T.onHold);
     else if (c.state === "active") { callState(fmt(T.inCall, {name: agentName})); if (callPoll) { clearInterval(callPoll); callPoll = null; } }
     else if (c.state === "queued" && change === "transferred") callState(T.callWaiting);
