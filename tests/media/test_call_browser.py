@@ -124,3 +124,28 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
     recorded = {(st["party"], st["type"], st["codec"]) for st in recording.streams}
     assert {("customer", "audio", "opus"), ("agent", "audio", "opus")} <= recorded, recording.streams
     assert ("customer", "video", "vp8") in recorded, recording.streams
+
+    # A supervisor opens the conversation in the desktop and plays the recording.
+    from apps.accounts.models import User
+    from tests.conftest import PASSWORD
+
+    User.objects.create_user(email=f"sup@{center.info.subdomain}.test", password=PASSWORD, role="supervisor")
+    connection.set_schema_to_public()
+    sup = browser.new_context(locale="en-US").new_page()
+    sup.set_default_timeout(15000)
+    sup.goto(web_server.url("/login/", subdomain=center.info.subdomain))
+    sup.fill("input[name=username]", f"sup@{center.info.subdomain}.test")
+    sup.fill("input[name=password]", PASSWORD)
+    sup.get_by_role("button", name="Sign in").click()
+    sup.goto(web_server.url("/desktop/", subdomain=center.info.subdomain))
+    sup.wait_for_selector("#live-status[data-state=live]")
+    sup.click("#tab-all")
+    sup.locator("#inbox li").first.click()
+    player = sup.locator("#calls-list video.recording")
+    expect(player).to_have_attribute("src", f"/calls/recordings/{recording.pk}")
+    status, kind, size = sup.evaluate(
+        "async (u) => { const r = await fetch(u); return [r.status, r.headers.get('content-type'),"
+        " (await r.arrayBuffer()).byteLength]; }",
+        f"/calls/recordings/{recording.pk}",
+    )
+    assert (status, kind, size) == (200, "video/webm", recording.size)
