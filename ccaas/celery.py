@@ -9,3 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccaas.settings.local")
 app = CeleryApp("ccaas")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Routing timers (offer timeouts, step widening, maximum wait, end of wrap-up) wait in a Redis sorted
+# set; this fires the due ones (apps/routing/timers.py). Beat runs exactly once per deployment.
+app.add_periodic_task(1.0, app.signature("routing.fire_due_timers"), name="routing-fire-due-timers")

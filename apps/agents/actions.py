@@ -113,8 +113,7 @@ def do_set_agent_state(
 
 def do_start_wrap_up(agent_id: int, seconds: int) -> None:
     """After-contact work: the agent takes no new work until it ends (timer, or the agent)."""
-    from apps.core.tasks import enqueue_in_tenant
-    from apps.routing.tasks import end_wrap_up
+    from apps.routing import timers
 
     with transaction.atomic():
         agent = AgentProfile.objects.select_for_update().get(pk=agent_id)
@@ -129,7 +128,7 @@ def do_start_wrap_up(agent_id: int, seconds: int) -> None:
             {**_state_event(agent), "until": agent.wrap_up_until.isoformat()},
             [user_group(schema, agent.user_id)],
         )
-        transaction.on_commit(lambda: enqueue_in_tenant(schema, end_wrap_up, agent_id, countdown=seconds))
+        timers.set_timer_on_commit(schema, timers.WRAP_UP, agent_id, agent.wrap_up_until)
 
 
 def do_end_wrap_up(agent_id: int) -> None:

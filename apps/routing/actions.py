@@ -2,12 +2,14 @@
 
 Lock order in every action: offer → interaction → agent (the engine keeps the same order; see
 engine.py). Routing decisions run after the commit of the write that caused them; realtime events
-go out after commit to the people the action names."""
+go out after commit to the people the action names. Timers (offer timeouts, step widening, maximum
+wait) are set after commit in Redis (see timers.py)."""
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -19,13 +21,12 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile, Channel
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
-from apps.core.events import send_event_on_commit, user_group
+from apps.core.events import send_event_on_commit, send_events, user_group
 from apps.core.keys import group_name
-from apps.core.tasks import enqueue_in_tenant
 from apps.core.tenancy import current_schema
 from apps.inbox.models import Interaction
 
-from . import engine
+from . import engine, timers
 from .expressions import BUILTIN_INTERACTION_ATTRIBUTES
 from .models import InteractionAttribute, Offer, Queue
 from .selectors import queue_is_open, routing_allowed
@@ -139,9 +140,7 @@ def do_enqueue_interaction(
             [interaction_group(schema, iid)],
         )
         if queue.max_wait_seconds:
-            transaction.on_commit(
-                lambda: enqueue_in_tenant(schema, _tasks().interaction_max_wait, iid, countdown=queue.max_wait_seconds)
-            )
+            timers.set_timer_on_commit(schema, timers.MAX_WAIT, iid, time.time() + queue.max_wait_seconds)
         transaction.on_commit(lambda: route_interaction_now(iid))
     return interaction
 
@@ -173,14 +172,9 @@ def _overflow_on_arrival(
 # --- routing decisions -------------------------------------------------------------------------
 
 
-def _tasks() -> Any:
-    from . import tasks
-
-    return tasks
-
-
 def _announce_offer(made: engine.OfferMade) -> None:
-    """Events and the timeout timer for an offer just made (inside the deciding transaction)."""
+    """Events and the timeout timer for an offer just made: sent when the decision commits (at once
+    when it ran on its own, outside a transaction)."""
     schema = current_schema()
     event = {
         "type": "offer.created",
@@ -194,38 +188,47 @@ def _announce_offer(made: engine.OfferMade) -> None:
             "attributes": made.attributes or {},
         },
     }
-    send_event_on_commit(schema, event, [user_group(schema, made.user_id)])
-    send_event_on_commit(
+    _send_events_on_commit(
         schema,
-        {"type": "interaction.offered", "interaction_id": made.interaction_id},
-        [interaction_group(schema, made.interaction_id)],
+        [
+            (event, [user_group(schema, made.user_id)]),
+            (
+                {"type": "interaction.offered", "interaction_id": made.interaction_id},
+                [interaction_group(schema, made.interaction_id)],
+            ),
+        ],
     )
-    countdown = max((made.expires_at - timezone.now()).total_seconds(), 0.0)
-    offer_id = made.offer_id
-    transaction.on_commit(lambda: enqueue_in_tenant(schema, _tasks().expire_offer, offer_id, countdown=countdown))
+    timers.set_timer_on_commit(schema, timers.OFFER, made.offer_id, made.expires_at)
+
+
+def _send_events_on_commit(schema: str, events: list[tuple[dict[str, Any], list[str]]]) -> None:
+    """`send_event_on_commit` for several events at once: one hand-over to the process's sender loop,
+    which sends them together, instead of one (and a wait) per event."""
+    for _event, groups in events:
+        for group in groups:
+            if not group.startswith(f"{schema}."):
+                raise ValueError(f"Group {group} is not in tenant {schema}")
+    transaction.on_commit(lambda: send_events([(schema, event, groups) for event, groups in events]))
+
+
+# A decision is one statement (engine.py): run outside a transaction it commits by itself, and the
+# offer's events and timer follow at once. No transaction.atomic() around it: that would only add
+# BEGIN and COMMIT round trips.
 
 
 def route_interaction_now(interaction_id: int) -> engine.OfferMade | None:
     """Offer the interaction to an agent now, or set a timer for when its eligibility widens."""
     if not routing_allowed():
         return None
-    with transaction.atomic():
-        made = engine.offer_interaction(interaction_id)
-        if made is not None:
-            _announce_offer(made)
-            return made
-    elapsed = engine.waiting_elapsed(interaction_id)
-    if elapsed is None:
-        return None
-    interaction = Interaction.objects.only("queue_id").get(pk=interaction_id)
-    if elapsed < 0:
-        wake_in = -elapsed  # the preferred agent's turn ends
-    else:
-        boundary = engine.queue_plan(interaction.queue_id).next_boundary(elapsed) if interaction.queue_id else None
-        if boundary is None:
-            return None
-        wake_in = boundary - elapsed
-    enqueue_in_tenant(current_schema(), _tasks().reconsider_interaction, interaction_id, countdown=wake_in + 0.05)
+    result = engine.decide_for_interaction(interaction_id)
+    if result.made is not None:
+        _announce_offer(result.made)
+        return result.made
+    if result.wake_in is not None:
+        # Idempotent when it fires: the interaction may have been taken meanwhile.
+        timers.set_timer_on_commit(
+            current_schema(), timers.RECONSIDER, interaction_id, time.time() + result.wake_in + 0.05
+        )
     return None
 
 
@@ -235,11 +238,10 @@ def route_agent_now(agent_id: int) -> list[engine.OfferMade]:
         return []
     made_offers = []
     for _attempt in range(MAX_AGENT_OFFERS_PER_EVENT):
-        with transaction.atomic():
-            made = engine.offer_to_agent(agent_id)
-            if made is None:
-                break
-            _announce_offer(made)
+        made = engine.offer_to_agent(agent_id)
+        if made is None:
+            break
+        _announce_offer(made)
         made_offers.append(made)
         if not made.agent_has_room:
             break  # full now: no need to ask again
@@ -290,6 +292,7 @@ def _end_offer(offer: Offer, status: str, *, decline: bool) -> Interaction:
         {"type": "offer.ended", "offer_id": offer.pk, "status": status, "interaction_id": interaction.pk},
         [user_group(schema, offer.agent.user_id)],
     )
+    timers.clear_timer_on_commit(schema, timers.OFFER, offer.pk)
     return interaction
 
 
@@ -325,6 +328,7 @@ def do_accept_offer(offer_id: int, user: User) -> Interaction:
         interaction.save(update_fields=["routing_status", "assignee", "assigned_agent", "assigned_at"])
         AgentProfile.objects.filter(pk=agent.pk).update(missed_offers_in_row=0)
         schema = current_schema()
+        timers.clear_timer_on_commit(schema, timers.OFFER, offer.pk)
         send_event_on_commit(
             schema,
             {"type": "offer.ended", "offer_id": offer.pk, "status": offer.status, "interaction_id": interaction.pk},
@@ -364,12 +368,8 @@ def do_expire_offer(offer_id: int) -> bool:
         if offer is None or offer.status != Offer.Status.PENDING:
             return False
         if offer.expires_at > timezone.now():
-            # Woken early (timers are not exact): come back when it is due.
-            countdown = (offer.expires_at - timezone.now()).total_seconds()
-            schema = current_schema()
-            transaction.on_commit(
-                lambda: enqueue_in_tenant(schema, _tasks().expire_offer, offer_id, countdown=countdown)
-            )
+            # Woken early (clocks differ, or called by hand): come back when it is due.
+            timers.set_timer_on_commit(current_schema(), timers.OFFER, offer_id, offer.expires_at)
             return False
         interaction = _end_offer(offer, Offer.Status.TIMED_OUT, decline=True)
         iid, aid = interaction.pk, offer.agent_id

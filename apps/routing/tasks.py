@@ -1,9 +1,20 @@
-"""Routing timers. Each is idempotent: it re-checks state under lock and does nothing when the
-moment has passed."""
+"""Routing timers. The timers themselves wait in Redis (timers.py); beat runs `fire_due_timers`
+every second. Each handler is idempotent: it re-checks state under lock and does nothing when the
+moment has passed.
+
+The per-object tasks below are what timers used to be (one Celery message with a countdown each);
+they stay registered so that messages queued before the switch still run after a deploy."""
 
 from __future__ import annotations
 
 from celery import shared_task
+
+
+@shared_task(name="routing.fire_due_timers", ignore_result=True)
+def fire_due_timers() -> int:
+    from .timers import fire_due
+
+    return fire_due()
 
 
 @shared_task(name="routing.expire_offer")

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -12,6 +13,7 @@ from apps.agents.models import AgentProfile, AgentState, Skill
 from apps.routing import engine
 from apps.routing.models import Queue, RoutingStep
 from tests.conftest import TenantInfo, create_tenant
+from tests.processes import Proc, python
 
 
 @pytest.fixture
@@ -86,3 +88,15 @@ class World:
 @pytest.fixture
 def world(tenant: TenantInfo) -> World:
     return World()
+
+
+@pytest.fixture
+def celery_beat(celery_worker: Any) -> Iterator[Proc]:
+    """Celery beat with its real schedule (it fires the routing timers every second), and a worker."""
+    schedule = tempfile.mkdtemp() + "/beat"
+    proc = Proc(
+        "beat-routing", python("-m", "celery", "-A", "ccaas", "beat", "--loglevel=info", f"--schedule={schedule}")
+    )
+    proc.start()
+    yield proc
+    proc.stop()

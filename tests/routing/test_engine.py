@@ -167,3 +167,114 @@ def test_interaction_attributes_route_vip_to_seniors(world: World) -> None:
     assert offered_to(waiting(q, attributes={"vip": True})) == senior.pk
     assert offered_to(waiting(q, attributes={"vip": False})) is None
     assert junior.pk != senior.pk
+
+
+def test_agent_path_tests_interaction_attributes(world: World) -> None:
+    rule = "interaction.vip == true and agent.senior == true or interaction.vip == false"
+    q = world.queue("Shop", steps=[(rule, None)])
+    vip = waiting(q, waited=60, attributes={"vip": True})
+    plain = waiting(q, waited=30, attributes={"vip": False})
+    junior = world.agent(queues=[q], attributes={"senior": False})
+    senior = world.agent(queues=[q], attributes={"senior": True})
+    made = engine.offer_to_agent(junior.pk)
+    assert made is not None and made.interaction_id == plain.pk  # the older VIP is not for a junior
+    assert engine.offer_to_agent(junior.pk) is None
+    made = engine.offer_to_agent(senior.pk)
+    assert made is not None and made.interaction_id == vip.pk
+
+
+def test_changes_to_an_agent_count_at_once_although_its_card_is_cached(world: World) -> None:
+    from apps.agents.actions import do_set_skills
+
+    billing = world.queue("Billing", steps=[("skills.billing >= 4", None)])
+    chinese = world.queue("Chinese", steps=[('language == "zh"', None)])
+    other = world.queue("Other")
+    agent = world.agent(skills={"billing": 2}, languages=["en"], queues=[billing, chinese], capacity_chat=9)
+    bill = waiting(billing)
+    assert engine.offer_to_agent(agent.pk) is None  # its card is cached from here on
+    do_set_skills(agent, {"billing": 5})
+    assert engine.offer_to_agent(agent.pk).interaction_id == bill.pk  # type: ignore[union-attr]
+    zh = waiting(chinese)
+    assert engine.offer_to_agent(agent.pk) is None
+    agent.refresh_from_db()
+    agent.languages = ["en", "zh"]
+    agent.save()
+    assert engine.offer_to_agent(agent.pk).interaction_id == zh.pk  # type: ignore[union-attr]
+    elsewhere = waiting(other)
+    assert engine.offer_to_agent(agent.pk) is None
+    other.members.add(agent)
+    assert engine.offer_to_agent(agent.pk).interaction_id == elsewhere.pk  # type: ignore[union-attr]
+    other.members.remove(agent)
+    waiting(other)
+    assert engine.offer_to_agent(agent.pk) is None  # no longer a member
+
+
+def test_best_candidates_locked_by_other_deciders_are_passed_over(world: World) -> None:
+    from django.db import connection, connections
+
+    q = world.queue("Busy")
+    items = [waiting(q, waited=100 - n) for n in range(engine._TOP + 3)]  # oldest first
+    agent = world.agent(queues=[q], capacity_chat=1)
+    other = connections.create_connection("default")
+    other.set_schema(connection.schema_name)
+    try:
+        with other.cursor() as cursor:
+            cursor.execute("BEGIN")
+            locked = [i.pk for i in items[: engine._TOP + 1]]  # more than the decision ranks at first
+            cursor.execute("SELECT id FROM inbox_interaction WHERE id = ANY(%s) FOR UPDATE", [locked])
+            made = engine.offer_to_agent(agent.pk)
+            cursor.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert made is not None and made.interaction_id == items[engine._TOP + 1].pk  # the best one not locked
+
+
+def test_a_rolled_back_decision_leaves_nothing_and_the_next_one_works(world: World) -> None:
+    import pytest
+    from django.db import transaction
+
+    from apps.routing.models import Offer
+
+    q = world.queue("Q")
+    item = waiting(q)
+    agent = world.agent(queues=[q], capacity_chat=1)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        assert engine.offer_to_agent(agent.pk) is not None
+        raise RuntimeError("the caller's transaction fails")
+    item.refresh_from_db()
+    agent.refresh_from_db()
+    assert item.routing_status == "queued" and agent.load_chat == 0 and not Offer.objects.exists()
+    made = engine.offer_to_agent(agent.pk)
+    assert made is not None and made.interaction_id == item.pk
+
+
+def test_decisions_on_one_connection_stay_in_their_tenant(world: World, tenant: object) -> None:
+    from django.db import connection
+
+    from apps.routing.models import Offer
+    from apps.widget.models import WidgetKey
+    from tests.conftest import create_tenant
+    from tests.routing.conftest import World as Builder
+
+    q = world.queue("Same")
+    mine = waiting(q)
+    agent = world.agent(queues=[q])
+    here = connection.schema_name
+    connection.set_schema_to_public()
+    there = create_tenant("r").schema_name
+    connection.set_schema(there)
+    WidgetKey.objects.all().delete()  # as the tenant fixture does: start without the default queue
+    Queue.objects.all().delete()
+    other_world = Builder()
+    their_q = other_world.queue("Same")
+    theirs = waiting(their_q)
+    their_agent = other_world.agent(queues=[their_q])
+    assert (their_agent.pk, their_q.pk) == (agent.pk, q.pk)  # the same ids in both schemas
+    made = engine.offer_to_agent(their_agent.pk)  # the same statement shape, another tenant
+    assert made is not None and made.interaction_id == theirs.pk
+    assert Offer.objects.get().interaction_id == theirs.pk
+    connection.set_schema(here)
+    assert not Offer.objects.exists()
+    made = engine.offer_to_agent(agent.pk)
+    assert made is not None and made.interaction_id == mine.pk
+    assert Offer.objects.get().interaction_id == mine.pk

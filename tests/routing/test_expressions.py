@@ -8,6 +8,7 @@ import random
 import pytest
 from django.db import connection
 
+from apps.routing import engine
 from apps.routing.expressions import (
     AgentFacts,
     Binding,
@@ -239,3 +240,11 @@ def test_sql_selects_exactly_the_interactions_python_says_an_agent_may_take(worl
             )
             got = {row[0] for row in cursor.fetchall()}
         assert got == expected, text
+        # The agent decision binds the same parameters on the server, in a prepared statement.
+        table = f"{connection.ops.quote_name(connection.schema_name)}.inbox_interaction"
+        with engine._prepared_cursor() as cursor:
+            cursor.execute(
+                f"SELECT i.id FROM {table} i WHERE i.id = ANY(%s::bigint[]) AND {sql.text}",
+                engine._stable(ids, *sql.params),
+            )
+            assert {row[0] for row in cursor.fetchall()} == expected, text
