@@ -1,4 +1,4 @@
-"""Writes of the media app: calls (`calls`) and their recordings (`recordings`)."""
+"""Writes of the media app: calls (`calls`), bringing colleagues in (`transfers`), snapshots and recordings."""
 
 from .calls import (
     CALL_CHANNELS,
@@ -9,19 +9,17 @@ from .calls import (
     do_answer_call,
     do_end_call_by_system,
     do_hold_call,
-    do_invite_to_call,
     do_join_call,
     do_leave_call,
     do_set_call_mode,
     do_set_party_flag,
     do_start_call,
-    do_store_snapshot,
-    do_transfer_call,
     is_live_party,
     party_group,
-    seat_for_customer,
 )
 from .recordings import do_store_recording, recording_name
+from .snapshots import do_store_snapshot
+from .transfers import do_invite_to_call, do_transfer_call
 
 __all__ = [
     "CALL_CHANNELS",
@@ -44,5 +42,4 @@ __all__ = [
     "is_live_party",
     "party_group",
     "recording_name",
-    "seat_for_customer",
 ]

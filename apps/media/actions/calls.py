@@ -13,17 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.agents.models import AgentProfile
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
-from apps.core.events import send_event_on_commit, user_group
+from apps.core.events import send_event_on_commit
 from apps.core.keys import group_name
 from apps.core.tenancy import current_schema
-from apps.inbox.actions import do_post_message, do_store_attachment
+from apps.inbox.actions import do_post_message
 from apps.inbox.models import Contact, Interaction, Message
 from apps.routing.models import Offer, Queue
 
@@ -248,13 +246,6 @@ def do_answer_call(interaction: Interaction, user: User) -> Call | None:
 # --- in the call ---------------------------------------------------------------------------------
 
 
-def seat_for_customer(call_id: Any, contact_id: int) -> Seat:
-    call = Call.objects.filter(call_id=call_id if isinstance(call_id, str) else "-").first()
-    if call is None or call.interaction.contact_id != contact_id:
-        raise NotFound(_("No such call."))
-    return Seat(call.call_id, CUSTOMER, CallParty.Role.CUSTOMER)
-
-
 def do_join_call(call_id: Any, user: User) -> tuple[Seat, Call]:
     """An agent (who answered) or an invited supervisor/expert joins: their browser connects now."""
     with transaction.atomic():
@@ -358,43 +349,6 @@ def do_set_party_flag(seat: Seat, flag: str, value: Any) -> Call:
     return call
 
 
-def do_invite_to_call(seat: Seat, user_id: Any) -> Call:
-    """Ask a supervisor or an expert to join (three-way conference, or the first step of a warm
-    transfer). Their desktop rings with a "join" button."""
-    _require_agent(seat)
-    if not isinstance(user_id, int):
-        raise ValidationFailed(_("Choose who to invite."), fields={"user_id": [_("Must be a user id.")]})
-    with transaction.atomic():
-        call = _locked(seat.call_id)
-        _live(call)
-        _seat_party(call, seat)
-        guest = User.objects.filter(pk=user_id, is_active=True).first()
-        if guest is None or not AgentProfile.objects.filter(user=guest).exists():
-            raise ValidationFailed(_("Choose a colleague."), fields={"user_id": [_("No such agent.")]})
-        party = agent_party(guest.pk)
-        if CallParty.objects.filter(call=call, party=party, left_at__isnull=True).exists():
-            raise ValidationFailed(_("They are already in the call."), fields={"user_id": [_("Already in the call.")]})
-        if call.parties.filter(left_at__isnull=True).count() >= 3:
-            raise CallError(_("A call holds at most three people."), code="call_full")
-        CallParty.objects.create(call=call, party=party, role=CallParty.Role.GUEST, user=guest)
-        _event(call, CallEvent.Kind.INVITED, seat.party, guest=party)
-        _announce(call, "invited", party=party)
-        schema = current_schema()
-        inviter = User.objects.get(pk=int(seat.party.split("-", 1)[1]))
-        contact = call.interaction.contact
-        send_event_on_commit(
-            schema,
-            {
-                "type": "call.invited",
-                "call": call_payload(call),
-                "by": inviter.display_name,
-                "customer": contact.name if contact else "",
-            },
-            [user_group(schema, guest.pk)],
-        )
-    return call
-
-
 def do_leave_call(seat: Seat, reason: str = "hangup") -> Call:
     """A party hangs up. The customer or the call's agent ends the call for everyone; a guest leaves."""
     with transaction.atomic():
@@ -454,114 +408,3 @@ def _end(call: Call, *, ended_by: str, reason: str) -> Call:
     elif interaction.routing_status in {Interaction.RoutingStatus.QUEUED, Interaction.RoutingStatus.OFFERED}:
         do_abandon_interaction(interaction.pk)
     return call
-
-
-# --- transfer ------------------------------------------------------------------------------------
-
-
-def do_transfer_call(seat: Seat, *, to_agent_id: Any = None, to_queue_id: Any = None, note: Any = "") -> Call:
-    """Blind transfer: the call goes back to routing (a queue, or offered to one agent); this agent
-    leaves at once and the customer hears hold music until someone answers.
-
-    Warm transfer: invite the colleague first (`do_invite_to_call`), talk, then hand over with
-    `to_agent_id` naming the guest already in the call: they become the call's agent at once."""
-    from apps.inbox.actions import do_transfer
-
-    _require_agent(seat)
-    if seat.role != CallParty.Role.AGENT:
-        raise PermissionDenied(_("Only the call's agent can transfer it."))
-    note = note if isinstance(note, str) else ""
-    with transaction.atomic():
-        call = _locked(seat.call_id)
-        _live(call)
-        _seat_party(call, seat)
-        user = User.objects.get(pk=int(seat.party.split("-", 1)[1]))
-        interaction = Interaction.objects.select_related("queue").get(pk=call.interaction_id)
-        if isinstance(to_agent_id, int):
-            guest = CallParty.objects.filter(
-                call=call, party=agent_party(to_agent_id), role=CallParty.Role.GUEST, left_at__isnull=True
-            ).first()
-            if guest is not None:
-                return _hand_over(call, seat, guest, interaction, note)
-        to_agent = None
-        to_queue = None
-        if isinstance(to_agent_id, int):
-            to_agent = AgentProfile.objects.select_related("user").filter(user_id=to_agent_id).first()
-            if to_agent is None:
-                raise ValidationFailed(_("Choose a colleague."), fields={"to": [_("No such agent.")]})
-        elif isinstance(to_queue_id, int):
-            to_queue = Queue.objects.filter(pk=to_queue_id).first()
-            if to_queue is None:
-                raise ValidationFailed(_("Choose a queue."), fields={"to": [_("No such queue.")]})
-        do_transfer(interaction, user, to_agent=to_agent, to_queue=to_queue, note=note)
-        now = timezone.now()
-        CallParty.objects.filter(call=call, party=seat.party, left_at__isnull=True).update(left_at=now)
-        call.state, call.held_since = Call.State.QUEUED, now
-        call.save(update_fields=["state", "held_since"])
-        target = to_agent.user.display_name if to_agent else to_queue.name if to_queue else ""
-        _event(call, CallEvent.Kind.TRANSFERRED, seat.party, how="blind", to=target)
-        _announce(call, "transferred", party=seat.party)
-    return call
-
-
-def _hand_over(call: Call, seat: Seat, guest: CallParty, interaction: Interaction, note: str) -> Call:
-    """Warm transfer's last step. Caller holds the call's lock."""
-    from apps.routing.actions import _release_load, route_agent_now
-
-    assert guest.user is not None
-    new_agent = AgentProfile.objects.select_for_update().get(user=guest.user)
-    old_agent_id = interaction.assigned_agent_id
-    now = timezone.now()
-    Interaction.objects.filter(pk=interaction.pk).update(assignee=guest.user, assigned_agent=new_agent, assigned_at=now)
-    field = f"load_{interaction.channel}"
-    AgentProfile.objects.filter(pk=new_agent.pk).update(**{field: F(field) + 1})
-    if old_agent_id:
-        AgentProfile.objects.select_for_update().get(pk=old_agent_id)
-        _release_load(old_agent_id, interaction.channel, work_ended=True)
-        transaction.on_commit(lambda: route_agent_now(old_agent_id))
-    guest.role = CallParty.Role.AGENT
-    guest.save(update_fields=["role"])
-    CallParty.objects.filter(call=call, party=seat.party, left_at__isnull=True).update(left_at=now)
-    body = _("%(who)s handed the call to %(to)s.") % {
-        "who": User.objects.get(pk=int(seat.party.split("-", 1)[1])).display_name,
-        "to": guest.user.display_name,
-    }
-    do_post_message(interaction, kind=Message.Kind.SYSTEM, body=body)
-    if note.strip():
-        do_post_message(interaction, kind=Message.Kind.NOTE, body=note, author=guest.user)
-    _event(call, CallEvent.Kind.TRANSFERRED, seat.party, how="warm", to=guest.party)
-    _announce(call, "transferred", party=seat.party)
-    schema = current_schema()
-    send_event_on_commit(
-        schema, {"type": "inbox.updated", "interaction_id": interaction.pk}, [user_group(schema, guest.user.pk)]
-    )
-    return call
-
-
-# --- snapshot ------------------------------------------------------------------------------------
-
-
-def do_store_snapshot(call_id: Any, user: User, upload: Any) -> Message:
-    """A still the agent took of the customer's video (claims, inspections): an attachment of the
-    interaction, shown to the agents as a private note."""
-    with transaction.atomic():
-        call = _locked(call_id)
-        if not CallParty.objects.filter(call=call, user=user, left_at__isnull=True).exists():
-            raise PermissionDenied(_("You are not in this call."))
-        if upload is None:
-            raise ValidationFailed(_("Send the picture."), fields={"file": [_("Required.")]})
-        if (getattr(upload, "content_type", "") or "").split(";")[0] not in {"image/jpeg", "image/png"}:
-            raise ValidationFailed(
-                _("A snapshot must be a JPEG or PNG picture."), fields={"file": [_("Not a picture.")]}
-            )
-        interaction = Interaction.objects.get(pk=call.interaction_id)
-        attachment = do_store_attachment(interaction, upload)
-        message = do_post_message(
-            interaction,
-            kind=Message.Kind.NOTE,
-            body=_("Snapshot from the call"),
-            author=user,
-            attachment=attachment,
-        )
-        _event(call, CallEvent.Kind.SNAPSHOT, agent_party(user.pk), attachment_id=attachment.pk)
-    return message
