@@ -89,11 +89,18 @@ def send_event(schema_name: str, event: dict[str, Any], groups: list[str]) -> No
 
 
 def send_event_on_commit(schema_name: str, event: dict[str, Any], groups: list[str]) -> None:
-    # Validate now, so a wrong recipient fails the action, not a callback after commit.
-    for group in groups:
-        if not group.startswith(f"{schema_name}."):
-            raise ValueError(f"Group {group} is not in tenant {schema_name}")
-    transaction.on_commit(lambda: send_event(schema_name, event, groups))
+    send_events_on_commit(schema_name, [(event, groups)])
+
+
+def send_events_on_commit(schema_name: str, events: list[tuple[dict[str, Any], list[str]]]) -> None:
+    """Several (event, groups) of one action: handed to the sender loop together after commit, in
+    one wait instead of one per event. The recipients are checked now, so a wrong one fails the
+    action, not a callback after commit."""
+    for _event, groups in events:
+        for group in groups:
+            if not group.startswith(f"{schema_name}."):
+                raise ValueError(f"Group {group} is not in tenant {schema_name}")
+    transaction.on_commit(lambda: send_events([(schema_name, event, groups) for event, groups in events]))
 
 
 async def asend_events(schema_name: str, sends: list[tuple[dict[str, Any], list[str]]]) -> None:

@@ -154,13 +154,7 @@ def do_post_message(
     attachment: Attachment | None = None,
     client_id: str = "",
 ) -> Message:
-    body = (body or "").strip()
-    if not body and attachment is None:
-        raise ValidationFailed(_("Write a message."), fields={"body": [_("The message is empty.")]})
-    if len(body) > MAX_MESSAGE_CHARS:
-        raise ValidationFailed(
-            _("Messages are limited to %(n)d characters.") % {"n": MAX_MESSAGE_CHARS}, fields={"body": [_("Too long.")]}
-        )
+    body = check_message_body(body, allow_empty=attachment is not None)
     if interaction.status == Interaction.Status.RESOLVED and kind in {Message.Kind.CUSTOMER, Message.Kind.AGENT}:
         raise ApplicationError(_("This conversation is closed."), code="interaction_resolved", status=409)
     with transaction.atomic():
@@ -228,10 +222,11 @@ def _inbox_nudge_due(schema: str, interaction_id: int) -> bool:
     return True
 
 
-def check_message_body(body: Any) -> str:
-    if not isinstance(body, str) or not body.strip():
+def check_message_body(body: Any, *, allow_empty: bool = False) -> str:
+    """The message's text, stripped; empty only when allowed (a message carrying an attachment)."""
+    body = body.strip() if isinstance(body, str) else ""
+    if not body and not allow_empty:
         raise ValidationFailed(_("Write a message."), fields={"body": [_("The message is empty.")]})
-    body = body.strip()
     if len(body) > MAX_MESSAGE_CHARS:
         raise ValidationFailed(
             _("Messages are limited to %(n)d characters.") % {"n": MAX_MESSAGE_CHARS}, fields={"body": [_("Too long.")]}

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile, Channel
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
-from apps.core.events import send_event_on_commit, send_events, user_group
+from apps.core.events import send_event_on_commit, send_events_on_commit, user_group
 from apps.core.keys import group_name
 from apps.core.tenancy import current_schema
 from apps.inbox.models import Interaction
@@ -188,7 +188,7 @@ def _announce_offer(made: engine.OfferMade) -> None:
             "attributes": made.attributes or {},
         },
     }
-    _send_events_on_commit(
+    send_events_on_commit(
         schema,
         [
             (event, [user_group(schema, made.user_id)]),
@@ -199,16 +199,6 @@ def _announce_offer(made: engine.OfferMade) -> None:
         ],
     )
     timers.set_timer_on_commit(schema, timers.OFFER, made.offer_id, made.expires_at)
-
-
-def _send_events_on_commit(schema: str, events: list[tuple[dict[str, Any], list[str]]]) -> None:
-    """`send_event_on_commit` for several events at once: one hand-over to the process's sender loop,
-    which sends them together, instead of one (and a wait) per event."""
-    for _event, groups in events:
-        for group in groups:
-            if not group.startswith(f"{schema}."):
-                raise ValueError(f"Group {group} is not in tenant {schema}")
-    transaction.on_commit(lambda: send_events([(schema, event, groups) for event, groups in events]))
 
 
 # A decision is one statement (engine.py): run outside a transaction it commits by itself, and the
