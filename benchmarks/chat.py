@@ -88,6 +88,12 @@ def setup(customers: int, agents: int) -> dict[str, object]:
     }
 
 
+def cpu_ticks(pid: int) -> tuple[int, int]:
+    """(user, system) CPU time of the process, in clock ticks."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]), int(fields[12])
+
+
 def rss_kb(pid: int) -> int:
     total = 0
     for p in [
@@ -184,6 +190,7 @@ async def run(data: dict, port: int, pid: int, rate: float, seconds: float) -> d
     readers = [asyncio.create_task(agent_reader(a)) for a in agents]
     drains = [asyncio.create_task(customer_drain(c)) for c in customers]
     rng = random.Random(1)
+    ticks0 = cpu_ticks(pid)
     start = time.perf_counter()
     n = 0
     while time.perf_counter() - start < seconds:
@@ -196,6 +203,8 @@ async def run(data: dict, port: int, pid: int, rate: float, seconds: float) -> d
             )
             n += 1
         await asyncio.sleep(0.002)
+    ticks1, per_second = cpu_ticks(pid), os.sysconf("SC_CLK_TCK") * (time.perf_counter() - start)
+    user, system = (ticks1[0] - ticks0[0]) / per_second, (ticks1[1] - ticks0[1]) / per_second
     await asyncio.sleep(3)  # let the tail arrive
     for task in readers + drains:
         task.cancel()
@@ -211,6 +220,7 @@ async def run(data: dict, port: int, pid: int, rate: float, seconds: float) -> d
         "delivered_to_agents": delivered,
         "lost_or_late": n - delivered,
         "delivered_per_second": round(delivered / seconds, 1),
+        "web_process_cpu_while_sending": f"{user + system:.0%} of a core (user {user:.0%}, system {system:.0%})",
         "latency_ms": {
             "p50": round(1000 * statistics.median(lat), 1) if lat else None,
             "p99": round(1000 * lat[min(len(lat) - 1, int(0.99 * len(lat)))], 1) if lat else None,

@@ -49,6 +49,7 @@ class DesktopConsumer(CallFrames, InboxFrames, TenantConsumer):
         for group in self.groups_joined:
             await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        await self.follow_assigned()
         agent = await in_tenant(self.schema_name, _agent_snapshot, user)
         self.agent_id = agent["id"] if agent else None
         if self.agent_id:
@@ -59,10 +60,15 @@ class DesktopConsumer(CallFrames, InboxFrames, TenantConsumer):
 
     async def disconnect(self, code: int) -> None:
         await self.hang_up_all("agent_disconnected")
-        for group in getattr(self, "groups_joined", []):
+        for group in [*getattr(self, "groups_joined", []), *self.interaction_groups_joined()]:
             await self.channel_layer.group_discard(group, self.channel_name)
         if self.agent_id:
             await asyncio.to_thread(presence.drop, self.schema_name, self.user.pk, self.connection_id)
+
+    async def event_relay(self, message: dict[str, Any]) -> None:
+        if message["event"].get("type") == "assignments.changed":
+            await self.follow_assigned()  # before the page reloads its list, so nothing falls between
+        await super().event_relay(message)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await self.send_json({"type": "pong", "seq": frame.get("seq")})

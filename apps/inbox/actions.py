@@ -1,10 +1,12 @@
 """Writes of the inbox: contacts and identities, messages, attachments, resolve, transfer, CSAT.
 
 Everything shown to a person is persisted before it is sent; events go out after commit to the
-interaction's group (the customer's widget and the agents viewing it) and to the assignee."""
+interaction's group (the customer's widget, the agents viewing it and the assignee's desktops, which follow
+every open conversation assigned to them)."""
 
 from __future__ import annotations
 
+import functools
 import mimetypes
 import re
 from typing import Any
@@ -17,7 +19,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile
 from apps.core.errors import ApplicationError, PermissionDenied, ValidationFailed
-from apps.core.events import send_event_on_commit, user_group
+from apps.core.events import send_event_on_commit
 from apps.core.tenancy import current_schema
 
 from .models import Attachment, CannedResponse, Contact, ContactIdentity, Disposition, Interaction, Message
@@ -173,13 +175,9 @@ def do_post_message(
             # Private notes never reach the customer: only the agents' desktops.
             send_event_on_commit(schema, {**event, "type": "message.note"}, _agent_groups(schema, interaction))
         else:
+            # The assignee's desktops follow the conversation's group (InboxFrames.follow_assigned):
+            # this one event reaches the customer, whoever has it open and the assignee's inbox list.
             send_event_on_commit(schema, event, [interaction_group(schema, interaction.pk)])
-            if kind == Message.Kind.CUSTOMER and interaction.assignee_id:
-                send_event_on_commit(
-                    schema,
-                    {"type": "inbox.updated", "interaction_id": interaction.pk},
-                    [user_group(schema, interaction.assignee_id)],
-                )
     return message
 
 
@@ -192,34 +190,31 @@ _HOT_POST = """
 WITH i AS (
     UPDATE {interaction} SET last_seq = last_seq + 1
     WHERE id = %(iid)s AND status <> 'resolved' AND (%(anyone)s OR assignee_id = %(author)s)
-    RETURNING id, last_seq, assignee_id
+    RETURNING id, last_seq
 ), m AS (
     INSERT INTO {message} (interaction_id, seq, kind, body, client_id, created_at, author_id, attachment_id)
     SELECT id, last_seq, %(kind)s, %(body)s, %(client_id)s, now(), %(author)s, NULL FROM i
     RETURNING seq, created_at
 )
-SELECT m.seq, m.created_at, i.assignee_id FROM m, i
+SELECT seq, created_at FROM m
 """
 
 
-# The agent's inbox list is told about a conversation's new customer messages at most this often
-# (per web process): the list only needs to move the conversation up, while every message goes to
-# whoever has the conversation open. At a message a second per conversation this halves the events.
-INBOX_NUDGE_SECONDS = 3.0
-_inbox_nudged: dict[tuple[str, int], float] = {}
+@functools.lru_cache(maxsize=4096)
+def _hot_post_query(schema: str) -> bytes:
+    """_HOT_POST with this tenant's tables, composed once per schema (psycopg then caches its
+    conversion to a PostgreSQL statement by text, and prepares it after a few runs)."""
+    from psycopg import sql
 
+    from apps.core import adb
 
-def _inbox_nudge_due(schema: str, interaction_id: int) -> bool:
-    import time
-
-    now = time.monotonic()
-    key = (schema, interaction_id)
-    if now - _inbox_nudged.get(key, -INBOX_NUDGE_SECONDS) < INBOX_NUDGE_SECONDS:
-        return False
-    if len(_inbox_nudged) > 50_000:
-        _inbox_nudged.clear()
-    _inbox_nudged[key] = now
-    return True
+    return (
+        sql.SQL(_HOT_POST)
+        .format(
+            interaction=adb.table(schema, Interaction._meta.db_table), message=adb.table(schema, Message._meta.db_table)
+        )
+        .as_bytes()
+    )
 
 
 def check_message_body(body: Any, *, allow_empty: bool = False) -> str:
@@ -247,15 +242,10 @@ async def apost_message(
     `do_post_message` does, in one round trip. Returns the message payload, or None when the ORM
     path must decide (see _HOT_POST). An agent may post only to a conversation assigned to them
     unless they are a manager."""
-    from psycopg import sql
-
     from apps.core import adb
     from apps.core.events import asend_events
 
     text = check_message_body(body)
-    query = sql.SQL(_HOT_POST).format(
-        interaction=adb.table(schema, Interaction._meta.db_table), message=adb.table(schema, Message._meta.db_table)
-    )
     params = {
         "iid": interaction_id,
         "kind": kind,
@@ -264,10 +254,10 @@ async def apost_message(
         "author": author.pk if author is not None else None,
         "anyone": author is None or author.is_manager,
     }
-    row = await adb.fetchone(query, params)
+    row = await adb.fetchone(_hot_post_query(schema), params)
     if row is None:
         return None
-    seq, created_at, assignee_id = row
+    seq, created_at = row
     payload = {
         "seq": seq,
         "kind": kind,
@@ -282,10 +272,6 @@ async def apost_message(
         sends = [({**event, "type": "message.note"}, [agents_group(schema, interaction_id)])]
     else:
         sends = [(event, [interaction_group(schema, interaction_id)])]
-        if kind == Message.Kind.CUSTOMER and assignee_id and _inbox_nudge_due(schema, interaction_id):
-            sends.append(
-                ({"type": "inbox.updated", "interaction_id": interaction_id}, [user_group(schema, assignee_id)])
-            )
     await asend_events(schema, sends)
     return payload
 
@@ -359,7 +345,7 @@ def do_agent_reply(
 def do_resolve(
     interaction: Interaction, user: User, *, disposition_id: int | None = None, note: str = ""
 ) -> Interaction:
-    from apps.routing.actions import do_complete_interaction
+    from apps.routing.actions import announce_assignments_on_commit, do_complete_interaction
 
     check_can_work_on(user, interaction)
     if interaction.status == Interaction.Status.RESOLVED:
@@ -393,6 +379,7 @@ def do_resolve(
             {"type": "interaction.resolved", "interaction_id": interaction.pk, "csat": True},
             [interaction_group(schema, interaction.pk)],
         )
+        announce_assignments_on_commit(schema, interaction.assignee_id)
     if interaction.routing_status == Interaction.RoutingStatus.ASSIGNED:
         do_complete_interaction(interaction.pk)
     return interaction
@@ -403,7 +390,12 @@ def do_transfer(
 ) -> Interaction:
     """Hand the conversation to another agent (offered to them directly) or back to a queue."""
     from apps.routing import engine
-    from apps.routing.actions import _announce_offer, _release_load, do_enqueue_interaction
+    from apps.routing.actions import (
+        _announce_offer,
+        _release_load,
+        announce_assignments_on_commit,
+        do_enqueue_interaction,
+    )
 
     check_can_work_on(user, interaction)
     if (to_agent is None) == (to_queue is None):
@@ -418,6 +410,7 @@ def do_transfer(
     with transaction.atomic():
         locked = Interaction.objects.select_for_update(of=("self",)).get(pk=interaction.pk)
         previous_agent = locked.assigned_agent_id
+        announce_assignments_on_commit(current_schema(), locked.assignee_id)
         locked.routing_status = Interaction.RoutingStatus.QUEUED
         locked.assignee = None
         locked.assigned_agent = None

@@ -1,5 +1,10 @@
 """The inbox's frames on the agent desktop socket (mixed into agents.consumers.DesktopConsumer):
-open a conversation (and catch up from the last seq seen), reply, private notes, typing, read."""
+open a conversation (and catch up from the last seq seen), reply, private notes, typing, read.
+
+A desktop socket is in the groups of the conversations it has open (`interaction.open`) and of every
+open conversation assigned to its user (`follow_assigned`, on connect and on `assignments.changed`),
+so a customer's message reaches the assignee's inbox list (unread badge, preview) as the same one
+event the widget gets, whether or not the conversation is on screen."""
 
 from __future__ import annotations
 
@@ -49,57 +54,66 @@ def _agent_send(user: Any, interaction_id: Any, body: Any, note: Any, client_id:
     return {"type": "message.sent", "interaction_id": interaction.pk, "seq": message.seq}
 
 
+def _groups(schema: str, interaction_id: int) -> tuple[str, str]:
+    from apps.inbox.actions import agents_group, interaction_group
+
+    return interaction_group(schema, interaction_id), agents_group(schema, interaction_id)
+
+
 class InboxFrames:
     """Mixed into DesktopConsumer: the inbox streams of the agent desktop."""
 
-    async def on_interaction_open(self: Any, frame: dict[str, Any]) -> None:
-        from apps.inbox.actions import agents_group, interaction_group
+    def _followed(self: Any) -> set[int]:
+        """Conversations whose groups this socket is in: opened on screen or assigned."""
+        return set(getattr(self, "opened_ids", ())) | set(getattr(self, "assigned_ids", ()))
 
+    async def _follow(self: Any, before: set[int], after: set[int]) -> None:
+        for interaction_id in sorted(after - before):
+            for group in _groups(self.schema_name, interaction_id):
+                await self.channel_layer.group_add(group, self.channel_name)
+        for interaction_id in sorted(before - after):
+            for group in _groups(self.schema_name, interaction_id):
+                await self.channel_layer.group_discard(group, self.channel_name)
+
+    def interaction_groups_joined(self: Any) -> list[str]:
+        return [g for i in sorted(self._followed()) for g in _groups(self.schema_name, i)]
+
+    async def follow_assigned(self: Any) -> None:
+        """(Re)read the user's open assigned conversations and follow exactly those (plus the ones
+        open on screen). Called on connect and when `assignments.changed` arrives."""
+        from apps.inbox.selectors import assigned_open_ids
+
+        before = self._followed()
+        self.assigned_ids = set(await in_tenant(self.schema_name, assigned_open_ids, self.user.pk))
+        await self._follow(before, self._followed())
+
+    async def on_interaction_open(self: Any, frame: dict[str, Any]) -> None:
         interaction_id = frame.get("interaction_id")
+        before = self._followed()
         # Join first, then read history: a message committed in between arrives twice at worst,
         # and the client drops a seq it already has; it can never be missed.
         if isinstance(interaction_id, int):
-            for group in (
-                interaction_group(self.schema_name, interaction_id),
-                agents_group(self.schema_name, interaction_id),
-            ):
-                await self.channel_layer.group_add(group, self.channel_name)
+            await self._follow(before, before | {interaction_id})
         try:
             history = await in_tenant(
                 self.schema_name, _open_interaction, self.user, interaction_id, frame.get("last_seq")
             )
         except ApplicationError as exc:
             if isinstance(interaction_id, int):
-                for group in (
-                    interaction_group(self.schema_name, interaction_id),
-                    agents_group(self.schema_name, interaction_id),
-                ):
-                    await self.channel_layer.group_discard(group, self.channel_name)
+                await self._follow(before | {interaction_id}, before)
             await self.send_json({"type": "error", **exc.as_dict()})
             return
         assert isinstance(interaction_id, int)  # an invalid id was refused above
-        self.groups_joined += [
-            g
-            for g in (
-                interaction_group(self.schema_name, interaction_id),
-                agents_group(self.schema_name, interaction_id),
-            )
-            if g not in self.groups_joined
-        ]
+        self.opened_ids = set(getattr(self, "opened_ids", ())) | {interaction_id}
         await self.send_json(history)
 
     async def on_interaction_close(self: Any, frame: dict[str, Any]) -> None:
-        from apps.inbox.actions import agents_group, interaction_group
-
         interaction_id = frame.get("interaction_id")
-        if isinstance(interaction_id, int):
-            for group in (
-                interaction_group(self.schema_name, interaction_id),
-                agents_group(self.schema_name, interaction_id),
-            ):
-                if group in self.groups_joined:
-                    await self.channel_layer.group_discard(group, self.channel_name)
-                    self.groups_joined.remove(group)
+        opened = set(getattr(self, "opened_ids", ()))
+        if isinstance(interaction_id, int) and interaction_id in opened:
+            before = self._followed()
+            self.opened_ids = opened - {interaction_id}
+            await self._follow(before, self._followed())  # still followed if assigned
 
     async def on_message_send(self: Any, frame: dict[str, Any]) -> None:
         from apps.inbox.actions import apost_message
@@ -140,7 +154,7 @@ class InboxFrames:
 
         interaction_id = frame.get("interaction_id")
         group = interaction_group(self.schema_name, interaction_id) if isinstance(interaction_id, int) else None
-        if group and group in self.groups_joined:
+        if group and interaction_id in self._followed():
             await self.channel_layer.group_send(
                 group,
                 {
@@ -160,7 +174,7 @@ class InboxFrames:
 
         interaction_id, seq = frame.get("interaction_id"), frame.get("seq")
         group = interaction_group(self.schema_name, interaction_id) if isinstance(interaction_id, int) else None
-        if group and group in self.groups_joined and isinstance(seq, int):
+        if group and interaction_id in self._followed() and isinstance(seq, int):
             await self.channel_layer.group_send(
                 group,
                 {

@@ -102,3 +102,13 @@ def directory() -> dict[str, Any]:
             for c in CannedResponse.objects.order_by("shortcut")
         ],
     }
+
+
+def assigned_open_ids(user_id: int) -> list[int]:
+    """The conversations assigned to this user that are not resolved (their desktop follows them)."""
+    return list(
+        Interaction.objects.filter(assignee_id=user_id)
+        .exclude(status=Interaction.Status.RESOLVED)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )

@@ -56,6 +56,15 @@ def interaction_group(schema: str, interaction_id: int) -> str:
     return group_name(schema, "interaction", interaction_id)
 
 
+def announce_assignments_on_commit(schema: str, *user_ids: int | None) -> None:
+    """Tell these users' desktops that the set of conversations assigned to them changed: each
+    desktop socket then follows its assigned open conversations (their messages reach it whether or
+    not one is on screen; see InboxFrames.follow_assigned) and reloads its inbox list."""
+    groups = sorted({user_group(schema, uid) for uid in user_ids if uid})
+    if groups:
+        send_event_on_commit(schema, {"type": "assignments.changed"}, groups)
+
+
 # --- enqueue ------------------------------------------------------------------------------------
 
 
@@ -333,6 +342,7 @@ def do_accept_offer(offer_id: int, user: User) -> Interaction:
             },
             [interaction_group(schema, interaction.pk)],
         )
+        announce_assignments_on_commit(schema, user.pk)
     return interaction
 
 

@@ -61,6 +61,9 @@ class TenantWebSocketMiddleware:
         self.inner = inner
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        from apps.core import adb
+
+        adb.warm()
         host = _header(scope, b"host")
         tenant, user = await database_sync_to_async(_resolve)(host, _cookie(scope, settings.SESSION_COOKIE_NAME))
         if tenant is None:

@@ -78,6 +78,8 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 # Spare schemas cloned ahead of time (a Celery task keeps this many); a sign-up renames one instead
 # of cloning the template, so its time does not grow with the number of tenants. 0: always clone.
 TENANT_SPARE_SCHEMAS = int(env("TENANT_SPARE_SCHEMAS", "3") or 0)
+# Connections of each web process's async pool for the chat hot path (apps/core/adb.py).
+HOT_PATH_DB_CONNECTIONS = int(env("HOT_PATH_DB_CONNECTIONS", "8") or 8)
 TENANT_MIGRATION_EXECUTOR = env("TENANT_MIGRATION_EXECUTOR", "standard")
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("TENANT_MULTIPROCESSING_MAX_PROCESSES", "2") or 2)
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False

@@ -6,6 +6,8 @@
   var $ = function (id) { return document.getElementById(id); };
   var csrf = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
   var view = "mine", current = null, lastSeq = 0, seen = {}, offer = null, countdown = null, pendingIds = {};
+  // Customer messages in followed conversations that are not on screen: {interaction id: count}.
+  var unread = {}, previews = {};
 
   function send(frame) {
     var ws = window.ccaasSocket;
@@ -69,12 +71,36 @@
       var ul = $("inbox"); ul.innerHTML = "";
       rows.forEach(function (r) {
         var li = el("li"); li.dataset.id = r.id; if (current === r.id) li.className = "active";
-        li.appendChild(el("div", "", (r.contact || "#" + r.id) + " — " + (r.subject || "")));
+        var title = el("div", "", (r.contact || "#" + r.id) + " — " + (r.subject || ""));
+        var badge = el("span", "badge"); badge.hidden = true; title.appendChild(badge);
+        li.appendChild(title);
         li.appendChild(el("div", "meta", r.channel + " · " + r.status + (r.queue ? " · " + r.queue : "") + (r.assignee ? " · " + r.assignee : "")));
+        li.appendChild(el("div", "preview"));
         li.addEventListener("click", function () { openConversation(r.id); });
         ul.appendChild(li);
+        showUnread(r.id);
       });
     });
+  }
+  var reloadSoon = null;
+  function showUnread(id) {
+    var li = document.querySelector('#inbox li[data-id="' + id + '"]');
+    if (!li) return false;
+    var badge = li.querySelector(".badge"), n = unread[id] || 0;
+    badge.hidden = !n; badge.textContent = n; li.classList.toggle("unread", !!n);
+    li.querySelector(".preview").textContent = previews[id] || "";
+    return li;
+  }
+  // A message in a followed conversation that is not on screen: count it, show its first words and
+  // move the conversation to the top; a conversation not in the list yet reloads the list (at most
+  // once a second).
+  function noteBackgroundMessage(id, m) {
+    if (m.kind !== "customer") return;
+    unread[id] = (unread[id] || 0) + 1;
+    previews[id] = (m.body || (m.attachment ? "\u2398 " + m.attachment.name : "")).slice(0, 80);
+    var li = showUnread(id);
+    if (li) { li.parentNode.insertBefore(li, li.parentNode.firstChild); return; }
+    if (!reloadSoon) reloadSoon = setTimeout(function () { reloadSoon = null; loadInbox(); }, 1000);
   }
   Array.prototype.forEach.call(document.querySelectorAll(".tabs button"), function (b) {
     b.addEventListener("click", function () {
@@ -88,7 +114,7 @@
   // --- a conversation ----------------------------------------------------------------------------
   function openConversation(id) {
     if (current && current !== id) send({type: "interaction.close", interaction_id: current});
-    current = id; lastSeq = 0; seen = {};
+    current = id; lastSeq = 0; seen = {}; delete unread[id]; delete previews[id];
     $("messages").innerHTML = ""; $("conv-empty").hidden = true; $("conv-body").hidden = false;
     send({type: "interaction.open", interaction_id: id, last_seq: 0});
     api("GET", "interactions/" + id + "/detail").then(renderDetail);
@@ -210,7 +236,8 @@
     else if (f.type === "offer.accept.ok") { hideOffer(); openConversation(f.interaction_id); }
     else if (f.type === "interaction.history") { if (f.interaction_id === current) f.messages.forEach(renderMessage); }
     else if ((f.type === "message" || f.type === "message.note") && f.interaction_id === current) renderMessage(f.message);
-    else if (f.type === "inbox.updated") loadInbox();
+    else if (f.type === "message") noteBackgroundMessage(f.interaction_id, f.message);
+    else if (f.type === "assignments.changed") loadInbox();
     else if (f.type === "typing" && f.by === "customer" && f.interaction_id === current) $("agent-typing").hidden = !f.active;
     else if (f.type === "agent.state") presence.value = f.state === "away" && f.reason ? presence.value : (f.state === "available" ? "available" : f.state === "offline" ? "offline" : presence.value);
     else if (f.type === "error") toast(f.message);

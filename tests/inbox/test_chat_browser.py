@@ -128,3 +128,39 @@ def test_customer_chats_agents_transfer_and_resolve_customer_rates(
     assert interaction.page["url"].endswith("/shop.html") and interaction.page["title"] == "Acme shop"
     customer.screenshot(path="test-artifacts/widget-customer.png")
     agent2.screenshot(path="test-artifacts/desktop-agent.png")
+
+
+def test_a_customer_message_in_a_conversation_not_on_screen_shows_as_unread(
+    browser: Any, web_server: WebServer, shop: Shop, center: ContactCenter
+) -> None:
+    agent = desktop(browser, web_server, center, 1)
+    agent.select_option("#presence", "available")
+    expect(agent.locator("#presence")).to_have_value("available")
+    chats = []
+    for text in ("First customer here", "Second customer here"):
+        page = browser.new_context(locale="en-US").new_page()
+        page.set_default_timeout(15000)
+        page.goto(shop.page("shop.html", center.snippet(web_server)))
+        page.locator("[data-ccaas-widget] button").click()
+        chat = page.frame_locator("[data-ccaas-widget] iframe")
+        chat.locator("#input").fill(text)
+        chat.locator("#input").press("Enter")
+        expect(agent.locator("#offer-subject")).to_have_text(text)
+        agent.click("#offer-accept")
+        expect(agent.locator("#messages .m.customer .body")).to_have_text([text])
+        chats.append(chat)
+    # The second conversation is on screen; the first customer writes again.
+    rows = agent.locator("#inbox li")
+    expect(rows).to_have_count(2)
+    chats[0].locator("#input").fill("Hello? Anyone?")
+    chats[0].locator("#input").press("Enter")
+    first = rows.nth(0)
+    expect(first.locator(".badge")).to_have_text("1")
+    expect(first.locator(".preview")).to_have_text("Hello? Anyone?")
+    expect(first).to_contain_text("First customer here")
+    expect(rows.nth(1).locator(".badge")).to_be_hidden()
+    expect(agent.locator("#messages .m.customer .body")).to_have_text(["Second customer here"])  # not mixed in
+    agent.screenshot(path="test-artifacts/desktop-unread.png")
+    first.click()
+    expect(agent.locator("#messages .m.customer .body")).to_have_text(["First customer here", "Hello? Anyone?"])
+    expect(agent.locator("#inbox li.unread")).to_have_count(0)

@@ -121,7 +121,7 @@ def do_transfer_call(seat: Seat, *, to_agent_id: Any = None, to_queue_id: Any = 
 
 def _hand_over(call: Call, seat: Seat, guest: CallParty, interaction: Interaction, note: str) -> Call:
     """Warm transfer's last step. Caller holds the call's lock."""
-    from apps.routing.actions import _release_load, route_agent_now
+    from apps.routing.actions import _release_load, announce_assignments_on_commit, route_agent_now
 
     assert guest.user is not None
     new_agent = AgentProfile.objects.select_for_update().get(user=guest.user)
@@ -146,8 +146,8 @@ def _hand_over(call: Call, seat: Seat, guest: CallParty, interaction: Interactio
         do_post_message(interaction, kind=Message.Kind.NOTE, body=note, author=guest.user)
     _event(call, CallEvent.Kind.TRANSFERRED, seat.party, how="warm", to=guest.party)
     _announce(call, "transferred", party=seat.party)
-    schema = current_schema()
-    send_event_on_commit(
-        schema, {"type": "inbox.updated", "interaction_id": interaction.pk}, [user_group(schema, guest.user.pk)]
+    old_user_id = (
+        AgentProfile.objects.filter(pk=old_agent_id).values_list("user_id", flat=True).first() if old_agent_id else None
     )
+    announce_assignments_on_commit(current_schema(), guest.user.pk, old_user_id)
     return call
