@@ -82,6 +82,15 @@
       });
     });
   }
+  // The customer read up to `seq`: "Seen" under the conversation while their last read covers our
+  // last reply (a newer reply hides it again until they read that too).
+  var seenSeq = 0;
+  function showSeen(seq) {
+    seenSeq = seq;
+    var mine = $("messages").querySelectorAll(".m.agent[data-seq]");
+    var last = mine.length ? +mine[mine.length - 1].dataset.seq : 0;
+    $("seen").hidden = !last || seq < last;
+  }
   var reloadSoon = null;
   function showUnread(id) {
     var li = document.querySelector('#inbox li[data-id="' + id + '"]');
@@ -114,7 +123,7 @@
   // --- a conversation ----------------------------------------------------------------------------
   function openConversation(id) {
     if (current && current !== id) send({type: "interaction.close", interaction_id: current});
-    current = id; lastSeq = 0; seen = {}; delete unread[id]; delete previews[id];
+    current = id; lastSeq = 0; seen = {}; delete unread[id]; delete previews[id]; seenSeq = 0; $("seen").hidden = true;
     $("messages").innerHTML = ""; $("conv-empty").hidden = true; $("conv-body").hidden = false;
     send({type: "interaction.open", interaction_id: id, last_seq: 0});
     api("GET", "interactions/" + id + "/detail").then(renderDetail);
@@ -131,6 +140,7 @@
     var box = $("messages"), before = null;
     Array.prototype.forEach.call(box.querySelectorAll(".m[data-seq]"), function (x) { if (!before && +x.dataset.seq > m.seq) before = x; });
     box.insertBefore(d, before); box.scrollTop = box.scrollHeight;
+    if (m.kind === "agent") showSeen(seenSeq);
     if (m.kind === "customer" && !document.hidden) send({type: "read", interaction_id: current, seq: m.seq});
   }
   function renderDetail(d) {
@@ -239,6 +249,7 @@
     else if (f.type === "message") noteBackgroundMessage(f.interaction_id, f.message);
     else if (f.type === "assignments.changed") loadInbox();
     else if (f.type === "typing" && f.by === "customer" && f.interaction_id === current) $("agent-typing").hidden = !f.active;
+    else if (f.type === "read" && f.by === "customer" && f.interaction_id === current) showSeen(f.seq);
     else if (f.type === "agent.state") presence.value = f.state === "away" && f.reason ? presence.value : (f.state === "available" ? "available" : f.state === "offline" ? "offline" : presence.value);
     else if (f.type === "error") toast(f.message);
   });

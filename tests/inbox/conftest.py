@@ -96,8 +96,9 @@ def center(shop: Shop) -> ContactCenter:
     return make_center(shop.origin)
 
 
-def desktop(browser: Any, web: WebServer, center: ContactCenter, n: int) -> Any:
-    context = browser.new_context(locale="en-US")
+def desktop(browser: Any, web: WebServer, center: ContactCenter, n: int, **context: Any) -> Any:
+    """Agent n signed in on the desktop, in a new browser context (options such as `viewport`)."""
+    context = browser.new_context(locale="en-US", **context)
     page = context.new_page()
     page.set_default_timeout(15000)
     page.goto(web.url("/login/", subdomain=center.info.subdomain))

@@ -164,3 +164,52 @@ def test_a_customer_message_in_a_conversation_not_on_screen_shows_as_unread(
     first.click()
     expect(agent.locator("#messages .m.customer .body")).to_have_text(["First customer here", "Hello? Anyone?"])
     expect(agent.locator("#inbox li.unread")).to_have_count(0)
+
+
+def test_queue_position_typing_receipts_and_shortcuts_in_a_narrow_window(
+    browser: Any, web_server: WebServer, shop: Shop, center: ContactCenter
+) -> None:
+    agent = desktop(browser, web_server, center, 1, viewport={"width": 700, "height": 900})
+    customer = browser.new_context(locale="en-US").new_page()
+    customer.set_default_timeout(15000)
+    customer.goto(shop.page("shop.html", center.snippet(web_server)))
+    customer.locator("[data-ccaas-widget] button").click()
+    chat = customer.frame_locator("[data-ccaas-widget] iframe")
+    chat.locator("#input").fill("Anyone there?")
+    chat.locator("#input").press("Enter")
+    # Nobody is available: the customer is told where they are in line.
+    expect(chat.locator("#status")).to_contain_text("You are number 1 in line.")
+
+    # A narrow window: the list and the conversation stack, the customer panel steps aside.
+    expect(agent.locator(".desk > .customer")).to_be_hidden()
+    expect(agent.locator(".tabs")).to_be_visible()
+    agent.select_option("#presence", "available")
+    expect(agent.locator("#offer-dialog")).to_be_visible()
+    agent.keyboard.press("Alt+a")  # accept
+    expect(agent.locator("#messages .m.customer .body")).to_have_text(["Anyone there?"])
+    expect(agent.locator("#inbox li")).to_have_count(1)
+    expect(agent.locator("#reply-input")).to_be_in_viewport()
+    expect(chat.locator("#status")).to_be_hidden()
+    expect(chat.locator(".receipt")).to_have_text("Read")  # the agent has seen it
+
+    # Typing shows on both sides while it lasts.
+    chat.locator("#input").press_sequentially("one more")
+    expect(agent.locator("#agent-typing")).to_be_visible()
+    chat.locator("#input").fill("")
+    expect(agent.locator("#agent-typing")).to_be_hidden()
+    agent.locator("#reply-input").press_sequentially("Here")
+    expect(chat.locator("#typing")).to_be_visible()
+    agent.locator("#reply-input").fill("Here to help!")
+    agent.keyboard.press("Control+Enter")
+    expect(chat.locator(".msg.agent .body")).to_have_text(["Here to help!"])
+    expect(chat.locator("#typing")).to_be_hidden()
+    expect(agent.locator("#seen")).to_be_visible()  # the open widget read the reply
+
+    # Shortcuts: Alt+N switches to a private note, Alt+E opens resolve.
+    expect(agent.locator("#as-note")).not_to_be_checked()
+    agent.locator("#reply-input").focus()
+    agent.keyboard.press("Alt+n")
+    expect(agent.locator("#as-note")).to_be_checked()
+    agent.keyboard.press("Alt+e")
+    expect(agent.locator("#resolve-dialog")).to_be_visible()
+    agent.screenshot(path="test-artifacts/desktop-narrow.png")
