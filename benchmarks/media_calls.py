@@ -1,10 +1,9 @@
 """Benchmark: concurrent recorded calls per CPU core on one media worker.
 
-Run by hand (not a test), against the embedded services of `make run` or real ones:
+Run by hand (not a test); it starts the benchmarks' own embedded PostgreSQL and Redis (or uses
+BENCH_DATABASE_URL / BENCH_REDIS_URL) and migrates them, as the other benchmarks do:
 
-    eval "$(.venv/bin/python -m ccaas.launcher env run)"
-    DJANGO_SETTINGS_MODULE=ccaas.settings.local .venv/bin/python benchmarks/media_calls.py \
-        --audio 25,50,75,100 --video 4,8,16 --relay 5,10 --seconds 60
+    .venv/bin/python benchmarks/media_calls.py --audio 25,50,75,100 --video 4,8,16 --relay 5,10 --seconds 60
 
 What it does:
 - starts one real media worker (`manage.py media_worker`), pinned to CPU 0; this process (the
@@ -38,11 +37,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccaas.settings.local")
+from benchmarks.routing import setup_env  # noqa: E402
 
-import django  # noqa: E402
-
-django.setup()
+setup_env()
 
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription  # noqa: E402
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack  # noqa: E402
@@ -67,12 +64,19 @@ async def ask_worker(message: dict[str, Any], timeout: float, channel: str) -> d
 
 
 def ensure_tenant() -> None:
+    from django.core.management import call_command
     from django_tenants.utils import schema_exists
 
     from apps.tenants.models import Tenant
 
+    call_command("migrate_schemas", shared=True, interactive=False, verbosity=0)
+    if not schema_exists(SCHEMA):  # a row left by an interrupted run would make migrate_schemas fail
+        Tenant.objects.filter(schema_name=SCHEMA).delete()
+    call_command("migrate_schemas", interactive=False, verbosity=0)
     if not schema_exists(SCHEMA):
-        Tenant(schema_name=SCHEMA, name="Media benchmark").save()
+        tenant = Tenant(schema_name=SCHEMA, name="Media benchmark")
+        tenant.save()
+        tenant.create_schema(check_if_exists=True)  # Tenant does not create its schema on save
 
 
 def make_clips(folder: Path) -> tuple[Clip, Clip]:
