@@ -74,6 +74,13 @@ def table(schema: str, name: str) -> sql.Composed:
     return sql.SQL("{}.{}").format(sql.Identifier(schema), sql.Identifier(name))
 
 
+async def execute(query: bytes | sql.Composed, params: dict[str, Any]) -> int:
+    """Run one statement that returns no rows (autocommit); the number of rows it changed."""
+    async with (await pool()).connection() as conn:
+        cursor = await conn.execute(query, params)
+        return cursor.rowcount
+
+
 async def fetchone(query: bytes | sql.Composed, params: dict[str, Any]) -> tuple[Any, ...] | None:
     """Run one statement (autocommit: committed when this returns) and return its first row."""
     async with (await pool()).connection() as conn:

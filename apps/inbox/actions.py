@@ -466,6 +466,33 @@ def do_record_csat(interaction: Interaction, score: Any, comment: Any = "") -> I
     return interaction
 
 
+_AGENT_READ = """
+UPDATE {interaction} SET agent_read_seq = %(seq)s
+WHERE id = %(iid)s AND assignee_id = %(user)s AND agent_read_seq < %(seq)s AND %(seq)s <= last_seq
+"""
+
+
+@functools.lru_cache(maxsize=4096)
+def _agent_read_query(schema: str) -> bytes:
+    from psycopg import sql
+
+    from apps.core import adb
+
+    return sql.SQL(_AGENT_READ).format(interaction=adb.table(schema, Interaction._meta.db_table)).as_bytes()
+
+
+async def amark_read_by_assignee(schema: str, interaction_id: int, user_id: int, seq: int) -> bool:
+    """The assignee read the conversation up to `seq`: remember it (it only moves forward), so their
+    inbox list counts only later customer messages as unread. One statement; False when nothing
+    changed (not the assignee, an older seq, or a seq the conversation does not have yet)."""
+    from apps.core import adb
+
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        return False
+    params = {"iid": interaction_id, "user": user_id, "seq": seq}
+    return await adb.execute(_agent_read_query(schema), params) > 0
+
+
 def do_mark_read(interaction: Interaction, seq: int, *, by_customer: bool) -> None:
     schema = current_schema()
     send_event_on_commit(

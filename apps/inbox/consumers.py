@@ -175,6 +175,10 @@ class InboxFrames:
         interaction_id, seq = frame.get("interaction_id"), frame.get("seq")
         group = interaction_group(self.schema_name, interaction_id) if isinstance(interaction_id, int) else None
         if group and interaction_id in self._followed() and isinstance(seq, int):
+            from apps.inbox.actions import amark_read_by_assignee
+
+            assert isinstance(interaction_id, int)  # the group exists only for an int id
+            await amark_read_by_assignee(self.schema_name, interaction_id, self.user.pk, seq)
             await self.channel_layer.group_send(
                 group,
                 {

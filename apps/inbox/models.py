@@ -101,6 +101,9 @@ class Interaction(models.Model):
     context = models.JSONField(default=dict, blank=True)
     page = models.JSONField(default=dict, blank=True)
     last_seq = models.PositiveIntegerField(default=0)
+    # The assignee has read the conversation up to this seq (their desktop's `read` frames): customer
+    # messages after it are unread in their inbox list, across reloads.
+    agent_read_seq = models.PositiveIntegerField(default=0)
     disposition = models.ForeignKey(Disposition, null=True, blank=True, on_delete=models.SET_NULL)
     resolution_note = models.TextField(blank=True, max_length=4000)
     resolved_at = models.DateTimeField(null=True, blank=True)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile
 
-from .models import CannedResponse, Disposition, Interaction
+from .models import CannedResponse, Disposition, Interaction, Message
 
 VIEWS = ("mine", "queues", "all")
 
@@ -33,6 +34,17 @@ def inbox(
         qs = qs.filter(channel=channel)
     if label:
         qs = qs.filter(labels__contains=[label])
+    # Customer messages after what the assignee has read (InboxFrames.on_read).
+    unread = (
+        Message.objects.filter(
+            interaction=OuterRef("pk"), kind=Message.Kind.CUSTOMER, seq__gt=OuterRef("agent_read_seq")
+        )
+        .order_by()
+        .values("interaction")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    qs = qs.annotate(unread=Coalesce(Subquery(unread), 0))
     return qs.order_by("-created_at")[:200]  # type: ignore[return-value]
 
 
@@ -49,6 +61,8 @@ def interaction_row(i: Interaction) -> dict[str, Any]:
         "created_at": i.created_at.isoformat(),
         "assignee": i.assignee.display_name if i.assignee else None,
         "last_seq": i.last_seq,
+        # For the assignee's list: customer messages they have not read (list rows only).
+        "unread": getattr(i, "unread", None),
     }
 
 

@@ -6,8 +6,10 @@
   var $ = function (id) { return document.getElementById(id); };
   var csrf = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
   var view = "mine", current = null, lastSeq = 0, seen = {}, offer = null, countdown = null, pendingIds = {};
-  // Customer messages in followed conversations that are not on screen: {interaction id: count}.
-  var unread = {}, previews = {};
+  // Customer messages in followed conversations that are not on screen: {interaction id: count}, as the
+  // list last read it from the server (what the assignee has read is stored) plus live messages after
+  // the seq that count covered.
+  var unread = {}, previews = {}, counted = {};
 
   function send(frame) {
     var ws = window.ccaasSocket;
@@ -78,6 +80,7 @@
         li.appendChild(el("div", "preview"));
         li.addEventListener("click", function () { openConversation(r.id); });
         ul.appendChild(li);
+        if (r.unread !== null && r.unread !== undefined) { unread[r.id] = r.id === current ? 0 : r.unread; counted[r.id] = r.last_seq; }
         showUnread(r.id);
       });
     });
@@ -104,7 +107,8 @@
   // move the conversation to the top; a conversation not in the list yet reloads the list (at most
   // once a second).
   function noteBackgroundMessage(id, m) {
-    if (m.kind !== "customer") return;
+    if (m.kind !== "customer" || m.seq <= (counted[id] || 0)) return;
+    counted[id] = m.seq;
     unread[id] = (unread[id] || 0) + 1;
     previews[id] = (m.body || (m.attachment ? "\u2398 " + m.attachment.name : "")).slice(0, 80);
     var li = showUnread(id);

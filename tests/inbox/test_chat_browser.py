@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from apps.inbox.models import Interaction
 from tests.conftest import WebServer
 from tests.inbox.conftest import ContactCenter, Shop, desktop
+from tests.processes import wait_until
 
 
 def texts(locator: Any) -> list[str]:
@@ -161,9 +162,26 @@ def test_a_customer_message_in_a_conversation_not_on_screen_shows_as_unread(
     expect(rows.nth(1).locator(".badge")).to_be_hidden()
     expect(agent.locator("#messages .m.customer .body")).to_have_text(["Second customer here"])  # not mixed in
     agent.screenshot(path="test-artifacts/desktop-unread.png")
-    first.click()
+    # What the agent has read is stored: a reload shows the same unread count.
+    agent.reload()
+    agent.wait_for_selector("#live-status[data-state=live]")
+    expect(rows).to_have_count(2)
+    unread_row = agent.locator("#inbox li.unread")
+    expect(unread_row).to_have_count(1)
+    expect(unread_row).to_contain_text("First customer here")
+    expect(unread_row.locator(".badge")).to_have_text("1")
+    unread_row.click()
     expect(agent.locator("#messages .m.customer .body")).to_have_text(["First customer here", "Hello? Anyone?"])
     expect(agent.locator("#inbox li.unread")).to_have_count(0)
+    connection.set_schema(center.info.schema_name)
+    first_id = Interaction.objects.get(subject="First customer here").pk
+    wait_until(  # the desktop's read frames are stored before we reload
+        lambda: Interaction.objects.get(pk=first_id).agent_read_seq == 2, 10, "the agent's read position"
+    )
+    agent.reload()
+    agent.wait_for_selector("#live-status[data-state=live]")
+    expect(rows).to_have_count(2)
+    expect(agent.locator("#inbox li .badge:not([hidden])")).to_have_count(0)
 
 
 def test_queue_position_typing_receipts_and_shortcuts_in_a_narrow_window(
