@@ -66,8 +66,13 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
 
     frame = widget_frame(customer)
     # Both parties hear each other, and the agent sees the customer's camera.
+    # (Each side's media starts when its own negotiation completes: wait for both, on a busy machine
+    # one can lag the other by more than the growth window.)
     deadline = time.monotonic() + 15
-    while agent.evaluate("window.ccaasCall.inboundBytes('audio')") == 0 and time.monotonic() < deadline:
+    while time.monotonic() < deadline and (
+        agent.evaluate("window.ccaasCall.inboundBytes('audio')") == 0
+        or frame.evaluate("window.ccaasCall.inboundBytes('audio')") == 0
+    ):
         time.sleep(0.2)
     assert growth(agent, "audio") > 1000
     assert growth(frame, "audio") > 1000
