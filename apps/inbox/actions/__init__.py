@@ -1,0 +1,46 @@
+"""Writes of the inbox: contacts and identities, messages, attachments, resolve, transfer, CSAT.
+
+Everything shown to a person is persisted before it is sent; events go out after commit to the
+interaction's group (the customer's widget, the agents viewing it and the assignee's desktops, which follow
+every open conversation assigned to them)."""
+
+from .contacts import check_phone, do_identify_contact, do_merge_contacts
+from .conversations import check_can_work_on, do_agent_reply, do_record_csat, do_resolve, do_transfer
+from .hotpath import amark_read_by_assignee, apost_message
+from .messages import (
+    ALLOWED_ATTACHMENT_TYPES,
+    MAX_ATTACHMENT_BYTES,
+    MAX_MESSAGE_CHARS,
+    agents_group,
+    check_message_body,
+    do_mark_read,
+    do_post_message,
+    do_store_attachment,
+    interaction_group,
+    message_payload,
+    render_canned,
+)
+
+__all__ = [
+    "ALLOWED_ATTACHMENT_TYPES",
+    "MAX_ATTACHMENT_BYTES",
+    "MAX_MESSAGE_CHARS",
+    "agents_group",
+    "amark_read_by_assignee",
+    "apost_message",
+    "check_can_work_on",
+    "check_message_body",
+    "check_phone",
+    "do_agent_reply",
+    "do_identify_contact",
+    "do_mark_read",
+    "do_merge_contacts",
+    "do_post_message",
+    "do_record_csat",
+    "do_resolve",
+    "do_store_attachment",
+    "do_transfer",
+    "interaction_group",
+    "message_payload",
+    "render_canned",
+]

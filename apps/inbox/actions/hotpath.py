@@ -1,0 +1,122 @@
+"""The chat hot path: a text message to an open conversation and the assignee's read position, each
+one schema-qualified statement in autocommit on the event loop (apps/core/adb.py). What they
+cannot decide falls back to the ORM actions in `messages`, which explain."""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from apps.accounts.models import User
+
+from ..models import Interaction, Message
+from .messages import agents_group, check_message_body, interaction_group
+
+# The hot path of `do_post_message` for a text message to an open conversation, one statement in
+# autocommit on the event loop (apps/core/adb.py). The CTE bumps the conversation's seq only if it is
+# open (and, for an agent, theirs or the agent is a manager), inserts the message with that seq, and
+# returns what the events need. No row: the fast path does not apply and the caller runs the ORM
+# path, which decides and explains (a new conversation, a resolved one, a forbidden one).
+_HOT_POST = """
+WITH i AS (
+    UPDATE {interaction} SET last_seq = last_seq + 1
+    WHERE id = %(iid)s AND status <> 'resolved' AND (%(anyone)s OR assignee_id = %(author)s)
+    RETURNING id, last_seq
+), m AS (
+    INSERT INTO {message} (interaction_id, seq, kind, body, client_id, created_at, author_id, attachment_id)
+    SELECT id, last_seq, %(kind)s, %(body)s, %(client_id)s, now(), %(author)s, NULL FROM i
+    RETURNING seq, created_at
+)
+SELECT seq, created_at FROM m
+"""
+
+
+@functools.lru_cache(maxsize=4096)
+def _hot_post_query(schema: str) -> bytes:
+    """_HOT_POST with this tenant's tables, composed once per schema (psycopg then caches its
+    conversion to a PostgreSQL statement by text, and prepares it after a few runs)."""
+    from psycopg import sql
+
+    from apps.core import adb
+
+    return (
+        sql.SQL(_HOT_POST)
+        .format(
+            interaction=adb.table(schema, Interaction._meta.db_table), message=adb.table(schema, Message._meta.db_table)
+        )
+        .as_bytes()
+    )
+
+
+async def apost_message(
+    schema: str,
+    interaction_id: int,
+    *,
+    kind: str,
+    body: Any,
+    client_id: Any = "",
+    author: User | None = None,
+) -> dict[str, Any] | None:
+    """Post a text message (customer, agent or note) to an open conversation and announce it, as
+    `do_post_message` does, in one round trip. Returns the message payload, or None when the ORM
+    path must decide (see _HOT_POST). An agent may post only to a conversation assigned to them
+    unless they are a manager."""
+    from apps.core import adb
+    from apps.core.events import asend_events
+
+    text = check_message_body(body)
+    params = {
+        "iid": interaction_id,
+        "kind": kind,
+        "body": text,
+        "client_id": (client_id if isinstance(client_id, str) else "")[:64],
+        "author": author.pk if author is not None else None,
+        "anyone": author is None or author.is_manager,
+    }
+    row = await adb.fetchone(_hot_post_query(schema), params)
+    if row is None:
+        return None
+    seq, created_at = row
+    payload = {
+        "seq": seq,
+        "kind": kind,
+        "body": text,
+        "created_at": created_at.isoformat(),
+        "client_id": params["client_id"] or None,
+        "author": {"id": author.pk, "name": author.display_name} if author is not None else None,
+    }
+    event = {"type": "message", "interaction_id": interaction_id, "message": payload}
+    sends: list[tuple[dict[str, Any], list[str]]]
+    if kind == Message.Kind.NOTE:
+        sends = [({**event, "type": "message.note"}, [agents_group(schema, interaction_id)])]
+    else:
+        sends = [(event, [interaction_group(schema, interaction_id)])]
+    await asend_events(schema, sends)
+    return payload
+
+
+_AGENT_READ = """
+UPDATE {interaction} SET agent_read_seq = %(seq)s
+WHERE id = %(iid)s AND assignee_id = %(user)s AND agent_read_seq < %(seq)s AND %(seq)s <= last_seq
+"""
+
+
+@functools.lru_cache(maxsize=4096)
+def _agent_read_query(schema: str) -> bytes:
+    from psycopg import sql
+
+    from apps.core import adb
+
+    return sql.SQL(_AGENT_READ).format(interaction=adb.table(schema, Interaction._meta.db_table)).as_bytes()
+
+
+async def amark_read_by_assignee(schema: str, interaction_id: int, user_id: int, seq: int) -> bool:
+    """The assignee read the conversation up to `seq`: remember it (it only moves forward), so their
+    inbox list counts only later customer messages as unread. One statement; False when nothing
+    changed (not the assignee, an older seq, or a seq the conversation does not have yet)."""
+    from apps.core import adb
+
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 1:
+        return False
+    params = {"iid": interaction_id, "user": user_id, "seq": seq}
+    return await adb.execute(_agent_read_query(schema), params) > 0
