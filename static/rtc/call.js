@@ -33,8 +33,20 @@
       self.mic = s.getAudioTracks()[0] || null;
       self.cam = s.getVideoTracks()[0] || null;
       self.showLocal();
+      self.attachLocal();
       if (self.o.mediaLeg) return self.openWorkerLeg();
     });
+  };
+
+  // The other party's offer can arrive before our microphone and camera are ready: the peer then
+  // answered with empty senders. Put the tracks on every peer's senders once we have them.
+  P.attachLocal = function () {
+    Object.keys(this.peers).forEach(function (k) {
+      var p = this.peers[k];
+      if (p.audio) p.audio.sender.replaceTrack(this.mic).catch(function () {});
+      if (p.video) p.video.sender.replaceTrack(this.videoTrack()).catch(function () {});
+    }, this);
+    this.applyHold();
   };
 
   P.videoTrack = function () { return this.screen || (this.wantsCamera() ? this.cam : null); };

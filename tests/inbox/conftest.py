@@ -96,13 +96,24 @@ def center(shop: Shop) -> ContactCenter:
     return make_center(shop.origin)
 
 
-def desktop(browser: Any, web: WebServer, center: ContactCenter, n: int, **context: Any) -> Any:
-    """Agent n signed in on the desktop, in a new browser context (options such as `viewport`)."""
-    context = browser.new_context(locale="en-US", **context)
-    page = context.new_page()
+def desktop(
+    browser: Any,
+    web: WebServer,
+    center: ContactCenter,
+    n: int = 0,
+    email: str = "",
+    init_script: str = "",
+    **context: Any,
+) -> Any:
+    """Agent n (or the user with this email) signed in on the desktop, in a new browser context
+    (options such as `viewport`; `init_script` runs in every page before its own scripts)."""
+    browser_context = browser.new_context(locale="en-US", **context)
+    if init_script:
+        browser_context.add_init_script(init_script)
+    page = browser_context.new_page()
     page.set_default_timeout(15000)
     page.goto(web.url("/login/", subdomain=center.info.subdomain))
-    page.fill("input[name=username]", f"agent{n}@{center.info.subdomain}.test")
+    page.fill("input[name=username]", email or f"agent{n}@{center.info.subdomain}.test")
     page.fill("input[name=password]", PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.goto(web.url("/desktop/", subdomain=center.info.subdomain))

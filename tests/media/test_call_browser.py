@@ -136,14 +136,7 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
 
     User.objects.create_user(email=f"sup@{center.info.subdomain}.test", password=PASSWORD, role="supervisor")
     connection.set_schema_to_public()
-    sup = browser.new_context(locale="en-US").new_page()
-    sup.set_default_timeout(15000)
-    sup.goto(web_server.url("/login/", subdomain=center.info.subdomain))
-    sup.fill("input[name=username]", f"sup@{center.info.subdomain}.test")
-    sup.fill("input[name=password]", PASSWORD)
-    sup.get_by_role("button", name="Sign in").click()
-    sup.goto(web_server.url("/desktop/", subdomain=center.info.subdomain))
-    sup.wait_for_selector("#live-status[data-state=live]")
+    sup = desktop(browser, web_server, center, email=f"sup@{center.info.subdomain}.test")
     sup.click("#tab-all")
     sup.locator("#inbox li").first.click()
     player = sup.locator("#calls-list video.recording")
@@ -154,3 +147,36 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
         f"/calls/recordings/{recording.pk}",
     )
     assert (status, kind, size) == (200, "video/webm", recording.size)
+
+
+# The agent's browser takes 3 s to open its microphone (a permission prompt, a slow device): the
+# customer's offer arrives first and is answered before there is anything to send.
+SLOW_MICROPHONE = """
+(() => {
+  const gum = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = (c) => new Promise((ok) => setTimeout(ok, 3000)).then(() => gum(c));
+})();
+"""
+
+
+def test_an_agent_whose_microphone_opens_late_is_still_heard(
+    browser: Any, web_server: WebServer, shop: Shop, center: ContactCenter, media_worker: Any
+) -> None:
+    agent = desktop(browser, web_server, center, 1, init_script=SLOW_MICROPHONE)
+    agent.select_option("#presence", "available")
+    expect(agent.locator("#presence")).to_have_value("available")
+    customer = browser.new_context(locale="en-US").new_page()
+    customer.set_default_timeout(15000)
+    customer.goto(shop.page("call.html", center.snippet(web_server)))
+    customer.locator("[data-ccaas-widget] button").click()
+    widget = customer.frame_locator("[data-ccaas-widget] iframe")
+    widget.locator("#call-voice").click()
+    expect(agent.locator("#offer-dialog")).to_be_visible()
+    agent.click("#offer-accept")
+    expect(widget.locator("#call-state")).to_have_text("In call with Alex Agent")
+    frame = widget_frame(customer)
+    deadline = time.monotonic() + 20
+    while frame.evaluate("window.ccaasCall.inboundBytes('audio')") == 0 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert growth(frame, "audio") > 1000  # the customer hears the agent
+    assert growth(agent, "audio") > 1000  # and the agent the customer
