@@ -24,7 +24,7 @@ from apps.core.tenancy import in_tenant
 from .. import actions
 from . import leases
 from .call import Call
-from .clips import Clip, ClipCache
+from .clips import DEFAULT_TONES, Clip, ClipCache
 from .config import CALL_ID, PARTIES, lease_seconds, spool_dir, watchdog_seconds
 from .errors import MediaError
 from .recording import CallMedia, init_templates, probe, remux
@@ -75,7 +75,16 @@ class MediaEngine:
     async def start(self, channel: str) -> None:
         self.channel = channel
         await asyncio.to_thread(init_templates, self.spool)
+        await asyncio.to_thread(self.prepare_default_clips)
         await self.recover_spool()
+
+    def prepare_default_clips(self) -> None:
+        """Encode (once per spool folder) and load the default ringback and hold media before taking
+        calls: encoding the video ones takes seconds of CPU, which the first call would otherwise
+        pay while it connects."""
+        for purpose in DEFAULT_TONES:
+            for video in (False, True):
+                self.clips.default(purpose, video)
 
     async def upkeep(self) -> None:
         """Renew our leases, announce calls whose worker died, finalise leftovers. Runs forever."""
