@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from playwright.sync_api import expect
 
 from apps.accounts.models import User
 from apps.agents.actions import ensure_agent_profile
@@ -118,4 +119,11 @@ def desktop(
     page.get_by_role("button", name="Sign in").click()
     page.goto(web.url("/desktop/", subdomain=center.info.subdomain))
     page.wait_for_selector("#live-status[data-state=live]")
+    return page
+
+
+def go_available(page: Any) -> Any:
+    """Switch the desktop's presence to available and wait until the server confirmed it."""
+    page.select_option("#presence", "available")
+    expect(page.locator("#presence")).to_have_value("available")
     return page

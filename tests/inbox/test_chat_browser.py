@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from apps.inbox.models import Interaction
 from tests.conftest import WebServer
-from tests.inbox.conftest import ContactCenter, Shop, desktop
+from tests.inbox.conftest import ContactCenter, Shop, desktop, go_available
 from tests.processes import wait_until
 
 
@@ -23,8 +23,7 @@ def test_customer_chats_agents_transfer_and_resolve_customer_rates(
     browser: Any, web_server: WebServer, shop: Shop, center: ContactCenter
 ) -> None:
     agent1 = desktop(browser, web_server, center, 1)
-    agent1.select_option("#presence", "available")
-    expect(agent1.locator("#presence")).to_have_value("available")
+    go_available(agent1)
 
     customer_ctx = browser.new_context(locale="en-US")
     customer = customer_ctx.new_page()
@@ -63,8 +62,7 @@ def test_customer_chats_agents_transfer_and_resolve_customer_rates(
 
     # Agent 2 comes online; agent 1 transfers the chat to them.
     agent2 = desktop(browser, web_server, center, 2)
-    agent2.select_option("#presence", "available")
-    expect(agent2.locator("#presence")).to_have_value("available")
+    go_available(agent2)
     agent1.click("#btn-transfer")
     agent1.select_option("#transfer-form select[name=agent]", str(center.agents[1].pk))
     agent1.fill("#transfer-form textarea[name=note]", "VIP, please refund")
@@ -135,8 +133,7 @@ def test_a_customer_message_in_a_conversation_not_on_screen_shows_as_unread(
     browser: Any, web_server: WebServer, shop: Shop, center: ContactCenter
 ) -> None:
     agent = desktop(browser, web_server, center, 1)
-    agent.select_option("#presence", "available")
-    expect(agent.locator("#presence")).to_have_value("available")
+    go_available(agent)
     chats = []
     for text in ("First customer here", "Second customer here"):
         page = browser.new_context(locale="en-US").new_page()

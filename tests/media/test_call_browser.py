@@ -16,7 +16,7 @@ from apps.inbox.models import Attachment
 from apps.media.models import Call, CallEvent, Recording
 from apps.routing.models import Queue
 from tests.conftest import WebServer
-from tests.inbox.conftest import ContactCenter, Shop, center, desktop, shop
+from tests.inbox.conftest import ContactCenter, Shop, center, desktop, go_available, shop
 
 __all__ = ["center", "shop"]  # the fixtures, shared with the chat tests
 
@@ -37,6 +37,25 @@ def growth(frame: Any, kind: str, seconds: float = 1.5) -> int:
     return int(frame.evaluate(f"window.ccaasCall.inboundBytes('{kind}')") - before)
 
 
+def customer_calls(browser: Any, web_server: WebServer, shop: Shop, center: ContactCenter, button: str) -> Any:
+    """A customer on the shop's page opens the widget and presses a call button; (page, widget)."""
+    customer = browser.new_context(locale="en-US").new_page()
+    customer.set_default_timeout(15000)
+    customer.goto(shop.page("call.html", center.snippet(web_server)))
+    customer.locator("[data-ccaas-widget] button").click()
+    widget = customer.frame_locator("[data-ccaas-widget] iframe")
+    widget.locator(button).click()
+    return customer, widget
+
+
+def wait_for_audio(*pages: Any, seconds: float = 20) -> None:
+    """Until every page's call receives some audio (each side's media starts when its own
+    negotiation completes), or the time is up; the caller then asserts how much arrives."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and any(p.evaluate("window.ccaasCall.inboundBytes('audio')") == 0 for p in pages):
+        time.sleep(0.2)
+
+
 def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
     browser: Any, web_server: WebServer, shop: Shop, center: ContactCenter, media_worker: Any
 ) -> None:
@@ -44,15 +63,9 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
     Queue.objects.filter(pk=center.queue.pk).update(record_calls=True)
     connection.set_schema_to_public()
     agent = desktop(browser, web_server, center, 1)
-    agent.select_option("#presence", "available")
-    expect(agent.locator("#presence")).to_have_value("available")
+    go_available(agent)
 
-    customer = browser.new_context(locale="en-US").new_page()
-    customer.set_default_timeout(15000)
-    customer.goto(shop.page("call.html", center.snippet(web_server)))
-    customer.locator("[data-ccaas-widget] button").click()
-    widget = customer.frame_locator("[data-ccaas-widget] iframe")
-    widget.locator("#call-video").click()
+    customer, widget = customer_calls(browser, web_server, shop, center, "#call-video")
     expect(widget.locator("#call")).to_be_visible()
     expect(widget.locator("#call-notice")).to_be_visible()  # "This call is recorded."
 
@@ -66,14 +79,7 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
 
     frame = widget_frame(customer)
     # Both parties hear each other, and the agent sees the customer's camera.
-    # (Each side's media starts when its own negotiation completes: wait for both, on a busy machine
-    # one can lag the other by more than the growth window.)
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline and (
-        agent.evaluate("window.ccaasCall.inboundBytes('audio')") == 0
-        or frame.evaluate("window.ccaasCall.inboundBytes('audio')") == 0
-    ):
-        time.sleep(0.2)
+    wait_for_audio(agent, frame)
     assert growth(agent, "audio") > 1000
     assert growth(frame, "audio") > 1000
     assert growth(agent, "video") > 1000
@@ -163,20 +169,12 @@ def test_an_agent_whose_microphone_opens_late_is_still_heard(
     browser: Any, web_server: WebServer, shop: Shop, center: ContactCenter, media_worker: Any
 ) -> None:
     agent = desktop(browser, web_server, center, 1, init_script=SLOW_MICROPHONE)
-    agent.select_option("#presence", "available")
-    expect(agent.locator("#presence")).to_have_value("available")
-    customer = browser.new_context(locale="en-US").new_page()
-    customer.set_default_timeout(15000)
-    customer.goto(shop.page("call.html", center.snippet(web_server)))
-    customer.locator("[data-ccaas-widget] button").click()
-    widget = customer.frame_locator("[data-ccaas-widget] iframe")
-    widget.locator("#call-voice").click()
+    go_available(agent)
+    customer, widget = customer_calls(browser, web_server, shop, center, "#call-voice")
     expect(agent.locator("#offer-dialog")).to_be_visible()
     agent.click("#offer-accept")
     expect(widget.locator("#call-state")).to_have_text("In call with Alex Agent")
     frame = widget_frame(customer)
-    deadline = time.monotonic() + 20
-    while frame.evaluate("window.ccaasCall.inboundBytes('audio')") == 0 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_for_audio(frame, agent)
     assert growth(frame, "audio") > 1000  # the customer hears the agent
     assert growth(agent, "audio") > 1000  # and the agent the customer
