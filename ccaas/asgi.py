@@ -10,14 +10,18 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from apps.core.proxy import TrustedProxyMiddleware  # noqa: E402
 from apps.tenants.asgi import TenantWebSocketMiddleware  # noqa: E402
 from ccaas.routing import websocket_urlpatterns  # noqa: E402
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": TenantWebSocketMiddleware(URLRouter(websocket_urlpatterns)),
-    }
+# The client's address and scheme: from X-Forwarded-* only when a trusted proxy sent them.
+application = TrustedProxyMiddleware(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            "websocket": TenantWebSocketMiddleware(URLRouter(websocket_urlpatterns)),
+        }
+    )
 )
 
 # Everything imported so far lives as long as the process: keep it out of the cyclic collector's

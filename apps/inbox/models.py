@@ -32,6 +32,13 @@ class Contact(models.Model):
 
 
 class ContactIdentity(models.Model):
+    """One way a contact has been recognised. `verified` identities were proven: signed by the
+    business (the widget's identity token), issued by us (the widget's signed visitor token) or
+    entered by an agent. Only verified identities find a contact; an unverified one (an email typed
+    into the widget's pre-chat form) is only remembered on the contact that typed it, so a visitor
+    can never claim another customer's contact, see their name or have their conversation filed
+    under them. A verified identity belongs to one contact; an unverified one may appear on several."""
+
     class Kind(models.TextChoices):
         EMAIL = "email", _("Email")
         PHONE = "phone", _("Phone")
@@ -42,10 +49,14 @@ class ContactIdentity(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
     kind = models.CharField(max_length=16, choices=Kind.choices)
     value = models.CharField(max_length=254)
+    verified = models.BooleanField(_("verified"), default=False)
 
     class Meta:
         constraints: ClassVar[list[Any]] = [
-            models.UniqueConstraint(fields=["kind", "value"], name="identity_once"),
+            models.UniqueConstraint(
+                fields=["kind", "value"], condition=models.Q(verified=True), name="verified_identity_once"
+            ),
+            models.UniqueConstraint(fields=["contact", "kind", "value"], name="identity_once_per_contact"),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,7 @@ from apps.core.ratelimit import check_rate
 
 
 def client_address(request: HttpRequest) -> str:
-    # Behind a proxy, set the proxy to overwrite REMOTE_ADDR (daphne --proxy-headers).
+    # The connecting peer, or the client a trusted proxy named (apps.core.proxy, TRUSTED_PROXIES).
     return str(request.META.get("REMOTE_ADDR") or "unknown")
 
 

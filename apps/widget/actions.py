@@ -206,9 +206,12 @@ def do_prechat(visit: Visit, name: Any, email: Any) -> dict[str, Any]:
         fields["email"] = [_("Enter a valid email address.")]
     if fields:
         raise ValidationFailed(_("Please correct the errors below."), fields=fields)
+    # The email is typed, not proven: it stays on this visitor's own contact (unverified) and never
+    # finds another customer's contact (see ContactIdentity).
     contact = do_identify_contact(
-        {ContactIdentity.Kind.EMAIL: email, ContactIdentity.Kind.VISITOR: _visitor_of(visit)},
+        {ContactIdentity.Kind.VISITOR: _visitor_of(visit)},
         {"name": name, "email": email},
+        claimed={ContactIdentity.Kind.EMAIL: email},
     )
     visit.contact_id = contact.pk
     return {"type": "prechat.ok", "contact": {"name": contact.name, "email": contact.email}}

@@ -226,6 +226,12 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-presence": {"task": "agents.sweep_presence", "schedule": 5.0},
 }
 
+# Addresses or networks (CIDR) of the reverse proxies / load balancers in front of the web processes.
+# Only a request arriving from one of them may name the client's address (X-Forwarded-For) and scheme
+# (X-Forwarded-Proto); from anyone else those headers are dropped, so rate limits keyed on the client
+# address cannot be dodged by sending a different header. Empty: no proxy is trusted.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
+
 # Sign-ups allowed per client address per hour.
 SIGNUP_RATE_LIMIT_PER_HOUR = int(env("SIGNUP_RATE_LIMIT_PER_HOUR", "20") or 20)
 # Subdomains nobody may take.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ValidationFailed
@@ -24,17 +24,43 @@ def check_phone(phone: str) -> str:
     return cleaned
 
 
-def do_identify_contact(identities: dict[str, str], profile: dict[str, Any] | None = None) -> Contact:
-    """The contact owning any of these identities ({kind: value}), created if none does; every
-    identity given is attached to it. Profile fields fill blanks, never overwrite."""
+# Which of several matching verified identities decides the contact: the business's own customer id
+# first, a visitor id (one browser) last.
+_KIND_PRIORITY = {
+    ContactIdentity.Kind.EXTERNAL: 0,
+    ContactIdentity.Kind.EMAIL: 1,
+    ContactIdentity.Kind.PHONE: 2,
+    ContactIdentity.Kind.MESSAGING: 3,
+    ContactIdentity.Kind.VISITOR: 4,
+}
+
+
+def do_identify_contact(
+    identities: dict[str, str],
+    profile: dict[str, Any] | None = None,
+    *,
+    claimed: dict[str, str] | None = None,
+) -> Contact:
+    """The contact owning any of these verified identities ({kind: value}), created if none does.
+
+    `identities` must be proven (signed by the business, issued by us, or entered by an agent): they
+    find the contact and are attached to it as verified. `claimed` identities (typed by an anonymous
+    visitor) never find a contact: they are only remembered, unverified, on the contact found or
+    created from `identities`. Profile fields fill blanks, never overwrite."""
     profile = profile or {}
+    proven = {kind: value[:254] for kind, value in identities.items() if value}
     with transaction.atomic():
-        found = (
-            ContactIdentity.objects.select_for_update()
-            .select_related("contact")
-            .filter(kind__in=list(identities), value__in=list(identities.values()))
+        found = sorted(
+            (
+                i
+                for i in ContactIdentity.objects.select_for_update()
+                .select_related("contact")
+                .filter(verified=True, kind__in=list(proven), value__in=list(proven.values()))
+                if proven.get(i.kind) == i.value
+            ),
+            key=lambda i: _KIND_PRIORITY.get(i.kind, 9),
         )
-        contact = next((i.contact for i in found if identities.get(i.kind) == i.value), None)
+        contact = found[0].contact if found else None
         while contact is not None and contact.merged_into_id:
             contact = Contact.objects.get(pk=contact.merged_into_id)
         if contact is None:
@@ -51,9 +77,21 @@ def do_identify_contact(identities: dict[str, str], profile: dict[str, Any] | No
             changed.append("attributes")
         if changed:
             contact.save(update_fields=changed)
-        for kind, value in identities.items():
+        owned = {(i.kind, i.value): i.contact_id for i in found}
+        for kind, value in proven.items():
+            if (kind, value) in owned:
+                continue  # verified already (on this contact, or on another one that keeps it)
+            # One this contact once only claimed becomes verified; otherwise a new verified row.
+            updated = ContactIdentity.objects.filter(contact=contact, kind=kind, value=value).update(verified=True)
+            if not updated:
+                try:
+                    with transaction.atomic():
+                        ContactIdentity.objects.create(contact=contact, kind=kind, value=value, verified=True)
+                except IntegrityError:
+                    pass  # another request verified it on its contact a moment ago; that one keeps it
+        for kind, value in (claimed or {}).items():
             if value:
-                ContactIdentity.objects.get_or_create(kind=kind, value=value[:254], defaults={"contact": contact})
+                ContactIdentity.objects.get_or_create(contact=contact, kind=kind, value=value[:254])
     return contact
 
 
@@ -62,6 +100,15 @@ def do_merge_contacts(keep: Contact, other: Contact) -> Contact:
     if keep.pk == other.pk:
         raise ValidationFailed(_("A contact cannot be merged into itself."))
     with transaction.atomic():
+        # An identity both contacts hold stays once on `keep`, verified if either copy was.
+        for dup in ContactIdentity.objects.filter(contact=other).filter(
+            kind__in=keep.identities.values("kind"), value__in=keep.identities.values("value")
+        ):
+            same = ContactIdentity.objects.filter(contact=keep, kind=dup.kind, value=dup.value)
+            if same.exists():
+                dup.delete()
+                if dup.verified:
+                    same.update(verified=True)
         ContactIdentity.objects.filter(contact=other).update(contact=keep)
         Interaction.objects.filter(contact=other).update(contact=keep)
         for field in ("name", "email", "phone"):
