@@ -26,7 +26,7 @@ from .actions import (
     render_canned,
 )
 from .models import CannedResponse, Contact, Disposition, Interaction
-from .selectors import VIEWS, directory, inbox, interaction_detail, interaction_row
+from .selectors import VIEWS, directory, inbox, interaction_detail, interaction_record, interaction_row
 
 
 def _interaction_for(user: User, pk: int) -> Interaction:
@@ -64,6 +64,15 @@ class InteractionDetailApi(APIView):
     @extend_schema(responses={200: serializers.DictField()})
     def get(self, request: Request, pk: int) -> Response:
         return Response(interaction_detail(_interaction_for(cast(User, request.user), pk)))
+
+
+class InteractionRecordApi(APIView):
+    """The interaction record: its segments (queue, offers, handling, hold, after-contact work,
+    transfers), oldest first. For the assignee and supervisors."""
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(interaction_record(_interaction_for(cast(User, request.user), pk)))
 
 
 class ResolveApi(APIView):

@@ -98,7 +98,12 @@ class Interaction(models.Model):
         CALLBACK = "callback", _("Callback offered")
         ABANDONED = "abandoned", _("Abandoned")
 
+    class Direction(models.TextChoices):
+        INBOUND = "inbound", _("Inbound")
+        OUTBOUND = "outbound", _("Outbound")
+
     channel = models.CharField(max_length=16, choices=Channel.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     subject = models.CharField(max_length=200, blank=True)
     # The customer problem this belongs to, shared by interactions across channels.
@@ -198,3 +203,86 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Segment(models.Model):
+    """One entry of an interaction's record: what happened to it, from when to when, and how it
+    ended. Append-only: a segment is inserted when its part begins (or, for offers and transfers,
+    when it is over) and later only gets its end, outcome and final figures; none is deleted or
+    rewritten. Written by the actions, in the transaction of the change they record (see
+    `apps.inbox.record`); journey, reporting, quality and WFM read only these."""
+
+    class Kind(models.TextChoices):
+        QUEUE = "queue", _("Queue")
+        OFFER = "offer", _("Offer")
+        HANDLING = "handling", _("Handling")
+        HOLD = "hold", _("Hold")
+        ACW = "acw", _("After-contact work")
+        TRANSFER = "transfer", _("Transfer")
+        FLOW = "flow", _("Flow")
+        CALLBACK = "callback", _("Callback")
+
+    class Outcome(models.TextChoices):
+        # queue
+        ANSWERED = "answered", _("Answered")
+        ABANDONED = "abandoned", _("Abandoned")
+        FLOWED_OUT = "flowed_out", _("Flowed out")
+        CALLBACK_REQUESTED = "callback_requested", _("Callback requested")
+        TRANSFERRED = "transferred", _("Transferred")
+        CLOSED = "closed", _("Closed while waiting")
+        # offer
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
+        TIMED_OUT = "timed_out", _("Timed out")
+        CANCELLED = "cancelled", _("Cancelled")
+        # handling, hold, acw
+        COMPLETED = "completed", _("Completed")
+        LEFT = "left", _("Left the call")
+        RESUMED = "resumed", _("Resumed")
+        ENDED = "ended", _("Ended")
+        # transfer
+        BLIND = "blind", _("Blind transfer")
+        WARM = "warm", _("Warm transfer")
+
+    Direction = Interaction.Direction
+
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="segments")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    started_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.INBOUND)
+    queue = models.ForeignKey("routing.Queue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    agent = models.ForeignKey(
+        "agents.AgentProfile", null=True, blank=True, on_delete=models.SET_NULL, related_name="segments"
+    )
+    outcome = models.CharField(max_length=24, choices=Outcome.choices, blank=True)
+    # The offer a segment of kind offer records (no foreign key: the record outlives routing rows).
+    offer_id = models.BigIntegerField(null=True, blank=True)
+    # Kind-specific figures: handling {talk_seconds, hold_seconds, role}, queue {wait_seconds},
+    # transfer {from_agent, to_agent, to_queue}, hold {by}.
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["interaction", "started_at", "pk"]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["interaction", "kind"], name="segment_interaction_kind"),
+            models.Index(fields=["started_at"], name="segment_started"),
+            models.Index(fields=["agent", "started_at"], name="segment_agent_started"),
+            models.Index(
+                fields=["interaction", "kind"], name="segment_open", condition=models.Q(ended_at__isnull=True)
+            ),
+        ]
+        constraints: ClassVar[list[Any]] = [
+            models.CheckConstraint(
+                condition=models.Q(ended_at__isnull=True) | models.Q(ended_at__gte=models.F("started_at")),
+                name="segment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.interaction_id} ({self.outcome or 'open'})"
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.ended_at - self.started_at).total_seconds() if self.ended_at else None

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile
 
-from .models import CannedResponse, Disposition, Interaction, Message
+from .models import CannedResponse, Disposition, Interaction, Message, Segment
 
 VIEWS = ("mine", "queues", "all")
 
@@ -126,3 +126,44 @@ def assigned_open_ids(user_id: int) -> list[int]:
         .order_by("pk")
         .values_list("pk", flat=True)[:500]
     )
+
+
+def segment_row(segment: Segment) -> dict[str, Any]:
+    return {
+        "id": segment.pk,
+        "kind": segment.kind,
+        "started_at": segment.started_at.isoformat(),
+        "ended_at": segment.ended_at.isoformat() if segment.ended_at else None,
+        "seconds": round(segment.seconds, 3) if segment.seconds is not None else None,
+        "channel": segment.channel,
+        "direction": segment.direction,
+        "queue": {"id": segment.queue_id, "name": segment.queue.name} if segment.queue_id and segment.queue else None,
+        "agent": (
+            {"id": segment.agent_id, "name": segment.agent.user.display_name}
+            if segment.agent_id and segment.agent
+            else None
+        ),
+        "outcome": segment.outcome or None,
+        "offer_id": segment.offer_id,
+        "data": segment.data,
+    }
+
+
+def interaction_segments(interaction_id: int) -> list[Segment]:
+    """The interaction record: every segment of the interaction, oldest first (the one place to read
+    what happened to an interaction; journey and reporting build on it)."""
+    return list(
+        Segment.objects.filter(interaction_id=interaction_id)
+        .select_related("queue", "agent__user")
+        .order_by("started_at", "pk")
+    )
+
+
+def interaction_record(interaction: Interaction) -> dict[str, Any]:
+    return {
+        "interaction_id": interaction.pk,
+        "channel": interaction.channel,
+        "direction": interaction.direction,
+        "case_id": str(interaction.case_id),
+        "segments": [segment_row(s) for s in interaction_segments(interaction.pk)],
+    }

@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
-from . import apis, views
+from . import apis
 
 router = SimpleRouter(trailing_slash=False)
 router.register("canned-responses", apis.CannedResponseViewSet, basename="canned-response")
@@ -10,6 +10,7 @@ router.register("dispositions", apis.DispositionViewSet, basename="disposition")
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("inbox", apis.InboxApi.as_view(), name="api-inbox"),
     path("interactions/<int:pk>/detail", apis.InteractionDetailApi.as_view(), name="api-interaction-detail"),
+    path("interactions/<int:pk>/record", apis.InteractionRecordApi.as_view(), name="api-interaction-record"),
     path("interactions/<int:pk>/messages", apis.AgentReplyApi.as_view(), name="api-interaction-reply"),
     path("interactions/<int:pk>/resolve", apis.ResolveApi.as_view(), name="api-interaction-resolve"),
     path("interactions/<int:pk>/transfer", apis.TransferApi.as_view(), name="api-interaction-transfer"),
@@ -21,6 +22,5 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
-    path("desktop/", views.desktop, name="desktop"),
     path("api/v1/", include(api_urlpatterns)),
 ]

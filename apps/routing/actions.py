@@ -24,7 +24,8 @@ from apps.core.errors import ApplicationError, NotFound, PermissionDenied, Valid
 from apps.core.events import send_event_on_commit, send_events_on_commit, user_group
 from apps.core.keys import group_name
 from apps.core.tenancy import current_schema
-from apps.inbox.models import Interaction
+from apps.inbox import record
+from apps.inbox.models import Interaction, Segment
 
 from . import engine, timers
 from .expressions import BUILTIN_INTERACTION_ATTRIBUTES
@@ -102,9 +103,16 @@ def do_enqueue_interaction(
     attributes: Any = None,
     preferred_agent: AgentProfile | None = None,
     subject: str = "",
-    interaction: Interaction | None = None,
+    interaction: Interaction,
+    allow_closed: bool = False,
 ) -> Interaction:
-    """Put an interaction in a queue (a new one, or `interaction` moved here) and route it."""
+    """Put `interaction` in a queue (new ones come from `inbox.actions.do_open_interaction`, which
+    calls this in its transaction; others move here by transfer or overflow) and route it after
+    commit. The caller holds the interaction's lock, or created it in this transaction.
+
+    The queue's maximum size is checked under a transaction-level advisory lock of the queue, so
+    two arrivals never both take its last place (taken after the interaction's lock; nothing waits
+    on an interaction while holding it)."""
     if channel not in Channel.values:
         raise ValidationFailed(
             _("Unknown channel."), fields={"channel": [_("Choose one of: %(c)s.") % {"c": ", ".join(Channel.values)}]}
@@ -112,12 +120,17 @@ def do_enqueue_interaction(
     attributes = check_attributes(attributes)
     if not routing_allowed():
         raise RoutingSuspended(_("This contact center is suspended; no new conversations are routed."))
-    if not queue_is_open(queue, timezone.now()):
+    if not allow_closed and not queue_is_open(queue, timezone.now()):
         raise QueueClosed(_("%(q)s is closed now.") % {"q": queue.name})
     now = timezone.now()
     with transaction.atomic():
         if queue.max_size is not None:
-            waiting = Interaction.objects.filter(queue=queue, routing_status=Interaction.RoutingStatus.QUEUED).count()
+            _lock_queue_size(queue.pk)
+            waiting = (
+                Interaction.objects.filter(queue=queue, routing_status=Interaction.RoutingStatus.QUEUED)
+                .exclude(pk=interaction.pk)
+                .count()
+            )
             if waiting >= queue.max_size:
                 return _overflow_on_arrival(queue, channel, priority, attributes, preferred_agent, subject, interaction)
         preferred_wait = queue.preferred_agent_wait_seconds if preferred_agent else 0
@@ -133,14 +146,12 @@ def do_enqueue_interaction(
             "steps_start_at": now + timedelta(seconds=preferred_wait),
             "declined_agent_ids": [],
         }
-        if interaction is None:
-            interaction = Interaction.objects.create(**fields)
-        else:
-            for key, value in fields.items():
-                setattr(interaction, key, value)
-            # Only these fields: a full save would write back a stale `last_seq` (messages posted
-            # since the caller loaded the row, e.g. a transfer's note) and reuse sequence numbers.
-            interaction.save(update_fields=list(fields))
+        for key, value in fields.items():
+            setattr(interaction, key, value)
+        # Only these fields: a full save would write back a stale `last_seq` (messages posted
+        # since the caller loaded the row, e.g. a transfer's note) and reuse sequence numbers.
+        interaction.save(update_fields=list(fields))
+        record.record_enqueued(interaction, queue_id=queue.pk, at=now, previous_outcome=Segment.Outcome.FLOWED_OUT)
         schema = current_schema()
         iid = interaction.pk
         send_event_on_commit(
@@ -154,6 +165,13 @@ def do_enqueue_interaction(
     return interaction
 
 
+def _lock_queue_size(queue_id: int) -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s), %s)", [f"{current_schema()}:queue-size", queue_id])
+
+
 def _overflow_on_arrival(
     queue: Queue,
     channel: str,
@@ -161,9 +179,21 @@ def _overflow_on_arrival(
     attributes: dict[str, Any],
     preferred_agent: AgentProfile | None,
     subject: str,
-    interaction: Interaction | None,
+    interaction: Interaction,
 ) -> Interaction:
     if queue.overflow_action == Queue.Overflow.QUEUE and queue.overflow_queue:
+        # It passed through the full queue without waiting there: a queue segment of no length.
+        now = timezone.now()
+        record.close_segments(interaction.pk, Segment.Kind.QUEUE, Segment.Outcome.FLOWED_OUT, at=now)
+        record.add_segment(
+            interaction,
+            Segment.Kind.QUEUE,
+            started_at=now,
+            ended_at=now,
+            outcome=Segment.Outcome.FLOWED_OUT,
+            queue_id=queue.pk,
+            data={"reason": "full", "to_queue": queue.overflow_queue_id, "wait_seconds": 0.0},
+        )
         return do_enqueue_interaction(
             channel=channel,
             queue=queue.overflow_queue,
@@ -284,6 +314,14 @@ def _end_offer(offer: Offer, status: str, *, decline: bool) -> Interaction:
         if decline and offer.agent_id not in interaction.declined_agent_ids:
             interaction.declined_agent_ids = [*interaction.declined_agent_ids, offer.agent_id]
         interaction.save(update_fields=["routing_status", "declined_agent_ids"])
+    record.record_offer_end(
+        interaction,
+        offer_id=offer.pk,
+        agent_id=offer.agent_id,
+        created_at=offer.created_at,
+        decided_at=offer.decided_at,
+        status=status,
+    )
     _release_load(offer.agent_id, offer.channel)
     schema = current_schema()
     send_event_on_commit(
@@ -325,6 +363,15 @@ def do_accept_offer(offer_id: int, user: User) -> Interaction:
         interaction.assigned_agent = agent
         interaction.assigned_at = now
         interaction.save(update_fields=["routing_status", "assignee", "assigned_agent", "assigned_at"])
+        record.record_offer_end(
+            interaction,
+            offer_id=offer.pk,
+            agent_id=agent.pk,
+            created_at=offer.created_at,
+            decided_at=now,
+            status=Offer.Status.ACCEPTED,
+        )
+        record.record_answered(interaction, agent_id=agent.pk, at=now)
         AgentProfile.objects.filter(pk=agent.pk).update(missed_offers_in_row=0)
         schema = current_schema()
         timers.clear_timer_on_commit(schema, timers.OFFER, offer.pk)
@@ -406,6 +453,17 @@ def do_complete_interaction(interaction_id: int) -> Interaction:
         interaction.ended_at = timezone.now()
         interaction.save(update_fields=["routing_status", "ended_at"])
         agent_id = interaction.assigned_agent_id
+        record.close_segments(interaction.pk, Segment.Kind.HANDLING, Segment.Outcome.COMPLETED, at=interaction.ended_at)
+        wrap_seconds = interaction.queue.wrap_up_seconds if interaction.queue else 0
+        if agent_id is not None and wrap_seconds:
+            record.open_segment(
+                interaction,
+                Segment.Kind.ACW,
+                queue_id=interaction.queue_id,
+                agent_id=agent_id,
+                at=interaction.ended_at,
+                data={"planned_seconds": wrap_seconds},
+            )
         if agent_id is not None:
             AgentProfile.objects.select_for_update().get(pk=agent_id)
             _release_load(agent_id, interaction.channel, work_ended=True)
@@ -444,6 +502,7 @@ def do_handle_max_wait(interaction_id: int) -> None:
         elif queue.overflow_action == Queue.Overflow.CALLBACK:
             interaction.routing_status = Interaction.RoutingStatus.CALLBACK
             interaction.save(update_fields=["routing_status"])
+            record.close_segments(interaction.pk, Segment.Kind.QUEUE, Segment.Outcome.CALLBACK_REQUESTED)
             send_event_on_commit(
                 schema,
                 {"type": "interaction.callback_offered", "interaction_id": interaction.pk},
@@ -480,8 +539,16 @@ def do_abandon_interaction(interaction_id: int) -> None:
         if offer is not None and offer.status == Offer.Status.PENDING:
             agent_id = offer.agent_id
             _end_offer(offer, Offer.Status.CANCELLED, decline=False)
+        now = timezone.now()
         Interaction.objects.filter(pk=interaction_id).update(
-            routing_status=Interaction.RoutingStatus.ABANDONED, ended_at=timezone.now()
+            routing_status=Interaction.RoutingStatus.ABANDONED, ended_at=now
         )
+        record.close_segments(interaction_id, Segment.Kind.QUEUE, Segment.Outcome.ABANDONED, at=now)
         if agent_id is not None:
             transaction.on_commit(lambda: route_agent_now(agent_id))
+
+
+# The public names of two helpers the apps above use (inbox and media transfers move an agent's load
+# and announce an offer they made); other apps never import routing's private names.
+release_load = _release_load
+announce_offer = _announce_offer

@@ -17,14 +17,13 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile
 from apps.core.permissions import IsSupervisor, IsTenantAdmin
-from apps.inbox.actions import check_can_work_on
+from apps.inbox.actions import check_can_work_on, do_open_interaction
 from apps.inbox.models import Interaction
 
 from . import engine
 from .actions import (
     do_accept_offer,
     do_complete_interaction,
-    do_enqueue_interaction,
     do_reject_offer,
 )
 from .expressions import ExpressionError, known_names, parse
@@ -215,7 +214,7 @@ class InteractionCreateApi(APIView):
     def post(self, request: Request) -> Response:
         data = self.EnqueueInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        interaction = do_enqueue_interaction(**data.validated_data)
+        interaction = do_open_interaction(**data.validated_data)
         interaction.refresh_from_db()
         return Response(interaction_payload(interaction), status=status.HTTP_201_CREATED)
 

@@ -9,12 +9,19 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.tenancy import current_schema
-from apps.inbox.actions import do_identify_contact, do_post_message, do_record_csat, message_payload
+from apps.inbox.actions import (
+    do_identify_contact,
+    do_open_interaction,
+    do_post_message,
+    do_record_csat,
+    message_payload,
+)
 from apps.inbox.models import Contact, ContactIdentity, Interaction, Message
 from apps.routing.selectors import estimated_wait_seconds, queue_is_open, queue_position, routing_allowed
 
@@ -144,8 +151,6 @@ def missed_messages(interaction_id: int, last_seq: Any) -> list[dict[str, Any]]:
 
 def do_customer_message(visit: Visit, body: Any, client_id: Any) -> tuple[Visit, Interaction]:
     """The customer wrote. The first message opens the conversation and routes it."""
-    from apps.routing.actions import do_enqueue_interaction
-
     if not isinstance(body, str):
         raise ValidationFailed(_("Write a message."), fields={"body": [_("Must be text.")]})
     client = client_id if isinstance(client_id, str) else ""
@@ -160,18 +165,20 @@ def do_customer_message(visit: Visit, body: Any, client_id: Any) -> tuple[Visit,
         wk = WidgetKey.objects.select_related("queue").get(pk=visit.key_id)
         contact = Contact.objects.get(pk=visit.contact_id)
         typed = _routing_attributes(visit.attributes)
-        interaction = Interaction.objects.create(
-            channel="chat",
-            contact=contact,
-            context=visit.context,
-            page=visit.page,
-            subject=body.strip()[:80],
-            queue=wk.queue,
-        )
-        interaction = do_enqueue_interaction(
-            channel="chat", queue=wk.queue, attributes=typed, subject=interaction.subject, interaction=interaction
-        )
+        with transaction.atomic():  # the conversation and its first message, or neither
+            interaction = do_open_interaction(
+                channel="chat",
+                queue=wk.queue,
+                contact=contact,
+                attributes=typed,
+                context=visit.context,
+                page=visit.page,
+                subject=body.strip()[:80],
+            )
+            do_post_message(interaction, kind=Message.Kind.CUSTOMER, body=body, client_id=client)
         visit.interaction_id = interaction.pk
+        interaction.refresh_from_db()
+        return visit, interaction
     do_post_message(interaction, kind=Message.Kind.CUSTOMER, body=body, client_id=client)
     interaction.refresh_from_db()
     return visit, interaction
@@ -228,14 +235,16 @@ def do_offline_message(visit: Visit, name: Any, email: Any, body: Any) -> dict[s
     if not isinstance(body, str) or not body.strip():
         raise ValidationFailed(_("Write a message."), fields={"body": [_("The message is empty.")]})
     wk = WidgetKey.objects.select_related("queue").get(pk=visit.key_id)
-    interaction = Interaction.objects.create(
-        channel="email",
-        contact_id=visit.contact_id,
-        queue=wk.queue,
-        status=Interaction.Status.PENDING,
-        subject=body.strip()[:80],
-    )
-    do_post_message(interaction, kind=Message.Kind.CUSTOMER, body=body)
+    with transaction.atomic():
+        interaction = do_open_interaction(
+            channel="email",
+            queue=wk.queue,
+            contact=Contact.objects.get(pk=visit.contact_id),
+            subject=body.strip()[:80],
+            status=Interaction.Status.PENDING,
+            allow_closed=True,
+        )
+        do_post_message(interaction, kind=Message.Kind.CUSTOMER, body=body)
     return {"type": "offline.ok"}
 
 

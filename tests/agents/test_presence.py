@@ -16,8 +16,8 @@ from django.test import Client
 from apps.accounts.models import User
 from apps.agents.actions import ensure_agent_profile
 from apps.agents.models import AgentProfile, AgentState
+from apps.inbox.actions import do_open_interaction
 from apps.inbox.models import Interaction
-from apps.routing.actions import do_enqueue_interaction
 from apps.routing.models import Offer, Queue
 from tests.conftest import PASSWORD, TenantInfo, WebServer, create_tenant
 from tests.processes import Proc, python
@@ -111,7 +111,7 @@ async def _since(schema: str, agent_id: int) -> str:
 
 def _enqueue(schema: str, queue_id: int) -> None:
     connection.set_schema(schema)
-    do_enqueue_interaction(channel="chat", queue=Queue.objects.get(pk=queue_id))
+    do_open_interaction(channel="chat", queue=Queue.objects.get(pk=queue_id))
 
 
 def _state(schema: str, agent_id: int) -> str:

@@ -12,9 +12,8 @@ from django.test import Client
 
 from apps.agents.actions import do_set_agent_state
 from apps.agents.models import AgentState
-from apps.inbox.actions import do_identify_contact, do_post_message
+from apps.inbox.actions import do_identify_contact, do_open_interaction, do_post_message
 from apps.inbox.models import CannedResponse, Contact, Interaction, Message
-from apps.routing.actions import do_enqueue_interaction
 from apps.routing.models import Offer, Queue
 from tests.conftest import PASSWORD, WebServer
 from tests.inbox.conftest import make_center
@@ -36,7 +35,7 @@ def test_inbox_views_filters_canned_responses_and_merge() -> None:
     alex = cc.agents[0]
     do_set_agent_state(alex, AgentState.AVAILABLE)
     jo = do_identify_contact({"email": "jo@example.com"}, {"name": "Jo Bloggs"})
-    mine = do_enqueue_interaction(channel="chat", queue=cc.queue, subject="Refund")
+    mine = do_open_interaction(channel="chat", queue=cc.queue, subject="Refund")
     Interaction.objects.filter(pk=mine.pk).update(contact=jo, labels=["refund"])
     offer = Offer.objects.get(interaction=mine)
     from apps.routing.actions import do_accept_offer
@@ -220,7 +219,7 @@ def test_suspended_tenant_widget_shows_the_offline_form_and_nothing_is_routed(we
         assert run_async(hello())["offline"] is True
         connection.set_schema(cc.info.schema_name)
         try:
-            do_enqueue_interaction(channel="chat", queue=cc.queue)
+            do_open_interaction(channel="chat", queue=cc.queue)
             raise AssertionError("a suspended tenant routed new work")
         except RoutingSuspended as exc:
             assert exc.code == "tenant_suspended"

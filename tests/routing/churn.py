@@ -20,11 +20,11 @@ def main(schema: str, seed: int, operations: int) -> None:
     from apps.agents.actions import do_set_agent_state
     from apps.agents.models import AgentProfile, AgentState
     from apps.core.errors import ApplicationError
+    from apps.inbox.actions import do_open_interaction
     from apps.inbox.models import Interaction
     from apps.routing.actions import (
         do_accept_offer,
         do_complete_interaction,
-        do_enqueue_interaction,
         do_expire_offer,
         do_reject_offer,
         route_agent_now,
@@ -42,7 +42,7 @@ def main(schema: str, seed: int, operations: int) -> None:
         )[0]
         try:
             if op == "enqueue":
-                do_enqueue_interaction(
+                do_open_interaction(
                     channel=rng.choice(["chat", "chat", "voice", "email"]),
                     queue=rng.choice(queues),
                     priority=rng.randint(0, 3),

@@ -10,6 +10,7 @@ from django.utils import timezone
 from apps.agents.actions import do_set_agent_state
 from apps.agents.models import AgentState, ReasonCode
 from apps.core.events import user_group
+from apps.inbox.actions import do_open_interaction
 from apps.inbox.models import Interaction
 from apps.routing.actions import (
     QueueClosed,
@@ -17,7 +18,6 @@ from apps.routing.actions import (
     RoutingSuspended,
     do_accept_offer,
     do_complete_interaction,
-    do_enqueue_interaction,
     do_expire_offer,
     do_handle_max_wait,
     do_reject_offer,
@@ -41,7 +41,7 @@ def test_enqueued_interaction_is_offered_and_accepted(world: World, tenant: Tena
     q = world.queue("Support")
     agent = world.agent(queues=[q])
     listener = listen(user_group(tenant.schema_name, agent.user_id))
-    interaction = do_enqueue_interaction(channel="chat", queue=q, attributes={"tier": "gold"}, subject="Refund")
+    interaction = do_open_interaction(channel="chat", queue=q, attributes={"tier": "gold"}, subject="Refund")
     offer = pending_offer(interaction)
     assert offer is not None and offer.agent_id == agent.pk
     event = listener.next()
@@ -61,7 +61,7 @@ def test_rejected_offer_goes_to_the_next_agent_and_not_back(world: World) -> Non
     q = world.queue("Support")
     first = world.agent(queues=[q], idle_seconds_ago=100)
     second = world.agent(queues=[q], idle_seconds_ago=10)
-    interaction = do_enqueue_interaction(channel="chat", queue=q)
+    interaction = do_open_interaction(channel="chat", queue=q)
     offer = pending_offer(interaction)
     assert offer is not None and offer.agent_id == first.pk
     do_reject_offer(offer.pk, first.user)
@@ -81,7 +81,7 @@ def test_accepting_someone_elses_or_a_finished_offer_is_refused(world: World) ->
     q = world.queue("Support")
     agent = world.agent(queues=[q])
     intruder = world.agent()
-    interaction = do_enqueue_interaction(channel="chat", queue=q)
+    interaction = do_open_interaction(channel="chat", queue=q)
     offer = pending_offer(interaction)
     assert offer is not None
     with pytest.raises(NotFound):
@@ -97,7 +97,7 @@ def test_timed_out_offers_move_on_and_too_many_set_the_agent_away(world: World) 
     sleepy = world.agent(queues=[q], idle_seconds_ago=1000)
     awake = world.agent(queues=[q], idle_seconds_ago=1, capacity_chat=10)
     for n in range(3):
-        interaction = do_enqueue_interaction(channel="chat", queue=q)
+        interaction = do_open_interaction(channel="chat", queue=q)
         offer = pending_offer(interaction)
         assert offer is not None and offer.agent_id == sleepy.pk, n
         assert do_expire_offer(offer.pk) is False  # not due yet: nothing happens
@@ -117,7 +117,7 @@ def test_agent_going_away_hands_ringing_offers_to_others(world: World) -> None:
     q = world.queue("Support")
     leaving = world.agent(queues=[q], idle_seconds_ago=100)
     staying = world.agent(queues=[q])
-    interaction = do_enqueue_interaction(channel="chat", queue=q)
+    interaction = do_open_interaction(channel="chat", queue=q)
     assert pending_offer(interaction).agent_id == leaving.pk  # type: ignore[union-attr]
     do_set_agent_state(leaving, AgentState.AWAY)
     assert pending_offer(interaction).agent_id == staying.pk  # type: ignore[union-attr]
@@ -127,7 +127,7 @@ def test_agent_going_away_hands_ringing_offers_to_others(world: World) -> None:
 def test_agent_becoming_available_picks_up_waiting_work(world: World) -> None:
     q = world.queue("Support")
     agent = world.agent(queues=[q], state=AgentState.OFFLINE, capacity_chat=2)
-    items = [do_enqueue_interaction(channel="chat", queue=q) for _ in range(3)]
+    items = [do_open_interaction(channel="chat", queue=q) for _ in range(3)]
     assert all(pending_offer(i) is None for i in items)
     do_set_agent_state(agent, AgentState.AVAILABLE)
     assert [pending_offer(i) is not None for i in items] == [True, True, False]  # capacity 2, oldest first
@@ -136,9 +136,9 @@ def test_agent_becoming_available_picks_up_waiting_work(world: World) -> None:
 def test_completing_work_frees_capacity_after_wrap_up(world: World) -> None:
     q = world.queue("Support", wrap_up_seconds=30)
     agent = world.agent(queues=[q], capacity_chat=1)
-    first = do_enqueue_interaction(channel="chat", queue=q)
+    first = do_open_interaction(channel="chat", queue=q)
     do_accept_offer(pending_offer(first).pk, agent.user)  # type: ignore[union-attr]
-    second = do_enqueue_interaction(channel="chat", queue=q)
+    second = do_open_interaction(channel="chat", queue=q)
     assert pending_offer(second) is None
     do_complete_interaction(first.pk)
     agent.refresh_from_db()
@@ -154,7 +154,7 @@ def test_closed_queue_refuses_new_work(world: World) -> None:
     hours = BusinessHours.objects.create(name="Never", timezone="Europe/Berlin", weekly={})
     q = world.queue("Night", business_hours=hours)
     with pytest.raises(QueueClosed) as err:
-        do_enqueue_interaction(channel="chat", queue=q)
+        do_open_interaction(channel="chat", queue=q)
     assert err.value.code == "queue_closed" and "Night is closed now" in err.value.message
     always = BusinessHours.objects.create(
         name="Always",
@@ -165,18 +165,18 @@ def test_closed_queue_refuses_new_work(world: World) -> None:
     q.save()
     Holiday.objects.create(hours=always, date=timezone.now().date(), name="Today")
     with pytest.raises(QueueClosed):
-        do_enqueue_interaction(channel="chat", queue=q)
+        do_open_interaction(channel="chat", queue=q)
 
 
 def test_full_queue_overflows_to_another_queue_or_offers_a_callback(world: World) -> None:
     spill = world.queue("Spill")
     q = world.queue("Small", max_size=1, overflow_action="queue", overflow_queue=spill)
-    first = do_enqueue_interaction(channel="chat", queue=q)
-    second = do_enqueue_interaction(channel="chat", queue=q)
+    first = do_open_interaction(channel="chat", queue=q)
+    second = do_open_interaction(channel="chat", queue=q)
     assert (first.queue_id, second.queue_id) == (q.pk, spill.pk)
     cb = world.queue("Callback", max_size=0, overflow_action="callback")
     with pytest.raises(QueueFull) as err:
-        do_enqueue_interaction(channel="voice", queue=cb)
+        do_open_interaction(channel="voice", queue=cb)
     assert err.value.code == "callback_offered"
 
 
@@ -184,13 +184,13 @@ def test_max_wait_applies_the_overflow_action(world: World) -> None:
     spill = world.queue("Spill")
     helper = world.agent(queues=[spill])
     q = world.queue("Slow", max_wait_seconds=60, overflow_action="queue", overflow_queue=spill)
-    interaction = do_enqueue_interaction(channel="chat", queue=q)
+    interaction = do_open_interaction(channel="chat", queue=q)
     do_handle_max_wait(interaction.pk)
     interaction.refresh_from_db()
     assert interaction.queue_id == spill.pk
     assert pending_offer(interaction).agent_id == helper.pk  # type: ignore[union-attr]
     cb = world.queue("CB", max_wait_seconds=60, overflow_action="callback")
-    waiting = do_enqueue_interaction(channel="voice", queue=cb)
+    waiting = do_open_interaction(channel="voice", queue=cb)
     do_handle_max_wait(waiting.pk)
     waiting.refresh_from_db()
     assert waiting.routing_status == "callback"
@@ -204,10 +204,10 @@ def test_suspended_tenant_routes_nothing(world: World, tenant: TenantInfo) -> No
     Tenant.objects.filter(pk=tenant.tenant.pk).update(status=Tenant.Status.SUSPENDED)
     engine._cache.clear()
     with pytest.raises(RoutingSuspended):
-        do_enqueue_interaction(channel="chat", queue=q)
+        do_open_interaction(channel="chat", queue=q)
     Tenant.objects.filter(pk=tenant.tenant.pk).update(status=Tenant.Status.ACTIVE)
     engine._cache.clear()
-    assert pending_offer(do_enqueue_interaction(channel="chat", queue=q)) is not None
+    assert pending_offer(do_open_interaction(channel="chat", queue=q)) is not None
 
 
 def test_bad_channel_and_attributes_are_refused(world: World) -> None:
@@ -215,11 +215,11 @@ def test_bad_channel_and_attributes_are_refused(world: World) -> None:
 
     q = world.queue("Support")
     with pytest.raises(ValidationFailed) as err:
-        do_enqueue_interaction(channel="fax", queue=q)
+        do_open_interaction(channel="fax", queue=q)
     assert "channel" in err.value.fields
     with pytest.raises(ValidationFailed) as err:
-        do_enqueue_interaction(channel="chat", queue=q, attributes={"vip": "yes", "cart_value": "lots"})
+        do_open_interaction(channel="chat", queue=q, attributes={"vip": "yes", "cart_value": "lots"})
     assert err.value.fields["attributes"] == ["vip must be true or false.", "cart_value must be a number."]
     with pytest.raises(ValidationFailed):
-        do_enqueue_interaction(channel="chat", queue=q, attributes=["not", "an", "object"])
+        do_open_interaction(channel="chat", queue=q, attributes=["not", "an", "object"])
     assert not Interaction.objects.filter(queue=q).exists()

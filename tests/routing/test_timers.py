@@ -13,10 +13,12 @@ import pytest
 from django.db import connection
 
 from apps.agents.models import AgentState, RoutingSettings
+from apps.core import timers as core_timers
 from apps.core.tenancy import current_schema
+from apps.inbox.actions import do_open_interaction
 from apps.inbox.models import Interaction
 from apps.routing import engine, timers
-from apps.routing.actions import do_accept_offer, do_enqueue_interaction, do_reject_offer
+from apps.routing.actions import do_accept_offer, do_reject_offer
 from apps.routing.models import Offer
 from tests.conftest import TenantInfo
 from tests.processes import Proc, wait_until
@@ -27,8 +29,8 @@ PROBE = "probe"
 
 def with_probe(monkeypatch: pytest.MonkeyPatch, probe: Callable[[int], Any]) -> None:
     """The real handlers plus a `probe` kind (other tests' due timers still fire as usual)."""
-    real = timers._handlers
-    monkeypatch.setattr(timers, "_handlers", lambda: {**real(), PROBE: probe})
+    real = core_timers._handlers
+    monkeypatch.setattr(core_timers, "_handlers", lambda: {**real(), PROBE: probe})
 
 
 def pending(interaction: Interaction) -> Offer | None:
@@ -50,7 +52,7 @@ def test_a_timer_fires_once_when_due_inside_its_tenant(tenant: TenantInfo, monke
     assert timers.due_at(schema, PROBE, 2) == pytest.approx(time.time() + 60, abs=2)
     timers.fire_due()
     assert len(fired) == 2  # fired once
-    timers.get_redis().zrem(timers.KEY, timers.member(schema, PROBE, 2))
+    core_timers.get_redis().zrem(timers.KEY, timers.member(schema, PROBE, 2))
 
 
 def test_parallel_sweeps_run_each_timer_once(tenant: TenantInfo, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -87,7 +89,7 @@ def test_a_failing_timer_is_kept_and_runs_again_later(tenant: TenantInfo, monkey
     timers.set_timer(tenant.schema_name, PROBE, 5, time.time() - 1)
     timers.fire_due()
     assert timers.due_at(tenant.schema_name, PROBE, 5) == pytest.approx(time.time() + timers.RETRY_SECONDS, abs=2)
-    timers.get_redis().zrem(timers.KEY, timers.member(tenant.schema_name, PROBE, 5))
+    core_timers.get_redis().zrem(timers.KEY, timers.member(tenant.schema_name, PROBE, 5))
 
 
 def test_timers_of_a_deleted_tenant_are_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -104,7 +106,7 @@ def test_an_offer_has_a_timer_until_it_ends(world: World, tenant: TenantInfo) ->
     q = world.queue("Support", offer_timeout_seconds=30)
     first = world.agent(queues=[q], idle_seconds_ago=100)
     second = world.agent(queues=[q])
-    interaction = do_enqueue_interaction(channel="chat", queue=q)
+    interaction = do_open_interaction(channel="chat", queue=q)
     offer = pending(interaction)
     assert offer is not None and offer.agent_id == first.pk
     schema = tenant.schema_name
@@ -130,8 +132,8 @@ def test_timers_fire_in_time_with_the_real_worker_and_beat(world: World, tenant:
     experts = world.queue("Experts", steps=[("skills.tax >= 5", 3), ("true", None)])
     generalist = world.agent(queues=[experts])
 
-    first = do_enqueue_interaction(channel="chat", queue=fast)
-    tax = do_enqueue_interaction(channel="chat", queue=experts)
+    first = do_open_interaction(channel="chat", queue=fast)
+    tax = do_open_interaction(channel="chat", queue=experts)
     started = time.monotonic()
     ringing = pending(first)
     assert ringing is not None and ringing.agent_id == sleepy.pk
@@ -157,7 +159,7 @@ def test_timers_fire_in_time_with_the_real_worker_and_beat(world: World, tenant:
     assert sleepy.load_chat == 0 and sleepy.missed_offers_in_row == 1 and sleepy.state == AgentState.AVAILABLE
 
     # A second missed offer in a row sets the agent away.
-    second = do_enqueue_interaction(channel="chat", queue=fast)
+    second = do_open_interaction(channel="chat", queue=fast)
     assert pending(second).agent_id == sleepy.pk  # type: ignore[union-attr]
     wait_until(lambda: _state(sleepy.pk) == AgentState.AWAY, 10, "the agent set away")
     sleepy.refresh_from_db()

@@ -20,6 +20,7 @@ from .messages import (
     message_payload,
     render_canned,
 )
+from .opening import do_open_interaction
 
 __all__ = [
     "ALLOWED_ATTACHMENT_TYPES",
@@ -35,6 +36,7 @@ __all__ = [
     "do_identify_contact",
     "do_mark_read",
     "do_merge_contacts",
+    "do_open_interaction",
     "do_post_message",
     "do_record_csat",
     "do_resolve",

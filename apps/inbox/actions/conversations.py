@@ -11,10 +11,11 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile
-from apps.core.errors import ApplicationError, PermissionDenied, ValidationFailed
+from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit
 from apps.core.tenancy import current_schema
 
+from .. import record
 from ..models import Attachment, Disposition, Interaction, Message
 from .messages import do_post_message, interaction_group
 
@@ -44,6 +45,7 @@ def do_resolve(
     interaction: Interaction, user: User, *, disposition_id: int | None = None, note: str = ""
 ) -> Interaction:
     from apps.routing.actions import announce_assignments_on_commit, do_complete_interaction
+    from apps.routing.locks import lock_interaction
 
     check_can_work_on(user, interaction)
     if interaction.status == Interaction.Status.RESOLVED:
@@ -60,7 +62,15 @@ def do_resolve(
     if fields:
         raise ValidationFailed(_("Some details are missing."), fields=fields)
     with transaction.atomic():
-        interaction = Interaction.objects.select_for_update(of=("self",)).get(pk=interaction.pk)
+        # Checked again under the lock (the lock order: the interaction's offers, then it): of two
+        # resolves at once, or a resolve racing a transfer, the second sees what the first did.
+        _offers, locked = lock_interaction(interaction.pk)
+        if locked is None:
+            raise NotFound(_("No such conversation."))
+        interaction = locked
+        check_can_work_on(user, interaction)
+        if interaction.status == Interaction.Status.RESOLVED:
+            raise ApplicationError(_("This conversation is already resolved."), code="already_resolved", status=409)
         interaction.status = Interaction.Status.RESOLVED
         interaction.disposition = disposition
         interaction.resolution_note = note.strip()[:4000]
@@ -84,15 +94,22 @@ def do_resolve(
 
 
 def do_transfer(
-    interaction: Interaction, user: User, *, to_agent: AgentProfile | None = None, to_queue: Any = None, note: str = ""
+    interaction: Interaction,
+    user: User,
+    *,
+    to_agent: AgentProfile | None = None,
+    to_queue: Any = None,
+    note: str = "",
+    how: str = "blind",
 ) -> Interaction:
-    """Hand the conversation to another agent (offered to them directly) or back to a queue."""
+    """Hand the conversation to another agent (offered to them directly) or back to a queue. All of
+    it is one transaction: a refused target (agent unavailable, queue full or closed) changes nothing."""
     from apps.routing import engine
     from apps.routing.actions import (
-        _announce_offer,
-        _release_load,
         announce_assignments_on_commit,
+        announce_offer,
         do_enqueue_interaction,
+        release_load,
     )
 
     check_can_work_on(user, interaction)
@@ -107,7 +124,19 @@ def do_transfer(
     target = to_agent.user.display_name if to_agent else to_queue.name
     with transaction.atomic():
         locked = Interaction.objects.select_for_update(of=("self",)).get(pk=interaction.pk)
+        if locked.routing_status != Interaction.RoutingStatus.ASSIGNED:
+            raise ApplicationError(
+                _("Only a conversation with an agent can be transferred."), code="not_assigned", status=409
+            )
         previous_agent = locked.assigned_agent_id
+        record.record_transfer(
+            locked,
+            from_agent_id=previous_agent,
+            how=how,
+            at=record.db_now(),
+            to_agent_id=to_agent.pk if to_agent is not None else None,
+            to_queue_id=to_queue.pk if to_queue is not None else None,
+        )
         announce_assignments_on_commit(current_schema(), locked.assignee_id)
         locked.routing_status = Interaction.RoutingStatus.QUEUED
         locked.assignee = None
@@ -116,7 +145,7 @@ def do_transfer(
         locked.save(update_fields=["routing_status", "assignee", "assigned_agent", "declined_agent_ids"])
         if previous_agent:
             AgentProfile.objects.select_for_update().get(pk=previous_agent)
-            _release_load(previous_agent, locked.channel, work_ended=True)
+            release_load(previous_agent, locked.channel, work_ended=True)
         body = _("%(who)s transferred the conversation to %(target)s.") % {"who": user.display_name, "target": target}
         do_post_message(locked, kind=Message.Kind.SYSTEM, body=body)
         if note.strip():
@@ -130,16 +159,16 @@ def do_transfer(
                     code="agent_unavailable",
                     status=409,
                 )
-            _announce_offer(made)
-    if to_queue is not None:
-        do_enqueue_interaction(
-            channel=locked.channel,
-            queue=to_queue,
-            priority=locked.priority,
-            attributes=locked.attributes,
-            subject=locked.subject,
-            interaction=locked,
-        )
+            announce_offer(made)
+        else:
+            do_enqueue_interaction(
+                channel=locked.channel,
+                queue=to_queue,
+                priority=locked.priority,
+                attributes=locked.attributes,
+                subject=locked.subject,
+                interaction=locked,
+            )
     if previous_agent:
         from apps.routing.actions import route_agent_now
 

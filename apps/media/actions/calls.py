@@ -17,12 +17,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
+from apps.agents.models import AgentProfile
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit
 from apps.core.keys import group_name
 from apps.core.tenancy import current_schema
-from apps.inbox.actions import do_post_message
-from apps.inbox.models import Contact, Interaction, Message
+from apps.inbox import record
+from apps.inbox.actions import do_open_interaction, do_post_message
+from apps.inbox.models import Contact, Interaction, Message, Segment
+from apps.routing.locks import lock_interaction
 from apps.routing.models import Offer, Queue
 
 from ..models import Call, CallEvent, CallParty
@@ -57,6 +60,12 @@ class Seat:
     call_id: str
     party: str
     role: str
+
+    @property
+    def user_id(self) -> int | None:
+        """The user behind an agent or guest seat (`agent-<user id>`); None for the customer."""
+        head, _sep, tail = self.party.partition("-")
+        return int(tail) if head == "agent" and tail.isdigit() else None
 
 
 # --- payloads ------------------------------------------------------------------------------------
@@ -101,8 +110,14 @@ def _event(call: Call, kind: str, party: str = "", **data: Any) -> CallEvent:
 
 
 def _locked(call_id: Any) -> Call:
+    """Lock the call, after its interaction's pending offers and the interaction (the lock order,
+    apps/core/locks.py): a hang-up ends the ringing offer and posts to the interaction, an accept
+    locks the offer and interaction and then answers the call, so both must start at the offer."""
     if not isinstance(call_id, str) or not call_id:
         raise ValidationFailed(_("Which call?"), fields={"call_id": [_("Required.")]})
+    interaction_id = Call.objects.filter(call_id=call_id).values_list("interaction_id", flat=True).first()
+    if interaction_id is not None:
+        lock_interaction(interaction_id)
     call = (
         Call.objects.select_for_update(of=("self",))
         .select_related("interaction", "interaction__contact")
@@ -149,8 +164,6 @@ def do_start_call(
 ) -> Call:
     """The customer calls: a new voice/video interaction, routed like any other. A call started from
     a running chat ("upgrade") keeps the chat's case and asks for the chat's agent first."""
-    from apps.routing.actions import do_enqueue_interaction
-
     mode = check_mode(mode)
     channel = "voice" if mode == Call.Mode.AUDIO else "video"
     preferred = None
@@ -160,24 +173,21 @@ def do_start_call(
         if from_interaction.routing_status == Interaction.RoutingStatus.ASSIGNED:
             preferred = from_interaction.assigned_agent
     with transaction.atomic():
+        # The contact's lock makes check-then-create one step: two starts at once (two tabs, a double
+        # click) queue here, and the second sees the first's call. The contact comes first in the lock order.
+        Contact.objects.select_for_update(of=("self",)).filter(pk=contact.pk).first()
         if Call.objects.filter(interaction__contact=contact).exclude(state=Call.State.ENDED).exists():
             raise CallError(_("You are already in a call."), code="call_in_progress")
-        interaction = Interaction.objects.create(
+        interaction = do_open_interaction(
             channel=channel,
+            queue=queue,
             contact=contact,
+            attributes=attributes,
             context=context,
             page=page,
-            case_id=case_id,
-            subject=_("Video call") if channel == "video" else _("Voice call"),
-            queue=queue,
-        )
-        interaction = do_enqueue_interaction(
-            channel=channel,
-            queue=queue,
-            attributes=attributes,
+            subject=str(_("Video call") if channel == "video" else _("Voice call")),
             preferred_agent=preferred,
-            subject=interaction.subject,
-            interaction=interaction,
+            case_id=case_id,
         )
         call = Call.objects.create(
             call_id=uuid.uuid4().hex,
@@ -257,6 +267,16 @@ def do_join_call(call_id: Any, user: User) -> tuple[Seat, Call]:
         if party.joined_at is None:
             party.joined_at = timezone.now()
             party.save(update_fields=["joined_at"])
+            if party.role == CallParty.Role.GUEST:
+                # A conference party: their own handling segment, from joining to leaving.
+                record.open_segment(
+                    call.interaction,
+                    Segment.Kind.HANDLING,
+                    queue_id=call.interaction.queue_id,
+                    agent_id=_agent_id_of(user.pk),
+                    at=party.joined_at,
+                    data={"role": "conference"},
+                )
             _event(call, CallEvent.Kind.JOINED, party.party, role=party.role)
             _announce(call, "joined", party=party.party)
     return Seat(call.call_id, party.party, party.role), call
@@ -276,6 +296,12 @@ def is_live_party(call_id: str, party: str) -> bool:
     return CallParty.objects.filter(
         call__call_id=call_id, party=party, left_at__isnull=True, call__state__in=["queued", "active", "held"]
     ).exists()
+
+
+def _agent_id_of(user_id: int | None) -> int | None:
+    if user_id is None:
+        return None
+    return AgentProfile.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
 
 
 def _finish_hold(call: Call, now: Any) -> None:
@@ -299,10 +325,18 @@ def do_hold_call(seat: Seat, hold: bool) -> Call:
         if hold and call.state == Call.State.ACTIVE:
             call.state, call.held_since = Call.State.HELD, now
             _event(call, CallEvent.Kind.HELD, seat.party)
+            record.open_segment(
+                call.interaction,
+                Segment.Kind.HOLD,
+                queue_id=call.interaction.queue_id,
+                agent_id=_agent_id_of(seat.user_id),
+                at=now,
+            )
         elif not hold and call.state == Call.State.HELD:
             _finish_hold(call, now)
             call.state = Call.State.ACTIVE
             _event(call, CallEvent.Kind.RESUMED, seat.party)
+            record.close_segments(call.interaction_id, Segment.Kind.HOLD, Segment.Outcome.RESUMED, at=now)
         else:
             raise CallError(
                 _("The call is not on hold.") if not hold else _("Only a call in progress can be held."),
@@ -359,6 +393,15 @@ def do_leave_call(seat: Seat, reason: str = "hangup") -> Call:
         if party.role == CallParty.Role.GUEST:
             party.left_at = timezone.now()
             party.save(update_fields=["left_at"])
+            guest_agent = _agent_id_of(seat.user_id)
+            if guest_agent is not None:
+                record.close_segments(
+                    call.interaction_id,
+                    Segment.Kind.HANDLING,
+                    Segment.Outcome.LEFT,
+                    at=party.left_at,
+                    agent_id=guest_agent,
+                )
             _event(call, CallEvent.Kind.LEFT, seat.party, reason=reason)
             _announce(call, "left", party=seat.party)
             return call
@@ -368,6 +411,9 @@ def do_leave_call(seat: Seat, reason: str = "hangup") -> Call:
 def do_end_call_by_system(call_id: str, reason: str) -> Call | None:
     """The media worker died or the call could not get media: end it cleanly (idempotent)."""
     with transaction.atomic():
+        interaction_id = Call.objects.filter(call_id=call_id).values_list("interaction_id", flat=True).first()
+        if interaction_id is not None:
+            lock_interaction(interaction_id)  # the lock order: offers, interaction, then the call
         call = (
             Call.objects.select_for_update(of=("self",)).select_related("interaction").filter(call_id=call_id).first()
         )
@@ -384,6 +430,15 @@ def _end(call: Call, *, ended_by: str, reason: str) -> Call:
     _finish_hold(call, now)
     call.state, call.ended_at, call.ended_by, call.end_reason = Call.State.ENDED, now, ended_by, reason
     call.save(update_fields=["state", "ended_at", "ended_by", "end_reason", "held_since", "hold_seconds"])
+    record.close_segments(call.interaction_id, Segment.Kind.HOLD, Segment.Outcome.ENDED, at=now)
+    for guest_user in CallParty.objects.filter(
+        call=call, role=CallParty.Role.GUEST, left_at__isnull=True, joined_at__isnull=False
+    ).values_list("user_id", flat=True):
+        guest_agent = _agent_id_of(guest_user)
+        if guest_agent is not None:
+            record.close_segments(
+                call.interaction_id, Segment.Kind.HANDLING, Segment.Outcome.ENDED, at=now, agent_id=guest_agent
+            )
     CallParty.objects.filter(call=call, left_at__isnull=True).update(left_at=now)
     _record_ringing(call)
     _event(

@@ -15,8 +15,9 @@ from apps.agents.models import AgentProfile
 from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit, user_group
 from apps.core.tenancy import current_schema
+from apps.inbox import record
 from apps.inbox.actions import do_post_message
-from apps.inbox.models import Interaction, Message
+from apps.inbox.models import Interaction, Message, Segment
 from apps.routing.models import Queue
 
 from ..models import Call, CallEvent, CallParty
@@ -121,7 +122,7 @@ def do_transfer_call(seat: Seat, *, to_agent_id: Any = None, to_queue_id: Any = 
 
 def _hand_over(call: Call, seat: Seat, guest: CallParty, interaction: Interaction, note: str) -> Call:
     """Warm transfer's last step. Caller holds the call's lock."""
-    from apps.routing.actions import _release_load, announce_assignments_on_commit, route_agent_now
+    from apps.routing.actions import announce_assignments_on_commit, release_load, route_agent_now
 
     assert guest.user is not None
     new_agent = AgentProfile.objects.select_for_update().get(user=guest.user)
@@ -132,10 +133,19 @@ def _hand_over(call: Call, seat: Seat, guest: CallParty, interaction: Interactio
     AgentProfile.objects.filter(pk=new_agent.pk).update(**{field: F(field) + 1})
     if old_agent_id:
         AgentProfile.objects.select_for_update().get(pk=old_agent_id)
-        _release_load(old_agent_id, interaction.channel, work_ended=True)
+        release_load(old_agent_id, interaction.channel, work_ended=True)
         transaction.on_commit(lambda: route_agent_now(old_agent_id))
     guest.role = CallParty.Role.AGENT
     guest.save(update_fields=["role"])
+    record.record_transfer(
+        interaction, from_agent_id=old_agent_id, how=Segment.Outcome.WARM, at=now, to_agent_id=new_agent.pk
+    )
+    record.close_segments(
+        interaction.pk, Segment.Kind.HANDLING, Segment.Outcome.COMPLETED, at=now, agent_id=new_agent.pk
+    )
+    record.open_segment(
+        interaction, Segment.Kind.HANDLING, queue_id=interaction.queue_id, agent_id=new_agent.pk, at=now
+    )
     CallParty.objects.filter(call=call, party=seat.party, left_at__isnull=True).update(left_at=now)
     body = _("%(who)s handed the call to %(to)s.") % {
         "who": User.objects.get(pk=int(seat.party.split("-", 1)[1])).display_name,
