@@ -1,6 +1,31 @@
+from datetime import datetime
+
 from django.apps import AppConfig
+
+
+def on_agent_state_recorded(agent_id: int, old_state: str, new_state: str, at: datetime) -> None:
+    """Wrap-up ended (timer, the agent, or going away/offline): the agent's after-contact work
+    segments end at that instant, in the state change's transaction."""
+    from apps.agents.models import AgentState
+
+    from .models import Segment
+
+    if old_state == AgentState.WRAP_UP and new_state != AgentState.WRAP_UP:
+        for interaction_id in Segment.objects.filter(
+            kind=Segment.Kind.ACW, agent_id=agent_id, ended_at__isnull=True
+        ).values_list("interaction_id", flat=True):
+            from .record import close_segments
+
+            close_segments(interaction_id, Segment.Kind.ACW, Segment.Outcome.COMPLETED, at=at, agent_id=agent_id)
 
 
 class InboxConfig(AppConfig):
     name = "apps.inbox"
     label = "inbox"
+
+    def ready(self) -> None:
+        from apps.core.hooks import register_hook
+
+        from . import events  # noqa: F401  (declares the inbox's realtime events)
+
+        register_hook("agent_state_recorded", on_agent_state_recorded)

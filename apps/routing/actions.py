@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.agents.models import AgentProfile, Channel
+from apps.agents.models import AgentProfile, AgentState, Channel
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit, send_events_on_commit, user_group
 from apps.core.keys import group_name
@@ -471,6 +471,12 @@ def do_complete_interaction(interaction_id: int) -> Interaction:
     if agent_id is not None:
         if wrap:
             do_start_wrap_up(agent_id, wrap)
+            if not AgentProfile.objects.filter(pk=agent_id, state=AgentState.WRAP_UP).exists():
+                # No wrap-up began (the agent had gone away or offline): no after-contact work.
+                with transaction.atomic():
+                    record.close_segments(
+                        interaction.pk, Segment.Kind.ACW, Segment.Outcome.COMPLETED, agent_id=agent_id
+                    )
         else:
             route_agent_now(agent_id)
     return interaction

@@ -70,6 +70,7 @@ def test_a_chat_answered_and_resolved(world: World) -> None:
         ("acw", "open", ann.pk, q.pk),
     ]
     queue_seg, offer_seg, handling = interaction_segments(chat.pk)[:3]
+    assert handling.ended_at is not None
     # One instant joins them: the accept ended the wait and the offer and started the handling.
     assert queue_seg.ended_at == offer_seg.ended_at == handling.started_at
     assert offer_seg.offer_id == offer.pk and offer_seg.started_at == offer.created_at
@@ -77,6 +78,15 @@ def test_a_chat_answered_and_resolved(world: World) -> None:
     assert handling.data["hold_seconds"] == 0
     assert handling.data["talk_seconds"] == pytest.approx(handling.seconds, abs=0.001)
     assert seg(chat, "acw").data["planned_seconds"] == 30
+    # The agent ends wrap-up early: the after-contact work ends with the wrap-up state, exactly.
+    from apps.agents.actions import do_end_wrap_up
+
+    do_end_wrap_up(ann.pk)
+    acw = seg(chat, "acw")
+    available = ann.presence_history.order_by("-started_at").first()
+    assert available is not None and available.state == "available"
+    assert acw.outcome == "completed" and acw.ended_at == available.started_at
+    assert acw.started_at == handling.ended_at
     assert {s.channel for s in interaction_segments(chat.pk)} == {"chat"}
 
 

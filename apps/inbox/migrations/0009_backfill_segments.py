@@ -73,13 +73,22 @@ def segments_for(interaction, offers, call, call_events, agent_of_user):
                 seg["data"]["wait_seconds"] = round((seg["ended_at"] - seg["started_at"]).total_seconds(), 3)
     holds = []
     if call is not None:
-        held_at = None
+        held_at, held_by = None, None
         for event in call_events:
             if event.kind == "held":
-                held_at = event.at
+                held_at, held_by = event.at, agent_of_user(event.party)
             elif event.kind in ("resumed", "ended") and held_at is not None:
-                holds.append((held_at, event.at))
-                _add(segments, interaction, "hold", held_at, event.at, "resumed" if event.kind == "resumed" else "ended")
+                end = event.at if event.kind == "resumed" else (call.ended_at or event.at)
+                holds.append((held_at, end))
+                _add(
+                    segments,
+                    interaction,
+                    "hold",
+                    held_at,
+                    end,
+                    "resumed" if event.kind == "resumed" else "ended",
+                    agent_id=held_by,
+                )
                 held_at = None
             elif event.kind == "transferred":
                 _add(
@@ -110,7 +119,7 @@ def segments_for(interaction, offers, call, call_events, agent_of_user):
                 )
         if held_at is not None:
             holds.append((held_at, None))
-            _add(segments, interaction, "hold", held_at)
+            _add(segments, interaction, "hold", held_at, agent_id=held_by)
     if interaction.assigned_at and interaction.assigned_agent_id and status in ("assigned", "completed"):
         end = interaction.ended_at if status == "completed" else None
         data = {}

@@ -324,19 +324,19 @@ def do_hold_call(seat: Seat, hold: bool) -> Call:
         now = timezone.now()
         if hold and call.state == Call.State.ACTIVE:
             call.state, call.held_since = Call.State.HELD, now
-            _event(call, CallEvent.Kind.HELD, seat.party)
+            held = _event(call, CallEvent.Kind.HELD, seat.party)
             record.open_segment(
                 call.interaction,
                 Segment.Kind.HOLD,
                 queue_id=call.interaction.queue_id,
                 agent_id=_agent_id_of(seat.user_id),
-                at=now,
+                at=held.at,
             )
         elif not hold and call.state == Call.State.HELD:
             _finish_hold(call, now)
             call.state = Call.State.ACTIVE
-            _event(call, CallEvent.Kind.RESUMED, seat.party)
-            record.close_segments(call.interaction_id, Segment.Kind.HOLD, Segment.Outcome.RESUMED, at=now)
+            resumed = _event(call, CallEvent.Kind.RESUMED, seat.party)
+            record.close_segments(call.interaction_id, Segment.Kind.HOLD, Segment.Outcome.RESUMED, at=resumed.at)
         else:
             raise CallError(
                 _("The call is not on hold.") if not hold else _("Only a call in progress can be held."),
