@@ -19,3 +19,9 @@ urlpatterns = [
     path("api/v1/", include("apps.tenants.urls")),
     path("api/", include(schema_urls("ccaas.urls_public"))),
 ]
+
+# The product's own error pages (JSON under /api/); apps.core.error_pages.
+handler400 = "apps.core.error_pages.bad_request"
+handler403 = "apps.core.error_pages.permission_denied"
+handler404 = "apps.core.error_pages.page_not_found"
+handler500 = "apps.core.error_pages.server_error"

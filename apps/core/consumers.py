@@ -13,6 +13,9 @@ from urllib.parse import urlsplit
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from . import jsonsafety
+from .errors import ApplicationError
+
 logger = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 64 * 1024
@@ -53,9 +56,12 @@ class TenantConsumer(AsyncWebsocketConsumer):
             await self.send_error("frame_too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.")
             return
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            await self.send_error("bad_frame", "Frames must be JSON objects.")
+            frame = jsonsafety.loads(text_data)
+        except jsonsafety.BadInput as exc:
+            if exc.code == "bad_json":
+                await self.send_error("bad_frame", "Frames must be JSON objects.")
+            else:  # nested too deeply, too many values, NUL or a lone surrogate
+                await self.send_error(exc.code, exc.message)
             return
         if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
             await self.send_error("bad_frame", "Frames must be JSON objects with a string 'type'.")
@@ -64,7 +70,14 @@ class TenantConsumer(AsyncWebsocketConsumer):
         if handler is None:
             await self.send_error("unknown_type", f"Unknown frame type {frame['type']!r}.")
             return
-        await handler(frame)
+        try:
+            await handler(frame)
+        except ApplicationError as exc:
+            await self.send_error(exc.code, exc.message)
+        except Exception:
+            # A bug in one frame's handling must not close the socket (Channels would answer 1011).
+            logger.exception("Frame %r failed", frame["type"])
+            await self.send_error("server_error", "Something went wrong on our side.")
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' own dispatch first runs `close_old_connections` on a thread for every frame and

@@ -86,9 +86,13 @@ SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
 
 MIDDLEWARE = [
+    # Outermost: with DEBUG on, visitors who are not signed in get the product's error pages.
+    "apps.core.error_pages.PublicErrorPagesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "apps.tenants.middleware.TenantMainMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Form fields and query parameters: too large, too many, NUL or lone surrogates -> 400.
+    "apps.core.error_pages.BadInputMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,6 +101,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# A form whose CSRF token is missing or stale gets the product's 403 page, never Django's help page.
+CSRF_FAILURE_VIEW = "apps.core.error_pages.csrf_failure"
 
 ROOT_URLCONF = "ccaas.urls_tenant"
 PUBLIC_SCHEMA_URLCONF = "ccaas.urls_public"
@@ -205,6 +212,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
+    # JSON bodies are checked (nesting, size, NUL, lone surrogates) before any view sees them.
+    "DEFAULT_PARSER_CLASSES": [
+        "apps.core.parsers.CheckedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
