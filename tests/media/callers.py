@@ -113,11 +113,6 @@ class Counter:
         except MediaStreamError:
             pass
 
-    async def growth(self, kind: str, seconds: float) -> int:
-        before = self.received[kind]
-        await asyncio.sleep(seconds)
-        return self.received[kind] - before
-
 
 def new_pc() -> tuple[RTCPeerConnection, Counter]:
     pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))

@@ -111,10 +111,64 @@ async def wait_for(predicate: Any, timeout: float, what: str) -> None:
     raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
 
 
-async def growth(party: Party, kind: str, seconds: float) -> int:
-    before = party.received[kind]
-    await asyncio.sleep(seconds)
-    return party.received[kind] - before
+async def grows(received: dict[str, int], kind: str, by: int, what: str, timeout: float = 20) -> None:
+    """Until a frame counter (a `Party`'s or a `Counter`'s `received`) has grown by `by` frames from
+    now. Frames are paced in real time by their sender, so `by` frames also mean at least that much
+    media time; a slow machine only makes it take longer."""
+    start = received[kind]
+    deadline = time.monotonic() + timeout
+    while received[kind] - start < by:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: {received[kind] - start} {kind} frames (wanted {by}) within {timeout}s")
+        await asyncio.sleep(0.05)
+
+
+async def call_stats(schema: str, call_id: str) -> dict[str, Any]:
+    stats = await call(schema, call_id, "media.call.stats")
+    assert stats["type"] == "media.call.stats", stats
+    return stats
+
+
+async def wait_for_stats(schema: str, call_id: str, predicate: Any, what: str, timeout: float = 30) -> dict[str, Any]:
+    """Until the worker's own statistics of the call (`media.call.stats`: frames sent to and received
+    from each party) satisfy `predicate`; returns them."""
+    deadline = time.monotonic() + timeout
+    while True:
+        stats = await call_stats(schema, call_id)
+        if predicate(stats):
+            return stats
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {timeout}s; worker stats: {stats}")
+        await asyncio.sleep(0.2)
+
+
+def frames_from(stats: dict[str, Any], party: str, kind: str = "audio") -> int:
+    return int(stats["received"].get(f"{party}.{kind}", {}).get("frames", 0))
+
+
+async def worker_stops_sending(
+    schema: str, call_id: str, party: str, heard: dict[str, int], what: str, timeout: float = 20
+) -> None:
+    """Until a span (>= 0.5 s) in which the worker sent no audio to `party` and `party` heard at most
+    3 frames from it (one in flight), while the worker kept receiving `party`'s own audio (>= 10
+    frames): the worker is demonstrably running, so a stalled machine cannot pass for silence."""
+    deadline = time.monotonic() + timeout
+    before, heard_before, t0 = await call_stats(schema, call_id), heard["audio"], time.monotonic()
+    while True:
+        await asyncio.sleep(0.25)
+        if time.monotonic() - t0 < 0.5:
+            continue
+        after, heard_after = await call_stats(schema, call_id), heard["audio"]
+        sent = after["sent"][party]["audio"] - before["sent"][party]["audio"]
+        alive = frames_from(after, party) - frames_from(before, party)
+        if sent == 0 and heard_after - heard_before <= 3 and alive >= 10:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{what}: in the last {time.monotonic() - t0:.1f}s the worker sent {party} {sent} audio frames, "
+                f"{party} heard {heard_after - heard_before} and the worker received {alive} from {party}"
+            )
+        before, heard_before, t0 = after, heard_after, time.monotonic()
 
 
 def worker_channels() -> dict[str, str]:

@@ -6,6 +6,7 @@ recording is stored."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -17,24 +18,104 @@ from apps.media.models import Call, CallEvent, Recording
 from apps.routing.models import Queue
 from tests.conftest import WebServer
 from tests.inbox.conftest import ContactCenter, Shop, center, desktop, go_available, shop
+from tests.processes import wait_until
+from tests.ws import run_async
 
 __all__ = ["center", "shop"]  # the fixtures, shared with the chat tests
 
 
 def widget_frame(page: Any) -> Any:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        for frame in page.frames:
-            if "/widget/frame/" in frame.url:
-                return frame
-        time.sleep(0.1)
-    raise AssertionError("no widget frame")
+    wait_until(
+        lambda: any("/widget/frame/" in f.url for f in page.frames), 15, "the widget's frame to load", interval=0.1
+    )
+    return next(f for f in page.frames if "/widget/frame/" in f.url)
 
 
-def growth(frame: Any, kind: str, seconds: float = 1.5) -> int:
-    before = frame.evaluate(f"window.ccaasCall.inboundBytes('{kind}')")
-    time.sleep(seconds)
-    return int(frame.evaluate(f"window.ccaasCall.inboundBytes('{kind}')") - before)
+# What a page's call looks like from inside (for failure messages): each peer's states, transceivers
+# (direction, what is on the sender) and RTP byte counters, the worker leg, the microphone.
+CALL_STATE = """async () => {
+  const c = window.ccaasCall;
+  if (!c) return {call: null};
+  const track = (t) => t && [t.kind, t.readyState, t.enabled];
+  const out = {party: c.o.party, mode: c.mode, held: c.held, muted: c.muted, mic: track(c.mic),
+               worker: c.worker && c.worker.connectionState, peers: {}};
+  for (const [k, p] of Object.entries(c.peers)) {
+    const rtp = [];
+    (await p.pc.getStats()).forEach((r) => {
+      if (r.type === "inbound-rtp") rtp.push(["in", r.kind, r.bytesReceived]);
+      if (r.type === "outbound-rtp") rtp.push(["out", r.kind, r.bytesSent]);
+    });
+    out.peers[k] = {connection: p.pc.connectionState, signaling: p.pc.signalingState, polite: p.polite, rtp,
+                    transceivers: p.pc.getTransceivers().map((t) => [t.mid, t.receiver.track.kind, t.direction,
+                                                                     t.currentDirection, track(t.sender.track)])};
+  }
+  return out;
+}"""
+
+
+def call_state(page: Any) -> Any:
+    try:
+        return page.evaluate(CALL_STATE)
+    except Exception as exc:  # the page is gone: say so rather than hide the real failure
+        return repr(exc)
+
+
+def inbound(page: Any, kind: str) -> int:
+    """Bytes of `kind` this page's call has received over its peer-to-peer connections."""
+    return int(page.evaluate(f"window.ccaasCall ? window.ccaasCall.inboundBytes('{kind}') : 0"))
+
+
+def wait_for_bytes(page: Any, kind: str, what: str, grow_by: int = 1000, timeout: float = 30) -> None:
+    """Until `page` has received `grow_by` more bytes of `kind` than it had when called: media that
+    starts late (a slow machine, a late microphone) passes, media that never flows fails with the
+    call's state. A byte count rather than a rate over a fixed window, so load only slows it."""
+    start = inbound(page, kind)
+    deadline = time.monotonic() + timeout
+    while (got := inbound(page, kind) - start) < grow_by:
+        if time.monotonic() > deadline:
+            raise AssertionError(
+                f"{what}: {kind} received grew by {got} bytes (wanted {grow_by}) within {timeout:.0f}s; "
+                f"call: {call_state(page)}"
+            )
+        time.sleep(0.2)
+
+
+def wait_until_stopped(page: Any, kind: str, what: str, timeout: float = 30) -> None:
+    """Until a span (>= 1 s) in which `page` received under 1,500 bytes of `kind` (at most a frame in
+    flight) while its audio kept arriving (>= 1,000 bytes), so a stalled machine cannot pass for
+    stopped media; fails if no such span comes within `timeout`."""
+    deadline = time.monotonic() + timeout
+    last = (time.monotonic(), inbound(page, kind), inbound(page, "audio"))
+    while True:
+        time.sleep(0.25)
+        now = (time.monotonic(), inbound(page, kind), inbound(page, "audio"))
+        if now[0] - last[0] >= 1.0:
+            if now[1] - last[1] < 1500 and now[2] - last[2] >= 1000:
+                return
+            if now[0] > deadline:
+                raise AssertionError(
+                    f"{what}: over the last {now[0] - last[0]:.1f}s {kind} grew by {now[1] - last[1]} bytes "
+                    f"and audio by {now[2] - last[2]}; call: {call_state(page)}"
+                )
+            last = now
+
+
+def worker_received(center: ContactCenter, call_id: str, frames: int, timeout: float = 30) -> None:
+    """Until the media worker has received `frames` audio frames from both the customer and the agent
+    (50 a second: the recording holds that much of each)."""
+    from .peers import call
+
+    async def poll() -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            received = (await call(center.info.schema_name, call_id, "media.call.stats")).get("received", {})
+            counts = {p: received.get(f"{p}.audio", {}).get("frames", 0) for p in ("customer", "agent")}
+            if min(counts.values()) >= frames or time.monotonic() > deadline:
+                return counts
+            await asyncio.sleep(0.5)
+
+    counts = run_async(poll())
+    assert min(counts.values()) >= frames, f"audio frames at the media worker after {timeout:.0f}s: {counts}"
 
 
 def customer_calls(browser: Any, web_server: WebServer, shop: Shop, center: ContactCenter, button: str) -> Any:
@@ -46,14 +127,6 @@ def customer_calls(browser: Any, web_server: WebServer, shop: Shop, center: Cont
     widget = customer.frame_locator("[data-ccaas-widget] iframe")
     widget.locator(button).click()
     return customer, widget
-
-
-def wait_for_audio(*pages: Any, seconds: float = 20) -> None:
-    """Until every page's call receives some audio (each side's media starts when its own
-    negotiation completes), or the time is up; the caller then asserts how much arrives."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and any(p.evaluate("window.ccaasCall.inboundBytes('audio')") == 0 for p in pages):
-        time.sleep(0.2)
 
 
 def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
@@ -79,10 +152,9 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
 
     frame = widget_frame(customer)
     # Both parties hear each other, and the agent sees the customer's camera.
-    wait_for_audio(agent, frame)
-    assert growth(agent, "audio") > 1000
-    assert growth(frame, "audio") > 1000
-    assert growth(agent, "video") > 1000
+    wait_for_bytes(agent, "audio", "the agent hears the customer")
+    wait_for_bytes(frame, "audio", "the customer hears the agent")
+    wait_for_bytes(agent, "video", "the agent sees the customer")
 
     # Snapshot of the customer's video, saved on the interaction.
     agent.wait_for_function("document.getElementById('call-remote-video').videoWidth > 0")
@@ -92,9 +164,8 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
     # One-way video: the customer sees the agent; the agent no longer receives the customer's video.
     agent.select_option("#call-mode", "oneway")
     expect(widget.locator("#call-mode")).to_have_value("oneway")
-    time.sleep(1.5)
-    assert growth(agent, "video") < 2000  # at most a last frame in flight
-    assert growth(frame, "video") > 1000
+    wait_until_stopped(agent, "video", "one-way video: the agent stops receiving the customer's camera")
+    wait_for_bytes(frame, "video", "one-way video: the customer sees the agent")
 
     # The agent draws on the customer's video; the customer sees the stroke.
     agent.click("#call-annotate")
@@ -111,9 +182,13 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
     widget.locator("#call-screen").click()
     expect(widget.locator("#call-screen")).to_have_text("Stop sharing")
     expect(agent.locator("#call-people")).to_contain_text("🖥")
-    assert growth(agent, "video") > 1000  # one-way video, yet the shared screen reaches the agent
+    wait_for_bytes(agent, "video", "one-way video, yet the customer's shared screen reaches the agent")
 
-    time.sleep(1.0)
+    # Long enough to be worth recording: over 3 s of each party's audio reached the worker.
+    connection.set_schema(center.info.schema_name)
+    call_id = Call.objects.get().call_id
+    connection.set_schema_to_public()
+    worker_received(center, call_id, frames=175)
     agent.click("#call-hangup")
     expect(agent.locator("#call-panel")).to_be_hidden()
     expect(widget.locator("#call")).to_be_hidden()
@@ -126,9 +201,7 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
     assert snapshot.content_type == "image/jpeg" and snapshot.size > 1000
     kinds = set(CallEvent.objects.filter(call=call).values_list("kind", flat=True))
     assert {"offered", "ringing", "answered", "mode", "snapshot", "screen_share", "ended"} <= kinds
-    deadline = time.monotonic() + 10
-    while not Recording.objects.filter(call_id=call.call_id).exists() and time.monotonic() < deadline:
-        time.sleep(0.2)
+    wait_until(lambda: Recording.objects.filter(call_id=call.call_id).exists(), 30, "the recording to be stored")
     recording = Recording.objects.get(call_id=call.call_id)
     assert recording.duration > 3 and recording.size > 5000, (recording.duration, recording.size)
     # Both browsers' forked copies reached the worker: audio and video of the customer and the agent.
@@ -175,6 +248,5 @@ def test_an_agent_whose_microphone_opens_late_is_still_heard(
     agent.click("#offer-accept")
     expect(widget.locator("#call-state")).to_have_text("In call with Alex Agent")
     frame = widget_frame(customer)
-    wait_for_audio(frame, agent)
-    assert growth(frame, "audio") > 1000  # the customer hears the agent
-    assert growth(agent, "audio") > 1000  # and the agent the customer
+    wait_for_bytes(frame, "audio", "the customer hears the agent whose microphone opened late")
+    wait_for_bytes(agent, "audio", "the agent hears the customer")
