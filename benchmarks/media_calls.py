@@ -12,8 +12,16 @@ What it does:
   consumers will: each call is a customer and an agent peer that both send Opus (and 640x360 VP8 for
   video calls) to the worker, which records it; the media between customer and agent is peer to peer
   and not part of the worker's load;
-- measures over `--seconds` (after a warm-up): the worker's CPU (fraction of a core), RSS, and the
-  frames it received, lost and got late (more than 60 ms behind their RTP schedule);
+- measures over `--seconds` (after a warm-up): the worker's CPU (fraction of a core), RSS, and, from
+  each call's own statistics at the worker, how many calls connected (both parties' media reached the
+  worker) and the frames it received against those expected (the window's length times the clip's
+  frame rate, per party and kind): a frame that never arrived, from a call that never connected as
+  much as from a gap, counts as lost; late is more than 60 ms behind its RTP schedule. A level
+  passes only if every call connected and lost + late stay under 1 % of the expected frames;
+- the floor, in the same run on the same CPU: a bare aiortc loopback (two peers in one process, one
+  sending a pre-encoded stream of the same clip, the other receiving it without decoding), as CPU
+  per stream-second; each level's CPU per call is also given as a ratio to the floor of the streams
+  the worker receives for a call (these machines differ by 2x in absolute speed);
 - `--relay` levels measure the naive alternative on the same machine: a server that receives both
   legs, decodes each and re-encodes it to the other party (aiortc's default path), no recording.
 The simulated peers send pre-encoded packets, so their own cost stays small and is reported too.
@@ -182,51 +190,210 @@ async def worker_stats(channel: str) -> dict[str, Any]:
     return await ask_worker({"type": "media.worker.stats", "reset": True}, 20, channel)
 
 
+def frame_rate(clip: Clip, kind: str) -> float:
+    """Frames per second of the clip's `kind`, from its packets' durations."""
+    packets = clip.packets(kind)
+    clock = 48000 if kind == "audio" else 90000
+    return len(packets) * clock / sum(p.duration for p in packets)
+
+
+async def call_stats(channel: str, call_ids: list[str]) -> dict[str, tuple[float, dict[str, Any]]]:
+    """Each call's statistics at the worker, with the time they were read."""
+
+    async def one(cid: str) -> tuple[str, tuple[float, dict[str, Any]]]:
+        stats = await ask_worker({"type": "media.call.stats", "call_id": cid}, 30, channel)
+        return cid, (time.monotonic(), stats)
+
+    return dict(await asyncio.gather(*(one(cid) for cid in call_ids)))
+
+
+def sent_frames(peers: list[Peer]) -> int:
+    return sum(track.sent for peer in peers for track in peer.tracks)
+
+
 async def run_worker_level(
-    worker: subprocess.Popen[bytes], channel: str, n: int, clip: Clip, video: bool, seconds: float
+    worker: subprocess.Popen[bytes],
+    channel: str,
+    n: int,
+    clip: Clip,
+    video: bool,
+    seconds: float,
+    floor: dict[str, float],
 ) -> dict[str, Any]:
     idle_rss = proc_rss(worker.pid)
     calls: dict[str, list[Peer]] = {}
     ids = [f"b{uuid.uuid4().hex[:10]}" for _ in range(n)]
+    failed_to_start = 0
     for batch in range(0, n, 10):
         chunk = ids[batch : batch + 10]
-        results = await asyncio.gather(*(start_worker_call(channel, cid, clip, video) for cid in chunk))
-        calls.update(zip(chunk, results, strict=True))
+        results = await asyncio.gather(
+            *(start_worker_call(channel, cid, clip, video) for cid in chunk), return_exceptions=True
+        )
+        for cid, result in zip(chunk, results, strict=True):
+            if isinstance(result, BaseException):
+                failed_to_start += 1
+                print(f"# call {cid} did not start: {result!r}", flush=True)
+            else:
+                calls[cid] = result
     await asyncio.sleep(5)  # warm-up: every peer connected and sending
+    kinds = ["audio", "video"] if video else ["audio"]
+    rates = {kind: frame_rate(clip, kind) for kind in kinds}
     s0 = await worker_stats(channel)
+    before = await call_stats(channel, list(calls))
+    g_sent0 = {cid: sent_frames(peers) for cid, peers in calls.items()}
     c0, g0, t0 = proc_cpu_seconds(worker.pid), time.process_time(), time.monotonic()
     load0 = loadavg()
     await asyncio.sleep(seconds)
+    after = await call_stats(channel, list(calls))
+    g_sent = sum(sent_frames(peers) - g_sent0[cid] for cid, peers in calls.items())
     s1 = await worker_stats(channel)
     c1, g1, t1 = proc_cpu_seconds(worker.pid), time.process_time(), time.monotonic()
     rss = proc_rss(worker.pid)
-    ended = await asyncio.gather(*(ask_worker({"type": "media.call.end", "call_id": cid}, 60, channel) for cid in ids))
+    ended = await asyncio.gather(
+        *(ask_worker({"type": "media.call.end", "call_id": cid}, 60, channel) for cid in calls),
+        return_exceptions=True,
+    )
     for peers in calls.values():
         for peer in peers:
             await peer.close()
-    recorded = [e["recording"] for e in ended if e.get("recording")]
+    recorded = [e["recording"] for e in ended if isinstance(e, dict) and e.get("recording")]
     wall = t1 - t0
-    frames = s1["live"]["frames"] - s0["live"]["frames"]
+    # Expected: every party of every call asked for, sending each kind at the clip's rate for the
+    # window each call's statistics span. Received: what the worker's recorder counted meanwhile.
+    expected = received = late = gaps = connected = 0
+    for cid in ids:
+        if cid not in calls:
+            expected += int(2 * sum(rates.values()) * wall)
+            continue
+        (ta, sa), (tb, sb) = before[cid], after[cid]
+        got = {
+            key: sb["received"][key]["frames"] - sa["received"][key]["frames"]
+            for key in (f"{party}.{kind}" for party in ("customer", "agent") for kind in kinds)
+        }
+        expected += int(2 * sum(rates.values()) * (tb - ta))
+        received += sum(got.values())
+        late += sum(sb["received"][k]["late"] - sa["received"][k]["late"] for k in got)
+        gaps += sum(sb["received"][k]["lost"] - sa["received"][k]["lost"] for k in got)
+        connected += all(v > 0 for v in got.values())
+    lost = max(0, expected - received)
     cpu = (c1 - c0) / wall
+    per_call_floor = 2 * (floor["audio"] + (floor["video"] if video else 0.0))
+    ok = connected == n and expected > 0 and (lost + late) <= 0.01 * expected
     return {
         "calls": n,
         "video": video,
+        "level": "PASS" if ok else "FAIL",
+        "calls_connected": connected,
+        "calls_failed_to_start": failed_to_start,
         "seconds": round(wall, 1),
         "worker_cpu_core": round(cpu, 3),
         "cpu_ms_per_call_s": round(cpu * 1000 / n, 2),
+        "floor_cpu_ms_per_call_s": round(per_call_floor, 2),
+        "ratio_to_floor": round(cpu * 1000 / n / per_call_floor, 2) if per_call_floor else None,
         "calls_per_core_at_this_cost": round(n / cpu, 1) if cpu else None,
         "worker_rss_mb": round(rss / 2**20, 1),
         "rss_mb_per_call": round((rss - idle_rss) / 2**20 / n, 2),
-        "frames": frames,
-        "expected_frames": int(n * 2 * (50 + (30 if video else 0)) * wall),
-        "late": s1["live"]["late"] - s0["live"]["late"],
-        "lost": s1["live"]["lost"] - s0["live"]["lost"],
+        "expected_frames": expected,
+        "sent_frames": g_sent,
+        "received_frames": received,
+        "lost": lost,
+        "lost_pct": round(100 * lost / expected, 2) if expected else None,
+        "of_which_gaps": gaps,
+        "late": late,
+        "late_pct": round(100 * late / expected, 2) if expected else None,
+        "worker_live_frames": s1["live"]["frames"] - s0["live"]["frames"],
         "max_loop_lag_ms": s1["max_loop_lag_ms"],
         "generator_cpu_core": round((g1 - g0) / wall, 3),
         "recordings": len(recorded),
         "recording_mb": round(sum(r["size"] for r in recorded) / 2**20, 1),
         "loadavg": f"{load0} -> {loadavg()}",
     }
+
+
+# --- the floor: a bare aiortc loopback -------------------------------------------------------------
+
+
+class CountQueue:
+    """Stands in for a receiver's decoder queue: counts the frames, decodes nothing."""
+
+    def __init__(self) -> None:
+        self.frames = 0
+        import queue
+
+        self._inner: Any = queue.Queue()
+
+    def put(self, item: Any) -> None:
+        if item is None:
+            self._inner.put(None)
+        else:
+            self.frames += 1
+
+    def get(self, *args: Any, **kwargs: Any) -> Any:
+        return self._inner.get(*args, **kwargs)
+
+
+def loopback_server(conn: Any, cpu: int | None, clip: Clip, kind: str, streams: int, seconds: float) -> None:
+    if cpu is not None:
+        os.sched_setaffinity(0, {cpu})
+
+    async def main() -> dict[str, Any]:
+        pairs: list[tuple[RTCPeerConnection, RTCPeerConnection, OutgoingTrack]] = []
+        counters: list[CountQueue] = []
+        for _ in range(streams):
+            a, b = (
+                RTCPeerConnection(RTCConfiguration(iceServers=[])),
+                RTCPeerConnection(RTCConfiguration(iceServers=[])),
+            )
+            track = OutgoingTrack(kind)
+            track.play(clip)
+            a.addTrack(track)
+
+            @b.on("track")
+            def on_track(t: MediaStreamTrack, b: RTCPeerConnection = b) -> None:
+                counter = CountQueue()
+                counters.append(counter)
+                for transceiver in b.getTransceivers():
+                    if transceiver.receiver.track is t:
+                        transceiver.receiver._RTCRtpReceiver__decoder_queue = counter  # type: ignore[attr-defined]
+
+            await a.setLocalDescription(await a.createOffer())
+            await b.setRemoteDescription(a.localDescription)
+            await b.setLocalDescription(await b.createAnswer())
+            await a.setRemoteDescription(b.localDescription)
+            pairs.append((a, b, track))
+        await asyncio.sleep(3)  # warm-up: connected and sending
+        sent0, got0 = sum(t.sent for _, _, t in pairs), sum(c.frames for c in counters)
+        u0, w0 = os.times(), time.monotonic()
+        await asyncio.sleep(seconds)
+        u1, w1 = os.times(), time.monotonic()
+        sent, got = sum(t.sent for _, _, t in pairs) - sent0, sum(c.frames for c in counters) - got0
+        for a, b, _ in pairs:
+            await a.close()
+            await b.close()
+        cpu = (u1.user + u1.system - u0.user - u0.system) / (w1 - w0)
+        return {"cpu_core": cpu, "sent": sent, "received": got, "seconds": w1 - w0}
+
+    conn.send(asyncio.run(main()))
+
+
+def run_floor(clip: Clip, kind: str, streams: int, seconds: float, cpu: int | None) -> dict[str, Any]:
+    parent, child = multiprocessing.Pipe()
+    proc = multiprocessing.Process(target=loopback_server, args=(child, cpu, clip, kind, streams, seconds))
+    proc.start()
+    result: dict[str, Any] = parent.recv()
+    proc.join(30)
+    per_stream = result["cpu_core"] * 1000 / streams
+    out = {
+        "floor": f"bare aiortc loopback, {streams} {kind} streams sent and received in one process, no decoding",
+        "kind": kind,
+        "streams": streams,
+        "cpu_core": round(result["cpu_core"], 3),
+        "cpu_ms_per_stream_s": round(per_stream, 2),
+        "frames_sent": result["sent"],
+        "frames_received": result["received"],
+        "loadavg": loadavg(),
+    }
+    return out
 
 
 # --- the naive relay, for comparison ---------------------------------------------------------------
@@ -289,7 +456,9 @@ def relay_server(conn: Any, cpu: int | None) -> None:
     asyncio.run(main())
 
 
-async def run_relay_level(n: int, clip: Clip, seconds: float, cpu: int | None) -> dict[str, Any]:
+async def run_relay_level(
+    n: int, clip: Clip, seconds: float, cpu: int | None, floor: dict[str, float]
+) -> dict[str, Any]:
     parent, child = multiprocessing.Pipe()
     proc = multiprocessing.Process(target=relay_server, args=(child, cpu))
     proc.start()
@@ -322,6 +491,8 @@ async def run_relay_level(n: int, clip: Clip, seconds: float, cpu: int | None) -
         "path": "relay (decode + re-encode both legs, no recording)",
         "worker_cpu_core": round(cpu_core, 3),
         "cpu_ms_per_call_s": round(cpu_core * 1000 / n, 2),
+        "floor_cpu_ms_per_call_s": round(2 * floor["audio"], 2),
+        "ratio_to_floor": round(cpu_core * 1000 / n / (2 * floor["audio"]), 2) if floor["audio"] else None,
         "calls_per_core_at_this_cost": round(n / cpu_core, 1),
         "rss_mb": round(rss / 2**20, 1),
         "loadavg": loadavg(),
@@ -366,16 +537,26 @@ async def main(args: argparse.Namespace) -> list[dict[str, Any]]:
     if worker_cpu is not None:
         os.sched_setaffinity(0, set(range(1, ncpu)))
     results: list[dict[str, Any]] = []
+    # The floor, on the CPU the worker and the relay get: CPU per stream-second of a bare loopback.
+    floor = {"audio": 0.0, "video": 0.0}
+    kinds = ["audio"] + (["video"] if levels(args.video) else [])
+    for kind in kinds:
+        measured = run_floor(
+            video if kind == "video" else voice, kind, args.floor_streams, args.floor_seconds, worker_cpu
+        )
+        floor[kind] = measured["cpu_ms_per_stream_s"]
+        results.append(measured)
+        print(json.dumps(measured), flush=True)
     for n in levels(args.relay):
-        results.append(await run_relay_level(n, voice, args.seconds, worker_cpu))
+        results.append(await run_relay_level(n, voice, args.seconds, worker_cpu, floor))
         print(json.dumps(results[-1]), flush=True)
     worker, channel = start_worker(worker_cpu)
     try:
         for n in levels(args.audio):
-            results.append(await run_worker_level(worker, channel, n, voice, False, args.seconds))
+            results.append(await run_worker_level(worker, channel, n, voice, False, args.seconds, floor))
             print(json.dumps(results[-1]), flush=True)
         for n in levels(args.video):
-            results.append(await run_worker_level(worker, channel, n, video, True, args.seconds))
+            results.append(await run_worker_level(worker, channel, n, video, True, args.seconds, floor))
             print(json.dumps(results[-1]), flush=True)
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
@@ -389,6 +570,8 @@ if __name__ == "__main__":
     parser.add_argument("--video", default="4,8,16", help="levels of concurrent recorded 640x360 video calls")
     parser.add_argument("--relay", default="5,10", help="levels of naive relayed audio calls")
     parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--floor-streams", type=int, default=10, help="streams in the bare loopback floor")
+    parser.add_argument("--floor-seconds", type=float, default=10)
     args = parser.parse_args()
     print(f"# nproc={os.cpu_count()} cpu={cpu_model()} load={loadavg()} python={platform.python_version()}")
     print("# " + " ".join(sys.argv), flush=True)

@@ -7,8 +7,11 @@ simulated by P worker processes, each repeatedly picking a random agent, freeing
 capacity and running the real routing action for that agent (`route_agent_now`: the engine's
 decision, the offer, its realtime events and its timeout timer); new chats keep the number waiting at
 W (see `event`). Reported: offers made per second, latency from the event to the offer (p50/p99),
-database queries per decision at two sizes, and the floor: a bare `SELECT ... FOR UPDATE SKIP LOCKED`
-+ `UPDATE` round trip.
+database queries per decision at two sizes, and the floors, measured in the same run on the same
+machine and database with the same number of processes: a bare round trip (`SELECT 1`), a bare
+committed `INSERT` of one row, and a bare `SELECT ... FOR UPDATE SKIP LOCKED` + `UPDATE` round trip.
+Offers per second and latency are reported as ratios to them (these machines differ by 2x in
+absolute speed, and a shared one varies by more from minute to minute).
 """
 
 from __future__ import annotations
@@ -209,24 +212,62 @@ def queries_per_decision(schema: str, samples: int = 50) -> float:
     return statistics.mean(counts)
 
 
-def floor(schema: str, seconds: float = 5.0) -> dict[str, float]:
-    """The bare minimum a decision can cost: lock one waiting row and mark it, in one round trip."""
+FLOORS = {
+    # The bare minimum a statement costs: one round trip.
+    "select_1": "SELECT 1",
+    # The bare minimum a write costs: one committed row (autocommit: its own WAL flush).
+    "insert": "INSERT INTO bench_floor (v) VALUES (1) RETURNING id",
+    # The bare minimum a decision can cost: lock one waiting row and mark it, in one round trip.
+    "skip_locked_update": (
+        "WITH x AS (SELECT id FROM inbox_interaction WHERE routing_status = 'queued' "
+        "LIMIT 1 FOR UPDATE SKIP LOCKED) UPDATE inbox_interaction i SET priority = i.priority "
+        "FROM x WHERE i.id = x.id RETURNING i.id"
+    ),
+}
+
+
+def floor_worker(schema: str, kind: str, seconds: float, out: mp.Queue) -> None:  # type: ignore[type-arg]
+    """One process running one floor statement back to back for `seconds`."""
+    setup_env()
     from django.db import connection
 
     connection.set_schema(schema)
     latencies = []
-    end = time.perf_counter() + seconds
     with connection.cursor() as c:
+        end = time.perf_counter() + seconds
         while time.perf_counter() < end:
             t0 = time.perf_counter()
-            c.execute(
-                "WITH x AS (SELECT id FROM inbox_interaction WHERE routing_status = 'queued' "
-                "LIMIT 1 FOR UPDATE SKIP LOCKED) UPDATE inbox_interaction i SET priority = i.priority "
-                "FROM x WHERE i.id = x.id RETURNING i.id"
-            )
+            c.execute(FLOORS[kind])
             c.fetchone()
             latencies.append(time.perf_counter() - t0)
-    return {"per_second": len(latencies) / seconds, "p50_ms": 1000 * statistics.median(latencies)}
+    out.put(latencies)
+    connection.close()
+
+
+def floors(schema: str, processes: int, seconds: float) -> dict[str, dict[str, float]]:
+    """Each floor statement from `processes` processes at once (as the benchmark's own workers run),
+    one statement at a time: total per second and the latency p50."""
+    from django.db import connection
+
+    connection.set_schema(schema)
+    with connection.cursor() as c:
+        c.execute("CREATE TABLE IF NOT EXISTS bench_floor (id bigserial PRIMARY KEY, v int)")
+    connection.close()
+    ctx = mp.get_context("spawn")
+    result = {}
+    for kind in FLOORS:
+        out: mp.Queue = ctx.Queue()  # type: ignore[type-arg]
+        procs = [ctx.Process(target=floor_worker, args=(schema, kind, seconds, out)) for _ in range(processes)]
+        for p in procs:
+            p.start()
+        lat = [x for _ in procs for x in out.get()]
+        for p in procs:
+            p.join()
+        result[kind] = {"per_second": round(len(lat) / seconds, 1), "p50_ms": round(1000 * pct(lat, 50), 3)}
+    connection.set_schema(schema)
+    with connection.cursor() as c:
+        c.execute("DROP TABLE IF EXISTS bench_floor")
+    return result
 
 
 def forget_timers(*schemas: str) -> None:
@@ -254,6 +295,7 @@ def main() -> None:
     parser.add_argument("--waiting", type=int, default=10000)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--floor-seconds", type=float, default=5, help="per floor statement")
     args = parser.parse_args()
     setup_env()
     from django.core.management import call_command
@@ -287,7 +329,7 @@ def main() -> None:
     offers = sum(r["offers"] for r in results)
     events = sum(r["events"] for r in results)
     lat = [x for r in results for x in r["latencies"]]
-    fl = floor(schema)
+    fl = floors(schema, args.processes, args.floor_seconds)
     forget_timers(small, schema)
     report = {
         "machine": f"{platform.node()} {os.cpu_count()} cores {platform.processor() or platform.machine()}",
@@ -299,9 +341,17 @@ def main() -> None:
             "100 agents / 1k waiting": q_small,
             f"{args.agents} agents / {args.waiting} waiting": q_full,
         },
-        "floor": {"round_trips_per_second_one_process": round(fl["per_second"], 1), "p50_ms": round(fl["p50_ms"], 3)},
+        "floors": {"processes": args.processes, **fl},
+        # Offers/s as a fraction of each floor's statements/s (same processes), and the decision's
+        # p50 latency as a multiple of each floor statement's.
+        "ratio_to_floor": {
+            kind: {
+                "offers_per_second": round(offers / args.seconds / f["per_second"], 3),
+                "latency_p50": round(1000 * pct(lat, 50) / f["p50_ms"], 1),
+            }
+            for kind, f in fl.items()
+        },
     }
-    report["ratio_to_floor_p50"] = round(report["latency_ms"]["p50"] / fl["p50_ms"], 1)  # type: ignore[index]
     print(json.dumps(report, indent=2))
 
 

@@ -20,6 +20,13 @@ database of its own (`ccaas_bench_tenants`, Redis db 13), re-created at every ru
   `release` process, Django start-up included), once per executor in `--executors`
   (target < 2 minutes on a 2-core machine).
 
+Floors, measured in the same run on the same machine and database (these machines differ by 2x in
+absolute speed, and a shared one varies by more from minute to minute): a bare round trip
+(`SELECT 1`), a bare `CREATE SCHEMA` (+ its `DROP`, untimed), the owner's password hash, and for the
+no-op `migrate_schemas` the bare minimum it must do: Django's start-up (`manage.py shell -c pass`)
+plus one round trip per schema reading its `django_migrations`. Sign-up and `migrate_schemas` are
+reported as ratios to them.
+
 Settings are `ccaas.settings.base`: production's password hasher (the test settings use MD5), DEBUG
 off. Sign-up time includes hashing the owner's password (PBKDF2, Django 5.2: 1,000,000 iterations).
 """
@@ -190,6 +197,50 @@ def migrate_noop(executor: str) -> float:
     return time.perf_counter() - t0
 
 
+def floors(samples: int = 50) -> dict[str, Any]:
+    """Bare round trip and bare CREATE SCHEMA on a connection like the sign-ups' (median seconds)."""
+    from django.db import connection
+
+    connection.set_schema_to_public()  # type: ignore[attr-defined]
+    trips, creates = [], []
+    with connection.cursor() as c:
+        for _ in range(samples):
+            t0 = time.perf_counter()
+            c.execute("SELECT 1")
+            c.fetchone()
+            trips.append(time.perf_counter() - t0)
+        for n in range(samples // 2):
+            t0 = time.perf_counter()
+            c.execute(f"CREATE SCHEMA bench_floor_{n}")
+            creates.append(time.perf_counter() - t0)
+            c.execute(f"DROP SCHEMA bench_floor_{n}")
+    return {
+        "round_trip_s": round(statistics.median(trips), 5),
+        "create_schema_s": round(statistics.median(creates), 5),
+        "password_hash_s": round(hash_time(), 3),
+    }
+
+
+def migrate_floor() -> dict[str, Any]:
+    """The least a no-op `migrate_schemas` can cost: start Django, and read each schema's applied
+    migrations once (one round trip per schema)."""
+    from django.db import connection
+
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS}
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "manage.py"), "shell", "-c", "pass"], check=True, env=env, cwd=ROOT)
+    startup = time.perf_counter() - t0
+    with connection.cursor() as c:
+        c.execute("SELECT schema_name FROM tenants_tenant")
+        schemas = [row[0] for row in c.fetchall()]
+        t0 = time.perf_counter()
+        for schema in schemas:
+            c.execute(f'SELECT app, name FROM "{schema}".django_migrations')
+            c.fetchall()
+        reads = time.perf_counter() - t0
+    return {"django_startup_s": round(startup, 2), "read_migrations_of_every_schema_s": round(reads, 2)}
+
+
 def load() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
@@ -276,6 +327,17 @@ def main() -> None:
         print(profile, flush=True)
     schemas = Tenant.objects.count()
     report["schemas"] = schemas
+    fl = floors()
+    report["floors"] = fl
+    if "signup" in report:
+        median = statistics.median(times)
+        report["ratio_to_floor"] = {
+            "signup_median_to_create_schema": round(median / fl["create_schema_s"], 1),
+            "signup_median_to_round_trip": round(median / fl["round_trip_s"], 1),
+            "signup_median_to_password_hash": round(median / fl["password_hash_s"], 2),
+        }
+    mfl = migrate_floor()
+    report["floors"]["migrate_schemas"] = mfl
     from django.db import connection
 
     connection.close()
@@ -285,6 +347,8 @@ def main() -> None:
         report["migrate_schemas_noop_s"][executor] = round(seconds, 1)
         report["load_avg"][f"after_migrate_{executor}"] = load()
         print(f"no-op migrate_schemas ({executor}) over {schemas} schemas: {seconds:.1f} s  load {load()}", flush=True)
+        bare = mfl["django_startup_s"] + mfl["read_migrations_of_every_schema_s"]
+        report.setdefault("ratio_to_floor", {})[f"migrate_schemas_{executor}"] = round(seconds / bare, 1)
     print(json.dumps(report, indent=2))
 
 
