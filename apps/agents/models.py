@@ -148,6 +148,14 @@ class RoutingSettings(models.Model):
     max_missed_offers = models.PositiveSmallIntegerField(
         _("missed offers in a row before the agent is set away"), default=3
     )
+    # An agent who declined or missed an interaction is offered it again after this long, when no
+    # other eligible agent took it meanwhile: a customer never waits on an idle agent for ever.
+    decline_cooldown_seconds = models.PositiveIntegerField(
+        _("offer again to an agent who declined, after (s)"),
+        default=15,
+        validators=[MinValueValidator(1), MaxValueValidator(3600)],
+    )
+    agents_may_pick = models.BooleanField(_("agents may pick waiting work from their queues"), default=False)
 
     class Meta:
         verbose_name = _("routing settings")

@@ -29,6 +29,7 @@ from apps.inbox.models import Interaction, Segment
 
 from . import engine, timers
 from .expressions import BUILTIN_INTERACTION_ATTRIBUTES
+from .locks import lock_interaction
 from .models import InteractionAttribute, Offer, Queue
 from .selectors import queue_is_open, routing_allowed
 
@@ -403,7 +404,7 @@ def do_reject_offer(offer_id: int, user: User) -> None:
             raise ApplicationError(_("This offer is no longer available."), code="offer_not_pending", status=409)
         interaction = _end_offer(offer, Offer.Status.REJECTED, decline=True)
         iid, aid = interaction.pk, agent.pk
-        transaction.on_commit(lambda: (route_interaction_now(iid), route_agent_now(aid)))
+        transaction.on_commit(lambda: (route_or_cool_down(iid), route_agent_now(aid)))
 
 
 def do_expire_offer(offer_id: int) -> bool:
@@ -420,10 +421,41 @@ def do_expire_offer(offer_id: int) -> bool:
             return False
         interaction = _end_offer(offer, Offer.Status.TIMED_OUT, decline=True)
         iid, aid = interaction.pk, offer.agent_id
-        transaction.on_commit(lambda: route_interaction_now(iid))
+        transaction.on_commit(lambda: route_or_cool_down(iid))
     if not do_record_missed_offer(aid):
         route_agent_now(aid)
     return True
+
+
+def route_or_cool_down(interaction_id: int) -> engine.OfferMade | None:
+    """After a decline or a missed offer: offer the interaction to another eligible agent now; when
+    there is none, the agents who declined get it again once the tenant's cool-down has passed (the
+    `declined` timer), so a customer never waits for ever on an agent who is idle."""
+    made = route_interaction_now(interaction_id)
+    if made is None and routing_allowed():
+        cooldown = engine.policy().decline_cooldown_seconds
+        timers.set_timer(current_schema(), timers.DECLINED, interaction_id, time.time() + cooldown)
+    return made
+
+
+def do_forgive_declines(interaction_id: int) -> None:
+    """The cool-down after a decline ended (timer; idempotent). Another eligible agent, if one is
+    free now, is still preferred: the declined list is cleared only when none is."""
+    waiting = Interaction.objects.filter(
+        pk=interaction_id, routing_status=Interaction.RoutingStatus.QUEUED
+    ).values_list("declined_agent_ids", flat=True)
+    declined = waiting.first()
+    if not declined:
+        return
+    if route_interaction_now(interaction_id) is not None:
+        return
+    with transaction.atomic():
+        _offers, interaction = lock_interaction(interaction_id)
+        if interaction is None or interaction.routing_status != Interaction.RoutingStatus.QUEUED:
+            return
+        interaction.declined_agent_ids = []
+        interaction.save(update_fields=["declined_agent_ids"])
+    route_interaction_now(interaction_id)
 
 
 def cancel_pending_offers_of(agent_id: int, reason: str) -> int:
@@ -439,6 +471,79 @@ def cancel_pending_offers_of(agent_id: int, reason: str) -> int:
             transaction.on_commit(lambda iid=iid: route_interaction_now(iid))  # type: ignore[misc]
             cancelled += 1
     return cancelled
+
+
+def do_assign_interaction(interaction_id: int, agent: AgentProfile, *, actor: User) -> Interaction:
+    """A supervisor gives a waiting interaction to an agent (themselves, to take it): its ringing
+    offer, if any, is cancelled and it is the agent's at once, whatever their state and capacity (the
+    supervisor decides). Also what `do_pick_interaction` does for an agent who picks it."""
+    from apps.accounts.audit import record_audit
+
+    with transaction.atomic():
+        offers, interaction = lock_interaction(interaction_id)
+        if interaction is None:
+            raise NotFound(_("No such conversation."))
+        if interaction.routing_status not in {Interaction.RoutingStatus.QUEUED, Interaction.RoutingStatus.OFFERED}:
+            raise ApplicationError(
+                _("This conversation is not waiting (%(s)s).") % {"s": interaction.get_routing_status_display()},
+                code="not_waiting",
+                status=409,
+            )
+        for offer in offers:
+            if offer.status == Offer.Status.PENDING:
+                _end_offer(offer, Offer.Status.CANCELLED, decline=False)
+        agent = AgentProfile.objects.select_for_update().select_related("user").get(pk=agent.pk)
+        if not agent.user.is_active:
+            raise ValidationFailed(_("Choose an active colleague."), fields={"agent": [_("Deactivated.")]})
+        now = timezone.now()
+        Interaction.objects.filter(pk=interaction.pk).update(
+            routing_status=Interaction.RoutingStatus.ASSIGNED,
+            assignee=agent.user,
+            assigned_agent=agent,
+            assigned_at=now,
+        )
+        interaction.refresh_from_db()
+        field = f"load_{interaction.channel}"
+        AgentProfile.objects.filter(pk=agent.pk).update(**{field: F(field) + 1})
+        record.close_segments(
+            interaction.pk,
+            Segment.Kind.QUEUE,
+            Segment.Outcome.ANSWERED,
+            at=now,
+            data={"agent": agent.pk, "assigned_by": actor.pk},
+        )
+        record.open_segment(
+            interaction,
+            Segment.Kind.HANDLING,
+            queue_id=interaction.queue_id,
+            agent_id=agent.pk,
+            at=now,
+            data={"assigned_by": actor.pk} if actor.pk != agent.user_id else {"picked": True},
+        )
+        record_audit(actor, "interaction.assigned", interaction, agent=agent.pk)
+        schema = current_schema()
+        send_event_on_commit(
+            schema,
+            {
+                "type": "interaction.assigned",
+                "interaction_id": interaction.pk,
+                "agent": {"id": agent.pk, "name": agent.user.display_name},
+            },
+            [interaction_group(schema, interaction.pk)],
+        )
+        announce_assignments_on_commit(schema, agent.user_id)
+    return interaction
+
+
+def do_pick_interaction(interaction_id: int, user: User) -> Interaction:
+    """An agent takes waiting work from one of their queues, where the tenant allows it."""
+    agent = _agent_of(user)
+    if not engine.policy().agents_may_pick:
+        raise PermissionDenied(_("Picking from the queue is not allowed here; ask a supervisor."))
+    queue_id = Interaction.objects.filter(pk=interaction_id).values_list("queue_id", flat=True).first()
+    if queue_id is None or not agent.queues.filter(pk=queue_id).exists():
+        raise NotFound(_("No such conversation in your queues."))
+    return do_assign_interaction(interaction_id, agent, actor=user)
 
 
 def do_complete_interaction(interaction_id: int) -> Interaction:

@@ -7,7 +7,7 @@ from typing import Any, cast
 from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -20,15 +20,17 @@ from apps.core.permissions import IsSupervisor, IsTenantAdmin
 from apps.inbox.actions import check_can_work_on, do_open_interaction
 from apps.inbox.models import Interaction
 
-from . import engine
 from .actions import (
     do_accept_offer,
+    do_assign_interaction,
     do_complete_interaction,
+    do_pick_interaction,
     do_reject_offer,
 )
 from .expressions import ExpressionError, known_names, parse
 from .hours import check_weekly
 from .models import BusinessHours, Holiday, InteractionAttribute, Queue, RoutingStep
+from .queue_actions import do_create_queue, do_update_queue
 from .selectors import estimated_wait_seconds, queue_position, queue_status
 
 
@@ -118,30 +120,19 @@ class QueueSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"overflow_queue": [_("A queue cannot overflow into itself.")]})
         return attrs
 
-    def _save_steps(self, queue: Queue, steps: list[dict[str, Any]] | None) -> None:
-        if steps is None:
-            return
-        queue.steps.all().delete()
-        RoutingStep.objects.bulk_create(RoutingStep(queue=queue, order=n, **s) for n, s in enumerate(steps))
-        engine.forget_cached_plans()
+    def _actor(self) -> User | None:
+        request = self.context.get("request")
+        return cast(User, request.user) if request is not None else None
 
-    @transaction.atomic
     def create(self, validated_data: dict[str, Any]) -> Queue:
         steps = validated_data.pop("steps", None)
         members = validated_data.pop("members", None)
-        queue = Queue.objects.create(**validated_data)
-        if members is not None:
-            queue.members.set(members)
-        self._save_steps(queue, steps)
-        return queue
+        return do_create_queue(validated_data, steps=steps, members=members, actor=self._actor())
 
-    @transaction.atomic
     def update(self, instance: Queue, validated_data: dict[str, Any]) -> Queue:
         steps = validated_data.pop("steps", None)
-        queue = cast(Queue, super().update(instance, validated_data))
-        self._save_steps(queue, steps)
-        engine.forget_cached_plans()
-        return queue
+        members = validated_data.pop("members", None)
+        return do_update_queue(instance, validated_data, steps=steps, members=members, actor=self._actor())
 
 
 class QueueViewSet(viewsets.ModelViewSet):
@@ -156,6 +147,18 @@ class QueueViewSet(viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def status(self, request: Request, pk: str | None = None) -> Response:
         return Response(queue_status(self.get_object()))
+
+    @extend_schema(
+        responses={
+            204: None,
+            409: OpenApiResponse(description='Still used by interactions or widgets: {"error": {...}}'),
+        }
+    )
+    def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        from .queue_removal import do_delete_queue
+
+        do_delete_queue(self.get_object(), actor=cast(User, request.user))
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class BusinessHoursViewSet(viewsets.ModelViewSet):
@@ -235,6 +238,30 @@ class InteractionCompleteApi(APIView):
         user = cast(User, request.user)
         check_can_work_on(user, interaction)
         return Response(interaction_payload(do_complete_interaction(interaction.pk)))
+
+
+class InteractionAssignApi(APIView):
+    """A supervisor gives a waiting interaction to an agent (or to themselves: their own agent id)."""
+
+    permission_classes = [IsSupervisor]
+
+    class AssignInputSerializer(serializers.Serializer):
+        agent = serializers.PrimaryKeyRelatedField(queryset=AgentProfile.objects.select_related("user"))
+
+    @extend_schema(request=AssignInputSerializer, responses={200: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.AssignInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        interaction = do_assign_interaction(pk, data.validated_data["agent"], actor=cast(User, request.user))
+        return Response(interaction_payload(interaction))
+
+
+class InteractionPickApi(APIView):
+    """An agent takes a waiting interaction from one of their queues (when the tenant allows it)."""
+
+    @extend_schema(request=None, responses={200: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        return Response(interaction_payload(do_pick_interaction(pk, cast(User, request.user))))
 
 
 class OfferAcceptApi(APIView):

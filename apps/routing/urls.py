@@ -19,6 +19,8 @@ urlpatterns = [
     path("interactions", apis.InteractionCreateApi.as_view(), name="api-interaction-create"),
     path("interactions/<int:pk>", apis.InteractionDetailApi.as_view(), name="api-interaction"),
     path("interactions/<int:pk>/complete", apis.InteractionCompleteApi.as_view(), name="api-interaction-complete"),
+    path("interactions/<int:pk>/assign", apis.InteractionAssignApi.as_view(), name="api-interaction-assign"),
+    path("interactions/<int:pk>/pick", apis.InteractionPickApi.as_view(), name="api-interaction-pick"),
     path("offers/<int:pk>/accept", apis.OfferAcceptApi.as_view(), name="api-offer-accept"),
     path("offers/<int:pk>/reject", apis.OfferRejectApi.as_view(), name="api-offer-reject"),
     path("", include(router.urls)),

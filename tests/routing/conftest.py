@@ -13,7 +13,7 @@ from apps.agents.models import AgentProfile, AgentState, Skill
 from apps.routing import engine
 from apps.routing.models import Queue, RoutingStep
 from tests.conftest import TenantInfo, create_tenant
-from tests.processes import Proc, python
+from tests.processes import Proc, python, wait_until
 
 
 @pytest.fixture
@@ -97,6 +97,15 @@ def celery_beat(celery_worker: Any) -> Iterator[Proc]:
     proc = Proc(
         "beat-routing", python("-m", "celery", "-A", "ccaas", "beat", "--loglevel=info", f"--schedule={schedule}")
     )
+    offset = proc.log_path.stat().st_size if proc.log_path.exists() else 0
     proc.start()
+
+    def swept() -> bool:
+        with open(proc.log_path, "rb") as log:
+            log.seek(offset)
+            return b"Sending due task routing-fire-due-timers" in log.read()
+
+    # Beat takes seconds to start on a busy machine; tests that time timers start once it ticks.
+    wait_until(swept, 90, "celery beat's first timer sweep")
     yield proc
     proc.stop()

@@ -66,6 +66,8 @@ class Policy:
     calls_block_other_channels: bool
     chats_block_calls: bool
     max_missed_offers: int
+    decline_cooldown_seconds: int = 15
+    agents_may_pick: bool = False
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,13 @@ def queue_plan(queue_id: int) -> QueuePlan:
 def policy() -> Policy:
     def load() -> Policy:
         s = RoutingSettings.load()
-        return Policy(s.calls_block_other_channels, s.chats_block_calls, s.max_missed_offers)
+        return Policy(
+            s.calls_block_other_channels,
+            s.chats_block_calls,
+            s.max_missed_offers,
+            s.decline_cooldown_seconds,
+            s.agents_may_pick,
+        )
 
     result: Policy = _cached("policy", 0, load)
     return result
