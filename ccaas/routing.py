@@ -1,8 +1,8 @@
-"""WebSocket URL routes of every app (one desktop socket per tab; the widget's socket later)."""
+"""WebSocket URL routes: the agent desktop (one socket per tab) and the customer widget."""
 
 from django.urls import path
 
-from apps.agents.consumers import DesktopConsumer
+from apps.desktop.consumers import DesktopConsumer
 from apps.widget.consumers import WidgetConsumer
 
 websocket_urlpatterns = [

@@ -17,9 +17,11 @@ from apps.billing.selectors import takes_seat
 from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.core.keys import redis_key
 from apps.core.redis import get_redis
+from apps.core.tenancy import current_schema
 from apps.core.validation import FieldErrors
 
 from .models import TeamAuditEntry, User
+from .sessions import revoke_sockets_on_commit
 
 HANDOFF_SALT = "accounts.login-handoff"
 HANDOFF_SECONDS = 120
@@ -144,4 +146,36 @@ def do_deactivate_user(user: User, *, actor: User) -> User:
         user.save(update_fields=["is_active"])
         Token.objects.filter(user=user).delete()
         _audit(actor, user, "deactivated")
+        # Their open desktops close now (4401), not when they next reconnect.
+        revoke_sockets_on_commit(current_schema(), user.pk, "deactivated")
     return user
+
+
+def do_change_user_role(user: User, role: str, *, actor: User) -> User:
+    """Give a team member another role. Their open desktops re-authorise at once: what the new role
+    may not do (a former admin's view of others' conversations) stops before the next event."""
+    _check_manager(actor)
+    if role not in ASSIGNABLE_ROLES:
+        raise ValidationFailed(
+            _("Please correct the errors below."), fields={"role": [_("Choose agent, supervisor or admin.")]}
+        )
+    if user.pk == actor.pk:
+        raise ValidationFailed(_("You cannot change your own role."))
+    if user.role == User.Role.OWNER:
+        raise ValidationFailed(_("The owner's role cannot be changed."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        if user.role == role:
+            return user
+        before = user.role
+        user.role = role
+        user.save(update_fields=["role"])
+        _audit(actor, user, "role_changed", before=before, after=role)
+        revoke_sockets_on_commit(current_schema(), user.pk, "role_changed")
+    return user
+
+
+def do_note_signed_out(user: User) -> None:
+    """The user signed out of one session (the view has flushed it). Every socket of theirs checks
+    its session again now; those of that session close (4401), the others go on."""
+    revoke_sockets_on_commit(current_schema(), user.pk, "signed_out")

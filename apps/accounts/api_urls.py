@@ -8,6 +8,7 @@ urlpatterns = [
     path("team/members", apis.TeamMemberListApi.as_view(), name="api-team-members"),
     path("team/members/create", apis.TeamMemberCreateApi.as_view(), name="api-team-member-create"),
     path("team/members/<int:user_id>/activate", apis.TeamMemberActivateApi.as_view(), name="api-team-member-activate"),
+    path("team/members/<int:user_id>/role", apis.TeamMemberRoleApi.as_view(), name="api-team-member-role"),
     path(
         "team/members/<int:user_id>/deactivate",
         apis.TeamMemberDeactivateApi.as_view(),

@@ -16,7 +16,14 @@ from apps.core.errors import ApplicationError, NotFound
 from apps.core.ratelimit import check_rate
 from apps.core.tenancy import current_schema
 
-from .actions import check_new_user, do_activate_user, do_create_user, do_deactivate_user, do_issue_api_token
+from .actions import (
+    check_new_user,
+    do_activate_user,
+    do_change_user_role,
+    do_create_user,
+    do_deactivate_user,
+    do_issue_api_token,
+)
 from .models import User
 from .selectors import all_team_members, get_team_member
 
@@ -144,4 +151,24 @@ class TeamMemberDeactivateApi(APIView):
     @extend_schema(request=None, responses={200: TeamMemberDeactivateOutputSerializer})
     def post(self, request: Request, user_id: int) -> Response:
         user = do_deactivate_user(_member(user_id), actor=cast(User, request.user))
+        return Response(TeamMemberOutputSerializer(user).data)
+
+
+class TeamMemberRoleApi(APIView):
+    """Give a team member another role (agent, supervisor or admin). Their open desktops
+    re-authorise at once."""
+
+    permission_classes = [IsBillingManager]
+
+    class TeamMemberRoleInputSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=["agent", "supervisor", "admin"])
+
+    class TeamMemberRoleOutputSerializer(TeamMemberOutputSerializer):
+        pass
+
+    @extend_schema(request=TeamMemberRoleInputSerializer, responses={200: TeamMemberRoleOutputSerializer})
+    def post(self, request: Request, user_id: int) -> Response:
+        data = self.TeamMemberRoleInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = do_change_user_role(_member(user_id), data.validated_data["role"], actor=cast(User, request.user))
         return Response(TeamMemberOutputSerializer(user).data)

@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib import auth
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from .models import User
 
@@ -16,3 +21,14 @@ def all_team_members() -> QuerySet[User]:
 
 def get_team_member(user_id: int) -> User | None:
     return User.objects.filter(pk=user_id).first()
+
+
+def session_user(session_key: str | None) -> User | None:
+    """The active user signed in with this session in the current tenant schema, or None (signed
+    out, expired, deactivated, password changed since). As Django's auth middleware decides."""
+    if not session_key:
+        return None
+    request = HttpRequest()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = auth.get_user(request)
+    return user if isinstance(user, User) and user.is_authenticated else None

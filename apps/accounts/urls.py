@@ -1,4 +1,3 @@
-from django.contrib.auth.views import LogoutView
 from django.urls import path
 
 from . import views
@@ -6,7 +5,7 @@ from . import views
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("login/", views.TenantLoginView.as_view(), name="login"),
-    path("logout/", LogoutView.as_view(), name="logout"),
+    path("logout/", views.TenantLogoutView.as_view(), name="logout"),
     path("auth/handoff/", views.handoff, name="login-handoff"),
     path("team/", views.team, name="team"),
     path("team/<int:user_id>/activate/", views.activate_member, name="team-activate"),

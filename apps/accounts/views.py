@@ -5,7 +5,7 @@ from typing import Any, cast
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -25,6 +25,7 @@ from .actions import (
     do_activate_user,
     do_create_user,
     do_deactivate_user,
+    do_note_signed_out,
     do_redeem_login_handoff,
 )
 from .forms import EmailLoginForm
@@ -36,6 +37,17 @@ class TenantLoginView(LoginView):
     template_name = "accounts/login.html"
     authentication_form = EmailLoginForm
     redirect_authenticated_user = True
+
+
+class TenantLogoutView(LogoutView):
+    """Sign out, and close this session's open desktop sockets at once."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user if request.user.is_authenticated else None
+        response = super().post(request, *args, **kwargs)
+        if isinstance(user, User):
+            do_note_signed_out(user)
+        return response
 
 
 def handoff(request: HttpRequest) -> HttpResponse:

@@ -1,4 +1,4 @@
-"""The desktop WebSocket: one per browser tab, multiplexing every stream of the signed-in user.
+"""The base of every WebSocket consumer (desktop and widget): one per browser tab, multiplexing every stream.
 
 Frames are JSON objects with a "type". Errors come back as {"type": "error", "code", "message"}
 and the connection stays open."""

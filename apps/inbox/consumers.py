@@ -1,10 +1,15 @@
-"""The inbox's frames on the agent desktop socket (mixed into agents.consumers.DesktopConsumer):
+"""The inbox's frames on the agent desktop socket (composed by desktop.consumers.DesktopConsumer):
 open a conversation (and catch up from the last seq seen), reply, private notes, typing, read.
 
 A desktop socket is in the groups of the conversations it has open (`interaction.open`) and of every
 open conversation assigned to its user (`follow_assigned`, on connect and on `assignments.changed`),
 so a customer's message reaches the assignee's inbox list (unread badge, preview) as the same one
-event the widget gets, whether or not the conversation is on screen."""
+event the widget gets, whether or not the conversation is on screen.
+
+A socket joins a conversation's groups only after its user was found allowed to open it
+(`check_can_work_on`): a refused `interaction.open` never joins anything, however often it is sent.
+When the user's assignments change, the conversations open on screen are checked again and the ones
+they may no longer open are left."""
 
 from __future__ import annotations
 
@@ -14,17 +19,41 @@ from apps.core.errors import ApplicationError
 from apps.core.tenancy import in_tenant
 
 
-def _open_interaction(user: Any, interaction_id: Any, last_seq: Any) -> dict[str, Any]:
-    from apps.core.errors import NotFound
-    from apps.inbox.actions import check_can_work_on, message_payload
-    from apps.inbox.models import Interaction, Message
+def _valid_id(interaction_id: Any) -> bool:
+    return isinstance(interaction_id, int) and not isinstance(interaction_id, bool)
 
-    if not isinstance(interaction_id, int):
-        raise NotFound("No such conversation.")
-    interaction = Interaction.objects.filter(pk=interaction_id).first()
+
+def _current(user: Any) -> Any:
+    """The socket's user as the database has them now: a socket's copy is as old as the socket, and a
+    user deactivated or demoted meanwhile must not act with what they had (their socket is being
+    closed; this holds even if the news is late)."""
+    from apps.accounts.models import User
+
+    fresh = User.objects.filter(pk=user.pk, is_active=True).first()
+    if fresh is None:
+        raise ApplicationError("You are signed out.", code="signed_out", status=401)
+    return fresh
+
+
+def _authorise_open(user: Any, interaction_id: Any) -> Any:
+    """The conversation, if `user` may open it; NotFound / PermissionDenied otherwise."""
+    from apps.core.errors import NotFound
+    from apps.inbox.actions import check_can_work_on
+    from apps.inbox.models import Interaction
+
+    user = _current(user)
+    interaction = Interaction.objects.filter(pk=interaction_id).first() if _valid_id(interaction_id) else None
     if interaction is None:
         raise NotFound("No such conversation.")
     check_can_work_on(user, interaction)
+    return interaction
+
+
+def _open_interaction(user: Any, interaction_id: Any, last_seq: Any) -> dict[str, Any]:
+    from apps.inbox.actions import message_payload
+    from apps.inbox.models import Message
+
+    interaction = _authorise_open(user, interaction_id)
     after = last_seq if isinstance(last_seq, int) and last_seq >= 0 else 0
     messages = (
         Message.objects.filter(interaction=interaction, seq__gt=after)
@@ -38,6 +67,26 @@ def _open_interaction(user: Any, interaction_id: Any, last_seq: Any) -> dict[str
     }
 
 
+def _followable(user: Any, opened: set[int]) -> tuple[list[int], set[int]]:
+    """The user's open assigned conversations, and those of `opened` they may still open."""
+    from apps.inbox.actions import check_can_work_on
+    from apps.inbox.models import Interaction
+    from apps.inbox.selectors import assigned_open_ids
+
+    try:
+        user = _current(user)
+    except ApplicationError:
+        return [], set()
+    allowed = set()
+    for interaction in Interaction.objects.filter(pk__in=opened):
+        try:
+            check_can_work_on(user, interaction)
+        except ApplicationError:
+            continue
+        allowed.add(interaction.pk)
+    return assigned_open_ids(user.pk), allowed
+
+
 def _agent_send(user: Any, interaction_id: Any, body: Any, note: Any, client_id: Any) -> dict[str, Any]:
     from apps.core.errors import NotFound, ValidationFailed
     from apps.inbox.actions import do_agent_reply
@@ -49,7 +98,7 @@ def _agent_send(user: Any, interaction_id: Any, body: Any, note: Any, client_id:
     if not isinstance(body, str):
         raise ValidationFailed("Write a message.", fields={"body": ["Must be text."]})
     message = do_agent_reply(
-        interaction, user, body, note=bool(note), client_id=client_id if isinstance(client_id, str) else ""
+        interaction, _current(user), body, note=bool(note), client_id=client_id if isinstance(client_id, str) else ""
     )
     return {"type": "message.sent", "interaction_id": interaction.pk, "seq": message.seq}
 
@@ -79,31 +128,36 @@ class InboxFrames:
         return [g for i in sorted(self._followed()) for g in _groups(self.schema_name, i)]
 
     async def follow_assigned(self: Any) -> None:
-        """(Re)read the user's open assigned conversations and follow exactly those (plus the ones
-        open on screen). Called on connect and when `assignments.changed` arrives."""
-        from apps.inbox.selectors import assigned_open_ids
-
+        """(Re)read the user's open assigned conversations and follow exactly those, plus the ones
+        open on screen that the user may still open. Called on connect and when
+        `assignments.changed` arrives."""
         before = self._followed()
-        self.assigned_ids = set(await in_tenant(self.schema_name, assigned_open_ids, self.user.pk))
+        opened = set(getattr(self, "opened_ids", ()))
+        assigned, allowed = await in_tenant(self.schema_name, _followable, self.user, opened)
+        self.assigned_ids, self.opened_ids = set(assigned), allowed
         await self._follow(before, self._followed())
 
     async def on_interaction_open(self: Any, frame: dict[str, Any]) -> None:
         interaction_id = frame.get("interaction_id")
+        try:
+            # Authorise before joining any group: a refused socket must never hear the conversation.
+            await in_tenant(self.schema_name, _authorise_open, self.user, interaction_id)
+        except ApplicationError as exc:
+            await self.send_json({"type": "error", **exc.as_dict()})
+            return
+        assert isinstance(interaction_id, int)  # _authorise_open refused anything else
         before = self._followed()
         # Join first, then read history: a message committed in between arrives twice at worst,
         # and the client drops a seq it already has; it can never be missed.
-        if isinstance(interaction_id, int):
-            await self._follow(before, before | {interaction_id})
+        await self._follow(before, before | {interaction_id})
         try:
             history = await in_tenant(
                 self.schema_name, _open_interaction, self.user, interaction_id, frame.get("last_seq")
             )
-        except ApplicationError as exc:
-            if isinstance(interaction_id, int):
-                await self._follow(before | {interaction_id}, before)
+        except ApplicationError as exc:  # reassigned in between: leave again
+            await self._follow(before | {interaction_id}, before)
             await self.send_json({"type": "error", **exc.as_dict()})
             return
-        assert isinstance(interaction_id, int)  # an invalid id was refused above
         self.opened_ids = set(getattr(self, "opened_ids", ())) | {interaction_id}
         await self.send_json(history)
 
@@ -155,19 +209,16 @@ class InboxFrames:
         interaction_id = frame.get("interaction_id")
         group = interaction_group(self.schema_name, interaction_id) if isinstance(interaction_id, int) else None
         if group and interaction_id in self._followed():
-            await self.channel_layer.group_send(
-                group,
-                {
-                    "type": "event.relay",
-                    "event": {
-                        "type": "typing",
-                        "by": "agent",
-                        "interaction_id": interaction_id,
-                        "active": bool(frame.get("active")),
-                        "name": self.user.display_name,
-                    },
-                },
-            )
+            from apps.core.events import asend_events
+
+            event = {
+                "type": "typing",
+                "by": "agent",
+                "interaction_id": interaction_id,
+                "active": bool(frame.get("active")),
+                "name": self.user.display_name,
+            }
+            await asend_events(self.schema_name, [(event, [group])])
 
     async def on_read(self: Any, frame: dict[str, Any]) -> None:
         from apps.inbox.actions import interaction_group
@@ -179,10 +230,7 @@ class InboxFrames:
 
             assert isinstance(interaction_id, int)  # the group exists only for an int id
             await amark_read_by_assignee(self.schema_name, interaction_id, self.user.pk, seq)
-            await self.channel_layer.group_send(
-                group,
-                {
-                    "type": "event.relay",
-                    "event": {"type": "read", "by": "agent", "interaction_id": interaction_id, "seq": seq},
-                },
-            )
+            from apps.core.events import asend_events
+
+            event = {"type": "read", "by": "agent", "interaction_id": interaction_id, "seq": seq}
+            await asend_events(self.schema_name, [(event, [group])])

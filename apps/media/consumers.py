@@ -1,4 +1,5 @@
-"""Call frames, shared by the desktop and the widget sockets (`CallFrames` is mixed into both).
+"""Call frames, shared by the desktop and the widget sockets (`CallFrames` is mixed into both; the
+desktop composes `AgentCallFrames`, which adds `call.join`).
 
 A socket takes a *seat* in a call (the customer when it starts one; an agent or guest with
 `call.join`) and from then on may:
@@ -19,6 +20,7 @@ import logging
 from typing import Any
 
 from apps.core.errors import ApplicationError
+from apps.core.events import asend_events
 from apps.core.tenancy import in_tenant
 
 from . import actions, signaling
@@ -99,13 +101,8 @@ class CallFrames:
                     {"type": "error", "call_id": seat.call_id, "code": "unknown_party", "message": "No such party."}
                 )
             return
-        await self.channel_layer.group_send(
-            actions.party_group(self.schema_name, seat.call_id, str(to)),
-            {
-                "type": "event.relay",
-                "event": {"type": "call.signal", "call_id": seat.call_id, "from": seat.party, **payload},
-            },
-        )
+        event = {"type": "call.signal", "call_id": seat.call_id, "from": seat.party, **payload}
+        await asend_events(self.schema_name, [(event, [actions.party_group(self.schema_name, seat.call_id, str(to))])])
 
     async def on_call_media(self: Any, frame: dict[str, Any]) -> None:
         """The socket's own leg to the media worker."""
@@ -266,6 +263,20 @@ class CallFrames:
                 await self.leave_seat(call_id)
             elif mine["role"] != seat.role:  # a guest who was handed the call (warm transfer)
                 self._seats()[call_id] = Seat(seat.call_id, seat.party, mine["role"])
+
+
+class AgentCallFrames(CallFrames):
+    """The desktop's call frames: CallFrames plus `call.join`, by which the agent who answered, or an
+    invited supervisor or expert, takes their seat (the action checks they may)."""
+
+    async def on_call_join(self: Any, frame: dict[str, Any]) -> None:
+        call_id = frame.get("call_id")
+        result = await self._call_action(call_id, actions.do_join_call, call_id, self.user)
+        if result is None:
+            return
+        seat, _call = result
+        await self.take_seat(seat)
+        await self.send_seated(seat)
 
 
 def _both_live(seat: Seat, to: Any) -> bool:

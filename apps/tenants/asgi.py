@@ -65,9 +65,11 @@ class TenantWebSocketMiddleware:
 
         adb.warm()
         host = _header(scope, b"host")
-        tenant, user = await database_sync_to_async(_resolve)(host, _cookie(scope, settings.SESSION_COOKIE_NAME))
+        session_key = _cookie(scope, settings.SESSION_COOKIE_NAME)
+        tenant, user = await database_sync_to_async(_resolve)(host, session_key)
         if tenant is None:
             # Refuse the handshake: the client sees HTTP 403 and no consumer runs.
             return await WebsocketDenier.as_asgi()(scope, receive, send)
-        scope = dict(scope, tenant=tenant, schema_name=tenant.schema_name, user=user)
+        # The session key lets a consumer re-check later that the session still holds (signed out?).
+        scope = dict(scope, tenant=tenant, schema_name=tenant.schema_name, user=user, session_key=session_key)
         return await self.inner(scope, receive, send)

@@ -67,6 +67,7 @@ TENANT_APPS = [
     "apps.inbox",
     "apps.widget",
     "apps.media",
+    "apps.desktop",  # no models: the agent desktop, at the top of the layers
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 

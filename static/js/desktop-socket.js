@@ -19,6 +19,7 @@
     };
     ws.onclose = function (e) {
       if (e.code === 4401) { location.href = "/login/?next=" + encodeURIComponent(location.pathname); return; }
+      if (e.code === 4409) { location.reload(); return; }  // the user's role changed: boot as the new role
       setState("offline");
       setTimeout(connect, delay);
       delay = Math.min(delay * 2, 10000);

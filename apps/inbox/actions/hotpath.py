@@ -12,15 +12,25 @@ from apps.accounts.models import User
 from ..models import Interaction, Message
 from .messages import agents_group, check_message_body, interaction_group
 
+# User.is_manager's roles: they may write to any open conversation.
+MANAGER_ROLES = [User.Role.OWNER.value, User.Role.ADMIN.value, User.Role.SUPERVISOR.value]
+
 # The hot path of `do_post_message` for a text message to an open conversation, one statement in
 # autocommit on the event loop (apps/core/adb.py). The CTE bumps the conversation's seq only if it is
 # open (and, for an agent, theirs or the agent is a manager), inserts the message with that seq, and
 # returns what the events need. No row: the fast path does not apply and the caller runs the ORM
-# path, which decides and explains (a new conversation, a resolved one, a forbidden one).
+# path, which decides and explains (a new conversation, a resolved one, a forbidden one). The agent's
+# role and activity are read here, in the same statement, not from the socket's copy of the user: a
+# user deactivated or demoted while their socket is open writes nothing (one primary-key lookup).
 _HOT_POST = """
 WITH i AS (
     UPDATE {interaction} SET last_seq = last_seq + 1
-    WHERE id = %(iid)s AND status <> 'resolved' AND (%(anyone)s OR assignee_id = %(author)s)
+    WHERE id = %(iid)s AND status <> 'resolved' AND (
+        %(customer)s OR EXISTS (
+            SELECT 1 FROM {user} u WHERE u.id = %(author)s AND u.is_active
+            AND (u.role = ANY(%(manager_roles)s) OR {interaction}.assignee_id = u.id)
+        )
+    )
     RETURNING id, last_seq
 ), m AS (
     INSERT INTO {message} (interaction_id, seq, kind, body, client_id, created_at, author_id, attachment_id)
@@ -42,7 +52,9 @@ def _hot_post_query(schema: str) -> bytes:
     return (
         sql.SQL(_HOT_POST)
         .format(
-            interaction=adb.table(schema, Interaction._meta.db_table), message=adb.table(schema, Message._meta.db_table)
+            interaction=adb.table(schema, Interaction._meta.db_table),
+            message=adb.table(schema, Message._meta.db_table),
+            user=adb.table(schema, User._meta.db_table),
         )
         .as_bytes()
     )
@@ -71,7 +83,8 @@ async def apost_message(
         "body": text,
         "client_id": (client_id if isinstance(client_id, str) else "")[:64],
         "author": author.pk if author is not None else None,
-        "anyone": author is None or author.is_manager,
+        "customer": author is None,
+        "manager_roles": MANAGER_ROLES,
     }
     row = await adb.fetchone(_hot_post_query(schema), params)
     if row is None:

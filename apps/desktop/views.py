@@ -1,3 +1,6 @@
+"""The agent desktop page: what it needs to boot (the user, their agent profile, reason codes and the
+inbox's directory); everything live comes over its socket (`consumers.DesktopConsumer`)."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +13,7 @@ from django.shortcuts import render
 from apps.accounts.models import User
 from apps.agents.actions import ensure_agent_profile
 from apps.agents.models import ReasonCode
-
-from .selectors import directory
+from apps.inbox.selectors import directory
 
 
 @login_required
@@ -24,4 +26,4 @@ def desktop(request: HttpRequest) -> HttpResponse:
         "reasons": [{"id": r.pk, "name": r.name} for r in ReasonCode.objects.order_by("name")],
         **directory(),
     }
-    return render(request, "inbox/desktop.html", {"boot_json": json.dumps(boot)})
+    return render(request, "desktop/desktop.html", {"boot_json": json.dumps(boot)})
