@@ -290,3 +290,45 @@ def call_queue_state(call_id: str) -> dict[str, Any]:
 
 def call_start_state(call: Any) -> dict[str, Any]:
     return call_queue_state(call.call_id)
+
+
+# --- widget keys (settings) -----------------------------------------------------------------------
+
+WIDGET_KEY_FIELDS = ("name", "queue", "allowed_origins", "enabled", "prechat_form", "greeting")
+
+
+def _clean_key_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    from .origins import check_allowed_origins
+
+    unknown = set(fields) - set(WIDGET_KEY_FIELDS)
+    if unknown:
+        raise ValidationFailed(_("Unknown fields."), fields={k: [_("Not a widget key setting.")] for k in unknown})
+    cleaned = dict(fields)
+    if "allowed_origins" in cleaned:
+        cleaned["allowed_origins"] = check_allowed_origins(cleaned["allowed_origins"])
+    return cleaned
+
+
+def do_create_widget_key(actor: Any, **fields: Any) -> WidgetKey:
+    """A new key for a site or app (an admin's). Origins are stored normalised."""
+    from apps.accounts.audit import record_audit
+
+    cleaned = _clean_key_fields(fields)
+    with transaction.atomic():
+        wk = WidgetKey.objects.create(**cleaned)
+        record_audit(actor, "widget_key.created", wk, name=wk.name, allowed_origins=wk.allowed_origins)
+    return wk
+
+
+def do_update_widget_key(actor: Any, wk: WidgetKey, **fields: Any) -> WidgetKey:
+    from apps.accounts.audit import record_audit
+
+    cleaned = _clean_key_fields(fields)
+    with transaction.atomic():
+        locked = WidgetKey.objects.select_for_update().get(pk=wk.pk)
+        for key, value in cleaned.items():
+            setattr(locked, key, value)
+        locked.save(update_fields=list(cleaned) or None)
+        changed = {k: (v.pk if hasattr(v, "pk") else v) for k, v in cleaned.items()}
+        record_audit(actor, "widget_key.updated", locked, **changed)
+    return locked

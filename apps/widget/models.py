@@ -35,7 +35,13 @@ class WidgetKey(models.Model):
         return self.name
 
     def allows_origin(self, origin: str) -> bool:
-        return origin.rstrip("/").lower() in {o.rstrip("/").lower() for o in self.allowed_origins}
+        """`origin` as a browser sends it; the stored ones are normalised (widget.origins)."""
+        from .origins import OriginInvalid, normalise_origin
+
+        try:
+            return normalise_origin(origin) in self.allowed_origins
+        except OriginInvalid:
+            return False
 
     def as_config(self) -> dict[str, Any]:
         return {"key": self.public_key, "greeting": self.greeting, "prechat": self.prechat_form}

@@ -1,8 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import apis, views
 
 urlpatterns = [
+    path("api/v1/widget-keys", apis.WidgetKeyListApi.as_view(), name="api-widget-keys"),
+    path("api/v1/widget-keys/<int:pk>", apis.WidgetKeyDetailApi.as_view(), name="api-widget-key"),
     path("widget.js", views.loader, name="widget-loader"),
     path("widget/frame/", views.frame, name="widget-frame"),
     path("widget/upload/", views.upload, name="widget-upload"),
