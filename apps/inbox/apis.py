@@ -36,7 +36,7 @@ def _interaction_for(user: User, pk: int) -> Interaction:
 
 
 class InboxApi(APIView):
-    @extend_schema(responses={200: serializers.ListField()})
+    @extend_schema(responses={200: {"type": "array", "items": {"type": "object"}}})
     def get(self, request: Request) -> Response:
         view = request.query_params.get("view", "mine")
         if view not in VIEWS:
@@ -126,6 +126,7 @@ class AttachmentApi(APIView):
             "multipart/form-data": {
                 "type": "object",
                 "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "boolean"}},
+                "required": ["file"],
             }
         },
         responses={201: serializers.DictField()},

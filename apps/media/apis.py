@@ -42,7 +42,11 @@ class SnapshotApi(APIView):
 
     @extend_schema(
         request={
-            "multipart/form-data": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+                "required": ["file"],
+            }
         },
         responses={201: serializers.DictField()},
     )

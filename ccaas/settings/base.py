@@ -226,6 +226,11 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "REST API of the multi-tenant contact center. Tenant endpoints live on the tenant's host.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Every operation may answer with the product's error body (400, 401, 403, 404, 409, 429).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.core.openapi.add_error_responses",
+    ],
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", REDIS_URL)
