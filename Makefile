@@ -28,12 +28,17 @@ browser:
 
 test: $(STAMP) browser
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m ccaas.check_imports
 	DJANGO_SETTINGS_MODULE=ccaas.settings.test $(VENV)/bin/mypy apps ccaas
 	$(PY) -m ccaas.launcher test $(ARGS)
 
+# Layers: import-linter's contract in pyproject.toml; private names and cycles: ccaas/check_imports.py.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(PY) -m ccaas.check_imports
 
 typecheck: $(STAMP)
 	DJANGO_SETTINGS_MODULE=ccaas.settings.test $(VENV)/bin/mypy apps ccaas

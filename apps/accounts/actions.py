@@ -12,9 +12,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from rest_framework.authtoken.models import Token
 
-from apps.billing.actions import check_seat_available
-from apps.billing.selectors import takes_seat
 from apps.core.errors import PermissionDenied, ValidationFailed
+from apps.core.hooks import run_hooks
 from apps.core.keys import redis_key
 from apps.core.redis import get_redis
 from apps.core.tenancy import current_schema
@@ -98,12 +97,11 @@ def check_new_user(data: Any) -> NewUserInput:
 
 
 def do_create_user(data: NewUserInput, *, actor: User) -> User:
-    """Add an active user to the team. A seat-taking role needs a free seat (billing's check, under
-    the billing account's lock until this transaction commits)."""
+    """Add an active user to the team. A seat-taking role needs a free seat (billing's check, through
+    the `seats_check` hook, under the billing account's lock until this transaction commits)."""
     _check_manager(actor)
     with transaction.atomic():
-        if takes_seat(data.role):
-            check_seat_available()
+        run_hooks("seats_check", role=data.role, adding=1)
         if User.objects.filter(email=data.email).exists():
             raise ValidationFailed(
                 _("Please correct the errors below."),
@@ -113,6 +111,7 @@ def do_create_user(data: NewUserInput, *, actor: User) -> User:
             email=data.email, password=data.password, full_name=data.full_name, role=data.role
         )
         _audit(actor, user, "created", role=data.role)
+        run_hooks("user_created", user=user, actor=actor)
     return user
 
 
@@ -123,8 +122,7 @@ def do_activate_user(user: User, *, actor: User) -> User:
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_active:
             return user
-        if takes_seat(user.role):
-            check_seat_available()
+        run_hooks("seats_check", role=user.role, adding=1)
         user.is_active = True
         user.save(update_fields=["is_active"])
         _audit(actor, user, "activated")

@@ -79,3 +79,26 @@ class TeamAuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.subject_id}"
+
+
+class AuditEntry(models.Model):
+    """The tenant's audit log of configuration changes: one row per change an action made, who made it
+    (None: the system), what it did (`verb`), to which object, and the new values (`data`).
+
+    Every action that changes configuration (agents' skills and profiles, queues and their steps)
+    writes one through `apps.accounts.audit.record_audit`, in its own transaction. The team's own log
+    (TeamAuditEntry: users created, activated, deactivated) is older and stays as it is."""
+
+    actor = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    verb = models.CharField(max_length=60)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=60, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.verb} {self.object_type} {self.object_id}"

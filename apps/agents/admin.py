@@ -1,11 +1,13 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.http import HttpRequest
 
+from apps.accounts.models import User
 from apps.core.admin_site import RoleAdmin, RoleInline, tenant_admin
 
+from .actions import do_sync_skill_levels
 from .models import AgentProfile, AgentSkill, ReasonCode, RoutingSettings, Skill, Team
 
 
@@ -49,13 +51,9 @@ class AgentProfileAdmin(RoleAdmin):
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
-        from apps.routing import engine
-
-        agent = form.instance
-        # The router reads skills from this map; keep it equal to the rows just saved.
-        agent.skill_levels = {s.skill.name: s.proficiency for s in agent.skills.select_related("skill")}
-        agent.save(update_fields=["skill_levels"])
-        engine.forget_cached_plans()
+        # The router reads skills from the profile's map: the action makes it equal to the rows just
+        # saved, writes the audit row and tells routing (hook).
+        do_sync_skill_levels(form.instance, actor=cast(User, request.user))
 
 
 class RoutingSettingsAdmin(RoleAdmin):

@@ -105,7 +105,8 @@ class AgentSerializer(serializers.ModelSerializer):
         with transaction.atomic():
             agent = cast(AgentProfile, super().save(**kwargs))
             if skills is not None:
-                agent = do_set_skills(agent, skills)
+                request = self.context.get("request")
+                agent = do_set_skills(agent, skills, actor=cast(User, request.user) if request else None)
         return agent
 
 

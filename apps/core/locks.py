@@ -1,6 +1,6 @@
 """Row locks in one global order, so that no two transactions wait on each other in a circle.
 
-The order (docs/architecture.md, "Lock order"): offer -> interaction -> call -> agent profile. A
+The order (docs/architecture.md, "Lock order"): contact -> offer -> interaction -> call -> agent profile. A
 transaction that needs several of these takes them in that order, and several rows of one kind in
 ascending primary key (Saleor's `lock_objects.py`). One that must lock against the order does it
 without waiting (SKIP LOCKED, as the routing engine does, or NOWAIT and a retry).

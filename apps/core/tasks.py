@@ -31,7 +31,7 @@ async def aenqueue_in_tenant(schema_name: str, task: Task, *args: Any, **kwargs:
 @shared_task(name="core.tenant_diagnostics")
 def tenant_diagnostics() -> dict[str, Any]:
     """What a worker sees from inside the tenant it was queued for (used by ops and the tests)."""
-    from apps.accounts.models import User
+    from django.contrib.auth import get_user_model
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_schema()")
@@ -39,5 +39,5 @@ def tenant_diagnostics() -> dict[str, Any]:
     return {
         "schema": current_schema(),
         "current_schema": db_schema,
-        "users": sorted(User.objects.values_list("email", flat=True)),
+        "users": sorted(get_user_model().objects.values_list("email", flat=True)),
     }

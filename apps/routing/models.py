@@ -117,14 +117,6 @@ class RoutingStep(models.Model):
     def __str__(self) -> str:
         return self.expression
 
-    def clean(self) -> None:
-        from .expressions import ExpressionError, known_names, parse
-
-        try:
-            parse(self.expression, known_names())
-        except ExpressionError as exc:
-            raise ValidationError({"expression": str(exc)}) from exc
-
 
 class InteractionAttribute(models.Model):
     """An attribute of interactions that routing expressions may test (interaction.<name>)."""

@@ -1,123 +1,41 @@
-"""Routing timers: offer timeouts, step widening, maximum wait, end of wrap-up.
-
-They wait in one platform-wide Redis sorted set, `public:routing:timers`, scored by the Unix time they
-are due, with members `<schema>|<kind>|<id>`. Setting one is a single ZADD (a Celery message with a
-countdown per offer cost more than the routing decision itself), and re-setting one moves it. The
-beat task `routing.fire_due_timers` runs every TIMER_SWEEP_SECONDS and fires what is due, each inside
-its tenant's schema, so a timer fires at most about that late.
-
-Every handler is idempotent and re-checks state under lock (a timer may fire early or twice and do
-nothing). A timer is claimed with ZREM before it runs, so parallel sweeps never run one twice; one
-whose handler fails is put back a little later. Only one beat runs per deployment, but sweeps may
-overlap (a long sweep and the next tick), which the claim makes safe.
-"""
+"""Routing's timers: offer timeouts, step widening, maximum wait. The machinery (one Redis sorted set,
+fired by beat every second) is `apps.core.timers`; routing registers its handlers in
+`RoutingConfig.ready`."""
 
 from __future__ import annotations
 
-import logging
-import time
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any
-
-from django.db import transaction
-from django_tenants.utils import schema_context, schema_exists
-
-from apps.core.keys import redis_key
-from apps.core.redis import get_redis
-
-logger = logging.getLogger(__name__)
-
-KEY = redis_key("public", "routing", "timers")
-TIMER_SWEEP_SECONDS = 1.0  # the beat interval of `routing.fire_due_timers`
-RETRY_SECONDS = 10.0  # a timer whose handler failed runs again this much later
-SWEEP_BATCH = 200
+from apps.core.timers import (
+    KEY,
+    RETRY_SECONDS,
+    SWEEP_BATCH,
+    TIMER_SWEEP_SECONDS,
+    clear_timer_on_commit,
+    due_at,
+    fire_due,
+    member,
+    set_timer,
+    set_timer_on_commit,
+)
 
 OFFER = "offer"  # an offer rings too long: time it out (do_expire_offer)
 RECONSIDER = "reconsider"  # an interaction's eligibility widens: route it again
 MAX_WAIT = "max_wait"  # an interaction waited as long as its queue allows: overflow
-WRAP_UP = "wrap_up"  # an agent's wrap-up time ends: available again
+DECLINED = "declined"  # the cool-down after a decline ends: offer it again to those who declined
 
 
-def _handlers() -> dict[str, Callable[[int], Any]]:
-    from apps.agents.actions import do_end_wrap_up
-
-    from .actions import do_expire_offer, do_handle_max_wait, do_reconsider_interaction
-
-    return {
-        OFFER: do_expire_offer,
-        RECONSIDER: do_reconsider_interaction,
-        MAX_WAIT: do_handle_max_wait,
-        WRAP_UP: do_end_wrap_up,
-    }
-
-
-def member(schema: str, kind: str, obj_id: int) -> str:
-    redis_key(schema, kind, obj_id)  # the same checks as every key: no separator can hide in a part
-    return f"{schema}|{kind}|{obj_id}"
-
-
-def _due_at(when: datetime | float) -> float:
-    return when.timestamp() if isinstance(when, datetime) else float(when)
-
-
-def set_timer(schema: str, kind: str, obj_id: int, when: datetime | float) -> None:
-    """Fire `kind` for `obj_id` in `schema` at `when` (a datetime, or Unix time); replaces an earlier
-    timer of the same object. Sets it now: inside a transaction use `set_timer_on_commit`."""
-    get_redis().zadd(KEY, {member(schema, kind, obj_id): _due_at(when)})
-
-
-def set_timer_on_commit(schema: str, kind: str, obj_id: int, when: datetime | float) -> None:
-    """Set the timer once the current transaction commits (at once outside a transaction)."""
-    name = member(schema, kind, obj_id)
-    due = _due_at(when)
-    transaction.on_commit(lambda: get_redis().zadd(KEY, {name: due}))
-
-
-def clear_timer_on_commit(schema: str, kind: str, obj_id: int) -> None:
-    """Drop the timer once the current transaction commits (the thing it guarded is over)."""
-    name = member(schema, kind, obj_id)
-    transaction.on_commit(lambda: get_redis().zrem(KEY, name))
-
-
-def due_at(schema: str, kind: str, obj_id: int) -> float | None:
-    """When this timer fires (Unix time), or None when none is set."""
-    score = get_redis().zscore(KEY, member(schema, kind, obj_id))
-    return None if score is None else float(score)
-
-
-def _parse(name: str) -> tuple[str, str, int] | None:
-    schema, kind, obj_id = [*name.split("|"), "", ""][:3]
-    if not schema or not obj_id.isdigit():
-        return None
-    return schema, kind, int(obj_id)
-
-
-def fire_due(now: float | None = None) -> int:
-    """Run every timer due by `now` (default: the current time). Returns how many ran."""
-    r = get_redis()
-    handlers = _handlers()
-    limit = time.time() if now is None else now
-    fired = 0
-    while True:
-        names = [str(n) for n in r.zrangebyscore(KEY, "-inf", limit, start=0, num=SWEEP_BATCH)]
-        for name in names:
-            if not r.zrem(KEY, name):
-                continue  # another sweep claimed it
-            parsed = _parse(name)
-            if parsed is None or parsed[1] not in handlers:
-                logger.error("Dropping a routing timer nobody handles: %s", name)
-                continue
-            schema, kind, obj_id = parsed
-            try:
-                with schema_context(schema):
-                    handlers[kind](obj_id)
-            except Exception:
-                if not schema_exists(schema):
-                    continue  # the tenant is gone, and its timers with it
-                logger.exception("Routing timer %s failed; it runs again in %ss", name, RETRY_SECONDS)
-                r.zadd(KEY, {name: time.time() + RETRY_SECONDS}, nx=True)
-                continue
-            fired += 1
-        if len(names) < SWEEP_BATCH:
-            return fired
+__all__ = [
+    "DECLINED",
+    "KEY",
+    "MAX_WAIT",
+    "OFFER",
+    "RECONSIDER",
+    "RETRY_SECONDS",
+    "SWEEP_BATCH",
+    "TIMER_SWEEP_SECONDS",
+    "clear_timer_on_commit",
+    "due_at",
+    "fire_due",
+    "member",
+    "set_timer",
+    "set_timer_on_commit",
+]

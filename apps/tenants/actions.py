@@ -190,10 +190,12 @@ def queue_spare_refill() -> None:
     refill catches up."""
     if settings.TENANT_SPARE_SCHEMAS <= 0:
         return
+    from celery import current_app
+
     from apps.core.tasks import enqueue_in_tenant
 
-    from .tasks import refill_spare_schemas
-
+    # By name: the task module calls do_refill_spare_schemas, so importing it here would be a circle.
+    refill_spare_schemas = current_app.tasks["tenants.refill_spare_schemas"]
     try:
         enqueue_in_tenant(get_public_schema_name(), refill_spare_schemas, target=settings.TENANT_SPARE_SCHEMAS)
     except (BrokerError, OSError):

@@ -8,6 +8,7 @@ from typing import Any
 
 from apps.core.consumers import TenantConsumer, same_origin
 from apps.core.errors import ApplicationError
+from apps.core.events import asend_events
 from apps.core.tenancy import in_tenant
 from apps.inbox.actions import apost_message, interaction_group
 from apps.media import signaling
@@ -118,34 +119,19 @@ class WidgetConsumer(CallFrames, TenantConsumer):
 
     async def on_typing(self, frame: dict[str, Any]) -> None:
         if self.visit and self.visit.interaction_id and self.joined:
-            await self.channel_layer.group_send(
-                self.joined,
-                {
-                    "type": "event.relay",
-                    "event": {
-                        "type": "typing",
-                        "by": "customer",
-                        "interaction_id": self.visit.interaction_id,
-                        "active": bool(frame.get("active")),
-                    },
-                },
-            )
+            event = {
+                "type": "typing",
+                "by": "customer",
+                "interaction_id": self.visit.interaction_id,
+                "active": bool(frame.get("active")),
+            }
+            await asend_events(self.schema_name, [(event, [self.joined])])
 
     async def on_read(self, frame: dict[str, Any]) -> None:
         seq = frame.get("seq")
         if self.visit and self.visit.interaction_id and self.joined and isinstance(seq, int):
-            await self.channel_layer.group_send(
-                self.joined,
-                {
-                    "type": "event.relay",
-                    "event": {
-                        "type": "read",
-                        "by": "customer",
-                        "interaction_id": self.visit.interaction_id,
-                        "seq": seq,
-                    },
-                },
-            )
+            event = {"type": "read", "by": "customer", "interaction_id": self.visit.interaction_id, "seq": seq}
+            await asend_events(self.schema_name, [(event, [self.joined])])
 
     async def on_prechat_submit(self, frame: dict[str, Any]) -> None:
         if await self._need_visit() and self.visit is not None:

@@ -19,3 +19,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# A realtime event whose type is not declared, or whose payload does not match its declaration,
+# raises in the action that sends it (apps.core.events); production logs it.
+REALTIME_EVENTS_STRICT = True

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 
-from apps.core.events import RELAY
+from apps.core.events import RELAY, check_event
 from apps.core.health import media_worker_key
 from apps.core.keys import group_name
 from apps.core.redis import get_redis
@@ -337,9 +337,9 @@ class MediaEngine:
     # --- events and stats -----------------------------------------------------------------------
 
     async def publish(self, schema: str, call_id: str, event: dict[str, Any]) -> None:
-        await self.events.group_send(
-            call_group(schema, call_id), {"type": RELAY, "event": {**event, "call_id": call_id}}
-        )
+        event, group = {**event, "call_id": call_id}, call_group(schema, call_id)
+        check_event(schema, event, [group])  # declared in apps/media/events.py
+        await self.events.group_send(group, {"type": RELAY, "event": event})
 
     def worker_stats(self, reset: bool = False) -> dict[str, Any]:
         live = {"frames": 0, "late": 0, "lost": 0}

@@ -16,6 +16,7 @@ one SQL statement whatever the expression.
 """
 
 from .compile import AgentFacts, Binding, Folded, Sql, compile_node, evaluate
+from .names import known_names
 from .parse import (
     BUILTIN_INTERACTION_ATTRIBUTES,
     AgentAttr,
@@ -32,7 +33,6 @@ from .parse import (
     Not,
     Operand,
     Or,
-    known_names,
     parse,
     skills_in,
 )

@@ -237,13 +237,3 @@ def skills_in(node: Node) -> list[str]:
 
     walk(node)
     return found
-
-
-def known_names() -> KnownNames:
-    """The names expressions of the current tenant may use (reads the current schema)."""
-    from apps.agents.models import Skill
-    from apps.routing.models import InteractionAttribute
-
-    attrs = dict(BUILTIN_INTERACTION_ATTRIBUTES)
-    attrs.update({a.name: a.type for a in InteractionAttribute.objects.all()})
-    return KnownNames(skills=frozenset(Skill.objects.values_list("name", flat=True)), interaction_attributes=attrs)

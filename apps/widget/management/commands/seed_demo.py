@@ -1,4 +1,7 @@
-"""Create the demo tenant `demo` with an owner and two agents. Safe to run again."""
+"""Create the demo tenant `demo` with an owner and two agents. Safe to run again.
+
+It lives in the widget app, beside the demo shop (widget/demo.py): the widget is the highest app it
+fills, so no lower app has to import the others (it used to live in tenants)."""
 
 import os
 from typing import Any

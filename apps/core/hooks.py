@@ -1,0 +1,52 @@
+"""Hooks: how a lower app lets a higher one react without importing it.
+
+The higher app registers a function for a named hook in its AppConfig.ready; the lower app calls
+`run_hooks(name, ...)` where the thing happened. Every hook is declared here, once, with what it
+passes, so a caller and the registered functions agree (and a typo is an error, not silence).
+
+- `agent_state_changed(agent_id, state)`: agents' presence changed (do_set_agent_state, after its
+  transaction). Routing offers work to an agent who became available, and moves the ringing offers
+  of one who left.
+- `agent_routing_changed(agent_id)`: an agent's skills, teams or capacity were edited. Routing forgets
+  its cached plans and cards.
+- `user_created(user, actor)`: accounts added a user (inside its transaction). Agents gives them
+  their agent profile.
+- `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
+  raises SeatLimitReached when a seat-taking role finds no free seat.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+HOOKS: dict[str, str] = {
+    # Inside the state change's transaction, the agent's row locked: inbox ends the agent's
+    # after-contact-work segments when wrap-up ends, in the same transaction (the interaction record).
+    "agent_state_recorded": "agent_id: int, old_state: str, new_state: str, at: datetime",
+    "agent_state_changed": "agent_id: int, state: str",
+    "agent_routing_changed": "agent_id: int",
+    "seats_check": "role: str, adding: int",
+    "user_created": "user: User, actor: User | None",
+}
+
+_registered: dict[str, list[Callable[..., Any]]] = {name: [] for name in HOOKS}
+
+
+def register_hook(name: str, func: Callable[..., Any]) -> None:
+    """Call `func` whenever `name` runs (from AppConfig.ready; registering twice is a no-op)."""
+    if name not in HOOKS:
+        raise KeyError(f"Unknown hook {name!r}: declare it in apps/core/hooks.py")
+    if func not in _registered[name]:
+        _registered[name].append(func)
+
+
+def run_hooks(name: str, **kwargs: Any) -> list[Any]:
+    """Run every function registered for `name`, in registration order; returns their results.
+    An exception propagates to the caller (a hook that refuses, like `seats_check`, raises)."""
+    if name not in HOOKS:
+        raise KeyError(f"Unknown hook {name!r}: declare it in apps/core/hooks.py")
+    return [func(**kwargs) for func in _registered[name]]
