@@ -3,9 +3,10 @@ behind our tenant middleware, which resolves the Host header to a tenant before 
 
 import os
 
-from django.core.asgi import get_asgi_application
-
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ccaas.settings.local")
+from apps.core.asgi import get_asgi_application
+
+# Django's handler, with HTTP requests on HTTP_THREADS threads (bounded database connections).
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402

@@ -15,6 +15,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import jsonsafety
 from .errors import ApplicationError
+from .ratelimit import frame_limiter, frame_rate_limited_error
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,18 @@ class TenantConsumer(AsyncWebsocketConsumer):
     async def send_error(self, code: str, message: str) -> None:
         await self.send_json({"type": "error", "code": code, "message": message})
 
+    def rate_ident(self) -> str:
+        """Whose frames these are, for the per-user frame limit: the signed-in user, else this socket."""
+        user = self.scope.get("user")
+        return f"u{user.pk}" if getattr(user, "is_authenticated", False) else f"s{id(self)}"
+
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        # Before anything else, and without I/O: a flood from one tenant or user is answered with an
+        # error frame saying when to retry, and costs no decoding, database or Redis work.
+        wait = frame_limiter.wait(self.schema_name, self.rate_ident())
+        if wait > 0:
+            await self.send_json(frame_rate_limited_error(wait))
+            return
         if text_data is None:
             await self.send_error("bad_frame", "Frames must be JSON text.")
             return

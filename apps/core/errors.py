@@ -46,5 +46,18 @@ class PermissionDenied(ApplicationError):
 
 
 class RateLimited(ApplicationError):
+    """Over a rate limit; `retry_after`: whole seconds until the next attempt is accepted (the API
+    also sends it as the Retry-After header)."""
+
     code = "rate_limited"
     status = 429
+
+    def __init__(self, message: str, *, retry_after: int | None = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after
+
+    def as_dict(self) -> dict[str, Any]:
+        body = super().as_dict()
+        if self.retry_after is not None:
+            body["retry_after"] = self.retry_after
+        return body

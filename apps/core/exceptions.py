@@ -38,7 +38,9 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
-        return Response({"error": exc.as_dict()}, status=exc.status)
+        retry_after = getattr(exc, "retry_after", None)
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+        return Response({"error": exc.as_dict()}, status=exc.status, headers=headers)
     if isinstance(exc, RequestDataTooBig):
         body = {"code": "too_large", "message": too_large_message(), "fields": {}}
         return Response({"error": body}, status=status.HTTP_400_BAD_REQUEST)

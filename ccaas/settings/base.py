@@ -81,6 +81,12 @@ TENANT_CREATION_FAKES_MIGRATIONS = True
 TENANT_SPARE_SCHEMAS = int(env("TENANT_SPARE_SCHEMAS", "3") or 0)
 # Connections of each web process's async pool for the chat hot path (apps/core/adb.py).
 HOT_PATH_DB_CONNECTIONS = int(env("HOT_PATH_DB_CONNECTIONS", "8") or 8)
+# Threads of a web process that run HTTP requests (apps/core/asgi.py), each with its own database
+# connection; more requests in flight wait for one. Threads that run WebSocket ORM work in a web or
+# media process (apps/core/tenancy.in_tenant). A web process holds at most HTTP_THREADS +
+# ASYNC_ORM_THREADS + 1 + HOT_PATH_DB_CONNECTIONS connections (docs/scaling.md).
+HTTP_THREADS = int(env("HTTP_THREADS", "10") or 10)
+ASYNC_ORM_THREADS = int(env("ASYNC_ORM_THREADS", "8") or 8)
 TENANT_MIGRATION_EXECUTOR = env("TENANT_MIGRATION_EXECUTOR", "standard")
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("TENANT_MULTIPROCESSING_MAX_PROCESSES", "2") or 2)
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
@@ -213,6 +219,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "apps.core.exceptions.api_exception_handler",
+    # Requests per tenant and per user (apps/core/ratelimit.py): 429 + Retry-After when over.
+    "DEFAULT_THROTTLE_CLASSES": ["apps.core.ratelimit.ApiRateThrottle"],
     # JSON bodies are checked (nesting, size, NUL, lone surrogates) before any view sees them.
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.parsers.CheckedJSONParser",
@@ -253,6 +261,14 @@ TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 # Sign-ups allowed per client address per hour.
 SIGNUP_RATE_LIMIT_PER_HOUR = int(env("SIGNUP_RATE_LIMIT_PER_HOUR", "20") or 20)
+# A tenant's API requests per second (all web processes together) and each user's; WebSocket frames
+# per second per tenant and per user in each web process. Bursts of up to RATE_LIMIT_BURST_SECONDS
+# worth are let through after a quiet spell. 0: no limit. (apps/core/ratelimit.py, docs/scaling.md)
+API_RATE_LIMIT_TENANT = float(env("API_RATE_LIMIT_TENANT", "50") or 0)
+API_RATE_LIMIT_USER = float(env("API_RATE_LIMIT_USER", "10") or 0)
+WS_FRAME_RATE_LIMIT_TENANT = float(env("WS_FRAME_RATE_LIMIT_TENANT", "500") or 0)
+WS_FRAME_RATE_LIMIT_USER = float(env("WS_FRAME_RATE_LIMIT_USER", "30") or 0)
+RATE_LIMIT_BURST_SECONDS = float(env("RATE_LIMIT_BURST_SECONDS", "4") or 1)
 # Subdomains nobody may take.
 RESERVED_SUBDOMAINS = frozenset(
     {

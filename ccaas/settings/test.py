@@ -23,3 +23,11 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # A realtime event whose type is not declared, or whose payload does not match its declaration,
 # raises in the action that sends it (apps.core.events); production logs it.
 REALTIME_EVENTS_STRICT = True
+
+# No request or frame limits unless the environment sets them: the tests of the limits start web
+# processes of their own with small ones (tests/core/test_rate_limits.py); the benchmarks measure a
+# process at its capacity.
+API_RATE_LIMIT_TENANT = float(env("API_RATE_LIMIT_TENANT", "0") or 0)
+API_RATE_LIMIT_USER = float(env("API_RATE_LIMIT_USER", "0") or 0)
+WS_FRAME_RATE_LIMIT_TENANT = float(env("WS_FRAME_RATE_LIMIT_TENANT", "0") or 0)
+WS_FRAME_RATE_LIMIT_USER = float(env("WS_FRAME_RATE_LIMIT_USER", "0") or 0)
