@@ -53,3 +53,14 @@ def due(now: float | None = None) -> list[tuple[str, int]]:
 
 def forget(schema: str, user_id: int) -> None:
     get_redis().zrem(INDEX_KEY, f"{schema}|{user_id}")
+
+
+def any_signed_in(schema: str, user_ids: list[int], now: float | None = None) -> bool:
+    """Has any of these users a desktop tab open now (one round trip)?"""
+    if not user_ids:
+        return False
+    at = now or time.time()
+    pipe = get_redis().pipeline(transaction=False)
+    for user_id in user_ids:
+        pipe.zcount(_user_key(schema, user_id), at, "+inf")
+    return any(int(n) > 0 for n in pipe.execute())

@@ -13,6 +13,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.agents import presence
+from apps.agents.models import AgentState
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.tenancy import current_schema
 from apps.inbox.actions import (
@@ -51,9 +53,15 @@ class Visit:
 
 
 def _clean_page(page: Any) -> dict[str, str]:
+    """The page the visitor says they are on. Agents open its URL from the desktop: only web
+    addresses are kept (a `javascript:` URL would run in the agent's desktop when clicked)."""
     if not isinstance(page, dict):
         return {}
-    return {k: str(page.get(k, ""))[:500] for k in ("url", "title", "referrer") if page.get(k)}
+    cleaned = {k: str(page.get(k, ""))[:500] for k in ("url", "title", "referrer") if page.get(k)}
+    for k in ("url", "referrer"):
+        if k in cleaned and not cleaned[k].lower().startswith(("http://", "https://")):
+            del cleaned[k]
+    return cleaned
 
 
 def do_start_visit(
@@ -97,13 +105,20 @@ def do_start_visit(
             updates["context"] = verified.context
         Interaction.objects.filter(pk=interaction.pk).update(**updates)
     is_open = routing_allowed() and queue_is_open(wk.queue, timezone.now())
+    # Nobody of the queue is signed in: say so and take a message, rather than "all agents are busy".
+    members = list(wk.queue.members.values_list("user_id", "state"))
+    staffed = any(state != AgentState.OFFLINE for _uid, state in members) or presence.any_signed_in(
+        schema, [uid for uid, _state in members]
+    )
+    offline_reason = None if is_open and staffed else ("closed" if not is_open else "no_agents")
     welcome: dict[str, Any] = {
         "type": "welcome",
         "visitor_token": visitor_token(schema, wk.pk, contact.pk, visitor_id),
         "identity": identity_status,
         "contact": {"name": contact.name, "email": contact.email},
         "config": wk.as_config(),
-        "offline": not is_open,
+        "offline": offline_reason is not None,
+        "offline_reason": offline_reason,
         "interaction": interaction_state(interaction) if interaction else None,
         "messages": missed_messages(interaction.pk, last_seq) if interaction else [],
     }

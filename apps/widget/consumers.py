@@ -82,26 +82,30 @@ class WidgetConsumer(CallFrames, TenantConsumer):
     async def on_message_send(self, frame: dict[str, Any]) -> None:
         if not await self._need_visit() or self.visit is None:
             return
+        client_id = frame.get("client_id") if isinstance(frame.get("client_id"), str) else None
+        try:
+            await self._send_message(frame)
+        except ApplicationError as exc:
+            # Refused: the widget keeps the message marked "not sent", with this reason and a retry.
+            await self.send_json({"type": "error", **exc.as_dict(), "client_id": client_id})
+
+    async def _send_message(self, frame: dict[str, Any]) -> None:
+        assert self.visit is not None
         if self.visit.interaction_id:
             # The hot path: one statement for a message to the open conversation.
-            try:
-                posted = await apost_message(
-                    self.schema_name,
-                    self.visit.interaction_id,
-                    kind="customer",
-                    body=frame.get("body"),
-                    client_id=frame.get("client_id"),
-                )
-            except ApplicationError as exc:
-                await self.send_json({"type": "error", **exc.as_dict()})
-                return
+            posted = await apost_message(
+                self.schema_name,
+                self.visit.interaction_id,
+                kind="customer",
+                body=frame.get("body"),
+                client_id=frame.get("client_id"),
+            )
             if posted is not None:
                 return
         before = self.visit.interaction_id
-        result = await self._call(actions.do_customer_message, self.visit, frame.get("body"), frame.get("client_id"))
-        if result is None:
-            return
-        self.visit, interaction = result
+        self.visit, interaction = await in_tenant(
+            self.schema_name, actions.do_customer_message, self.visit, frame.get("body"), frame.get("client_id")
+        )
         if before != self.visit.interaction_id:
             await self._join(self.visit.interaction_id)
             state = await self._call(actions.interaction_state, interaction)

@@ -18,6 +18,31 @@
   function send(frame) { if (ws && ws.readyState === 1) ws.send(JSON.stringify(frame)); }
   function setStatus(text) { statusEl.hidden = !text; statusEl.textContent = text || ""; }
   function show(id, on) { $(id).hidden = !on; }
+  // The connection, always on screen until it is live: connecting, reconnecting, offline.
+  function setConn(state) {
+    var el = $("conn");
+    el.dataset.state = state;
+    el.textContent = state === "offline" ? T.offlineNet : state === "reconnecting" ? T.reconnecting : T.connecting;
+  }
+  // A message the server refused (or that could not leave) stays, marked "not sent", with why and a retry.
+  function failed(id, reason) {
+    var el = pending[id]; if (!el) return;
+    delete pending[id];
+    el.classList.remove("pending"); el.classList.add("failed");
+    var note = document.createElement("span"); note.className = "fail";
+    note.textContent = T.notSent + (reason ? ": " + reason : "");
+    var again = document.createElement("button"); again.type = "button"; again.textContent = T.retry;
+    again.addEventListener("click", function () { var body = el.dataset.body; el.remove(); sendMessage(body); });
+    note.appendChild(again); el.appendChild(note);
+  }
+  function sendMessage(body) {
+    var id = Math.random().toString(36).slice(2);
+    var el = document.createElement("div"); el.className = "msg customer pending"; el.textContent = body;
+    el.dataset.body = body;
+    log.appendChild(el); pending[id] = el; log.scrollTop = log.scrollHeight;
+    if (!ws || ws.readyState !== 1) { failed(id, T.notConnected); return; }
+    send({type: "message.send", body: body, client_id: id});
+  }
 
   function render(m) {
     if (seen[m.seq]) return;  // delivered twice (reconnect, join race): keep one
@@ -77,6 +102,10 @@
       (f.messages || []).forEach(render);
       applyState(f.interaction);
       show("offline", f.offline && !f.interaction);
+      show("offline-none", f.offline_reason === "no_agents");
+      show("offline-closed", f.offline_reason !== "no_agents");
+      // Sent before a reconnect and never echoed back (the welcome carries what was missed): not sent.
+      Object.keys(pending).forEach(function (id) { failed(id, T.notConnected); });
       show("composer", !(f.offline && !f.interaction));
       show("callbar", !f.offline && !call);
       show("prechat", C.prechat && !f.contact.name && !f.interaction && !f.offline);
@@ -101,6 +130,8 @@
     "offline.ok": function () { show("offline", false); setStatus(T.offlineSent); },
     "csat.ok": function () { show("csat", false); setStatus(T.thanks); },
     error: function (f) {
+      if (f.client_id && pending[f.client_id]) { failed(f.client_id, f.message); return; }
+      if (f.code === "rate_limited") Object.keys(pending).forEach(function (id) { failed(id, f.message); });
       var where = f.code === "invalid" && !$("prechat").hidden ? "prechat" : (!$("offline").hidden ? "offline" : null);
       if (where) { document.querySelector("[data-for=" + where + "]").textContent = f.message; return; }
       setStatus(f.message);
@@ -199,12 +230,15 @@
     chatError(f);
   };
 
+  var retryTimer = null;
   function connect() {
-    setStatus(lastSeq ? T.reconnecting : T.connecting);
+    clearTimeout(retryTimer);
+    if (ws && ws.readyState <= 1) return;
+    setConn(navigator.onLine === false ? "offline" : lastSeq || ws ? "reconnecting" : "connecting");
     ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/widget/");
     ws.onopen = function () {
       retry = 500;
-      setStatus("");
+      setConn("live");
       send({type: "hello", key: C.key, origin: init.origin, visitor_token: store.get(storeKey) || init.visitor,
             identity_token: init.token || null, page: init.page, last_seq: lastSeq});
     };
@@ -214,12 +248,15 @@
     };
     ws.onclose = function (e) {
       if (call) endCall(T.callEnded);  // the server ends a call whose customer socket is gone
+      Object.keys(pending).forEach(function (id) { failed(id, T.notConnected); });
       if (e.code === 4403) return;
-      setStatus(T.reconnecting);
-      setTimeout(connect, retry);
+      setConn(navigator.onLine === false ? "offline" : "reconnecting");
+      retryTimer = setTimeout(connect, retry);
       retry = Math.min(retry * 2, 10000);
     };
   }
+  window.addEventListener("offline", function () { setConn("offline"); if (ws) ws.close(); });
+  window.addEventListener("online", function () { retry = 500; connect(); });
 
   window.addEventListener("message", function (e) {
     if (!e.data || typeof e.data !== "object") return;
@@ -238,10 +275,7 @@
     e.preventDefault();
     var body = input.value.trim();
     if (!body) return;
-    var id = Math.random().toString(36).slice(2);
-    var el = document.createElement("div"); el.className = "msg customer pending"; el.textContent = body;
-    log.appendChild(el); pending[id] = el; log.scrollTop = log.scrollHeight;
-    send({type: "message.send", body: body, client_id: id});
+    sendMessage(body);
     send({type: "typing", active: false});
     input.value = "";
   });

@@ -103,6 +103,12 @@ def test_prechat_form_and_offline_form(web_server: WebServer) -> None:
         await ws.close()
         return out
 
+    # Nobody of the queue is signed in: the widget says so and offers to leave a message.
+    (nobody,) = run_async(scenario({}, []))
+    assert nobody["offline"] is True and nobody["offline_reason"] == "no_agents"
+    connection.set_schema(cc.info.schema_name)
+    do_set_agent_state(cc.agents[1], AgentState.AWAY)  # signed in, even if away: customers may chat
+    connection.set_schema_to_public()
     welcome, bad, ok = run_async(
         scenario(
             {},
@@ -112,7 +118,7 @@ def test_prechat_form_and_offline_form(web_server: WebServer) -> None:
             ],
         )
     )
-    assert welcome["config"]["prechat"] is True and welcome["offline"] is False
+    assert welcome["config"]["prechat"] is True and welcome["offline"] is False and welcome["offline_reason"] is None
     assert bad["code"] == "invalid" and set(bad["fields"]) == {"name", "email"}
     assert ok == {"type": "prechat.ok", "contact": {"name": "Kim", "email": "kim@example.com"}}
 
@@ -128,7 +134,7 @@ def test_prechat_form_and_offline_form(web_server: WebServer) -> None:
             {}, [{"type": "offline.submit", "name": "Lee", "email": "lee@example.com", "body": "Call me back tomorrow"}]
         )
     )
-    assert welcome["offline"] is True and sent == {"type": "offline.ok"}
+    assert welcome["offline"] is True and welcome["offline_reason"] == "closed" and sent == {"type": "offline.ok"}
     connection.set_schema(cc.info.schema_name)
     waiting = Interaction.objects.get(status="pending")
     assert waiting.channel == "email" and waiting.contact.email == "lee@example.com"  # type: ignore[union-attr]
