@@ -3,7 +3,6 @@ inbox's directory); everything live comes over its socket (`consumers.DesktopCon
 
 from __future__ import annotations
 
-import json
 from typing import cast
 
 from django.contrib.auth.decorators import login_required
@@ -26,4 +25,5 @@ def desktop(request: HttpRequest) -> HttpResponse:
         "reasons": [{"id": r.pk, "name": r.name} for r in ReasonCode.objects.order_by("name")],
         **directory(),
     }
-    return render(request, "desktop/desktop.html", {"boot_json": json.dumps(boot)})
+    # Embedded with json_script: names, canned-response titles and the rest are data, never markup.
+    return render(request, "desktop/desktop.html", {"boot": boot})

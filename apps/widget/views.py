@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from django.contrib.staticfiles import finders
 from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -38,7 +36,8 @@ def frame(request: HttpRequest) -> HttpResponse:
     if wk is None:
         return render(request, "widget/unavailable.html", status=404)
     config = {"key": wk.public_key, "allowedOrigins": wk.allowed_origins, **wk.as_config()}
-    response = render(request, "widget/frame.html", {"config_json": json.dumps(config)})
+    # json_script: the greeting and the rest are the business's data, never markup in this page.
+    response = render(request, "widget/frame.html", {"config": config})
     # Only the business's own pages may frame the widget; the browser enforces it.
     ancestors = " ".join(o for o in wk.allowed_origins if o.startswith(("http://", "https://"))) or "'none'"
     response["Content-Security-Policy"] = f"frame-ancestors {ancestors}"

@@ -157,7 +157,9 @@
       Object.keys(d.contact.attributes || {}).forEach(function (k) { row(k, d.contact.attributes[k]); }); }
     row("Queue", d.queue); row("Case", d.case_id.slice(0, 8));
     c.appendChild(dl);
-    if (d.page && d.page.url) { c.appendChild(el("h3", "", "Page")); var a = el("a", "", d.page.title || d.page.url); a.href = d.page.url; a.target = "_blank"; c.appendChild(a); }
+    if (d.page && d.page.url) { c.appendChild(el("h3", "", "Page")); var a = el("a", "", d.page.title || d.page.url);
+      // Only web addresses become links: the visitor wrote this URL (a javascript: one would run here).
+      if (/^https?:\/\//i.test(d.page.url)) { a.href = d.page.url; a.target = "_blank"; a.rel = "noopener noreferrer"; } c.appendChild(a); }
     if (d.context && Object.keys(d.context).length) { c.appendChild(el("h3", "", "Context")); c.appendChild(el("pre", "context", JSON.stringify(d.context, null, 2))); }
     if (d.previous.length) { c.appendChild(el("h3", "", "Previous")); var ul = el("ul", "rows");
       d.previous.forEach(function (p) { var li = el("li", "", p.channel + " · " + p.status + " · " + (p.subject || "")); li.addEventListener("click", function () { openConversation(p.id); }); ul.appendChild(li); });
