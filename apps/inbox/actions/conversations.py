@@ -111,6 +111,7 @@ def do_transfer(
         do_enqueue_interaction,
         release_load,
     )
+    from apps.routing.locks import lock_interaction
 
     check_can_work_on(user, interaction)
     if (to_agent is None) == (to_queue is None):
@@ -123,7 +124,10 @@ def do_transfer(
         raise ValidationFailed(_("It is already with this agent."), fields={"to": [_("Choose someone else.")]})
     target = to_agent.user.display_name if to_agent else to_queue.name
     with transaction.atomic():
-        locked = Interaction.objects.select_for_update(of=("self",)).get(pk=interaction.pk)
+        _offers, found = lock_interaction(interaction.pk)  # the lock order: its offers, then it
+        if found is None:
+            raise NotFound(_("No such conversation."))
+        locked = found
         if locked.routing_status != Interaction.RoutingStatus.ASSIGNED:
             raise ApplicationError(
                 _("Only a conversation with an agent can be transferred."), code="not_assigned", status=409

@@ -14,6 +14,7 @@ from apps.accounts.models import User
 from apps.agents.models import AgentProfile
 from apps.core.errors import PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit, user_group
+from apps.core.locks import lock_rows
 from apps.core.tenancy import current_schema
 from apps.inbox import record
 from apps.inbox.actions import do_post_message
@@ -125,14 +126,16 @@ def _hand_over(call: Call, seat: Seat, guest: CallParty, interaction: Interactio
     from apps.routing.actions import announce_assignments_on_commit, release_load, route_agent_now
 
     assert guest.user is not None
-    new_agent = AgentProfile.objects.select_for_update().get(user=guest.user)
     old_agent_id = interaction.assigned_agent_id
+    # Both agents' rows, in primary-key order (the lock order: apps/core/locks.py).
+    new_agent_id = AgentProfile.objects.filter(user=guest.user).values_list("pk", flat=True).get()
+    locked = {a.pk: a for a in lock_rows(AgentProfile.objects.filter(pk__in=[new_agent_id, old_agent_id or 0]))}
+    new_agent = locked[new_agent_id]
     now = timezone.now()
     Interaction.objects.filter(pk=interaction.pk).update(assignee=guest.user, assigned_agent=new_agent, assigned_at=now)
     field = f"load_{interaction.channel}"
     AgentProfile.objects.filter(pk=new_agent.pk).update(**{field: F(field) + 1})
     if old_agent_id:
-        AgentProfile.objects.select_for_update().get(pk=old_agent_id)
         release_load(old_agent_id, interaction.channel, work_ended=True)
         transaction.on_commit(lambda: route_agent_now(old_agent_id))
     guest.role = CallParty.Role.AGENT
