@@ -104,3 +104,30 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse | FileRes
     response["Content-Disposition"] = f'attachment; filename="{attachment.name}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@require_GET
+def check(request: HttpRequest) -> JsonResponse:
+    """The loader asks, before it draws anything, whether the page it runs on may use this key (the
+    browser's `Origin` header of this cross-origin request says which page). A page that may not
+    gets a console message for the site's owner and no widget: never a frame that fails to load."""
+    wk = widget_key(request.GET.get("key"))
+    origin = request.headers.get("Origin", "")
+    if wk is None:
+        allowed, message = (
+            False,
+            _("Contact center widget: the key %(key)s is unknown or disabled.")
+            % {"key": (request.GET.get("key") or "")[:80]},
+        )
+    elif not wk.allows_origin(origin):
+        allowed = False
+        message = _(
+            "Contact center widget: %(origin)s is not an allowed origin of widget key %(key)s. "
+            "Add it in the widget settings (allowed origins)."
+        ) % {"origin": origin[:200] or _("this page"), "key": wk.public_key}
+    else:
+        allowed, message = True, ""
+    response = JsonResponse({"allowed": allowed, "message": message})
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Cache-Control"] = "no-store"
+    return response

@@ -23,7 +23,6 @@
     "<iframe title='Chat' allow='microphone; camera; display-capture; autoplay'></iframe>" +
     "<button type='button' aria-label='Chat with us'><svg viewBox='0 0 24 24' width='26' height='26' fill='none' stroke='#fff' stroke-width='2'><path d='M21 12a8 8 0 0 1-11.6 7.1L4 20l1-4.6A8 8 0 1 1 21 12z'/></svg><span></span></button>";
   var frame = root.querySelector("iframe"), button = root.querySelector("button"), badge = root.querySelector("span");
-  frame.src = base + "/widget/frame/?key=" + encodeURIComponent(key);
   // The visitor token lives in this page's own storage: browsers block storage in third-party iframes.
   var vKey = "ccaas:visitor:" + key;
   function stored() { try { return localStorage.getItem(vKey); } catch (e) { return null; } }
@@ -51,5 +50,10 @@
   api.identify = function (t) { token = t || ""; init(); };
   api.open = function () { toggle(true); };
   api.close = function () { toggle(false); };
-  (document.body || document.documentElement).appendChild(host);
+  // Draw nothing on a page that may not use this key: a console message for the site's owner instead.
+  fetch(base + "/widget/check/?key=" + encodeURIComponent(key)).then(function (r) { return r.json(); }).then(function (j) {
+    if (!j.allowed) { console.error(j.message); return; }
+    frame.src = base + "/widget/frame/?key=" + encodeURIComponent(key);
+    (document.body || document.documentElement).appendChild(host);
+  }, function (e) { console.error("Contact center widget: cannot reach " + base + " (" + e + ")."); });
 })();

@@ -86,3 +86,19 @@ def test_connection_state_and_messages_that_were_not_sent(browser: Any, web_serv
     connection.set_schema(center.info.schema_name)
     assert list(Message.objects.filter(kind="customer").values_list("body", flat=True)) == ["Are you there?"]
     page.context.close()
+
+
+def test_a_site_that_is_not_allowed_gets_a_console_message_and_no_widget(
+    browser: Any, web_server: WebServer, shop: Shop
+) -> None:
+    center = make_center("https://only.example.com")
+    page = browser.new_context(locale="en-US").new_page()
+    page.set_default_timeout(15000)
+    expected = (
+        f"Contact center widget: {shop.origin} is not an allowed origin of widget key {center.key.public_key}. "
+        "Add it in the widget settings (allowed origins)."
+    )
+    with page.expect_console_message(lambda m: m.type == "error" and m.text == expected, timeout=15000):
+        page.goto(shop.page("elsewhere.html", center.snippet(web_server)))
+    expect(page.locator("[data-ccaas-widget]")).to_have_count(0)  # no button, no broken frame
+    page.context.close()

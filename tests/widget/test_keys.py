@@ -11,6 +11,8 @@ from django.test import Client
 from playwright.sync_api import expect
 
 from apps.accounts.models import AuditEntry, User
+from apps.agents.actions import do_set_agent_state
+from apps.agents.models import AgentState
 from apps.routing.models import Queue
 from apps.widget.models import WidgetKey
 from tests.conftest import TenantInfo, WebServer
@@ -105,6 +107,7 @@ def test_the_admin_form_normalises_and_explains(tenant_a: TenantInfo) -> None:
 def test_a_key_saved_with_a_trailing_slash_works_on_that_page(browser: Any, web_server: WebServer, shop: Shop) -> None:
     center = make_center("https://elsewhere.example.com")
     connection.set_schema(center.info.schema_name)
+    do_set_agent_state(center.agents[0], AgentState.AWAY)  # someone is signed in: the chat is open
     client = Client(HTTP_HOST=center.info.host)
     client.force_login(center.info.owner)
     response = client.patch(
