@@ -70,7 +70,7 @@ class TenantConsumer(AsyncWebsocketConsumer):
         try:
             frame = jsonsafety.loads(text_data)
         except jsonsafety.BadInput as exc:
-            if exc.code == "bad_json":
+            if exc.code == "parse_error":
                 await self.send_error("bad_frame", "Frames must be JSON objects.")
             else:  # nested too deeply, too many values, NUL or a lone surrogate
                 await self.send_error(exc.code, exc.message)

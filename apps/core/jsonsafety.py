@@ -66,7 +66,7 @@ def loads(text: str | bytes) -> Any:
     except RecursionError:
         raise BadInput(_("Nested too deeply: at most %(n)d levels are accepted.") % {"n": MAX_DEPTH}) from None
     except (ValueError, UnicodeDecodeError) as exc:
-        raise BadInput(_("This is not valid JSON."), code="bad_json") from exc
+        raise BadInput(_("This is not valid JSON."), code="parse_error") from exc
     check_value(data)
     return data
 
