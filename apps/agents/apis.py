@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -15,7 +15,6 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.core.errors import ValidationFailed
 from apps.core.permissions import IsTenantAdmin
-from apps.routing.models import Queue
 
 from .actions import do_set_agent_state, do_set_skills, ensure_agent_profile
 from .models import AgentProfile, ReasonCode, Skill, Team
@@ -64,7 +63,6 @@ class AgentSerializer(serializers.ModelSerializer):
     skills = serializers.DictField(
         child=serializers.IntegerField(min_value=1, max_value=5), source="skill_levels", required=False
     )
-    queues = serializers.PrimaryKeyRelatedField(many=True, required=False, queryset=Queue.objects.all())
 
     class Meta:
         model = AgentProfile
@@ -91,6 +89,9 @@ class AgentSerializer(serializers.ModelSerializer):
             "state_since",
         ]
         read_only_fields = ["state", "state_since", "load_voice", "load_video", "load_chat", "load_email"]
+        # `queues` is the reverse side of routing's Queue.members: DRF builds the field from the model,
+        # so this app names no routing class.
+        extra_kwargs: ClassVar[dict[str, Any]] = {"queues": {"required": False}}
 
     def validate_attributes(self, value: Any) -> Any:
         if not isinstance(value, dict):

@@ -65,6 +65,12 @@ def test_agent_skills_from_the_api_and_from_the_administration_are_audited(tenan
     assert response.status_code == 200, response.content
     (from_api,) = entries("agent.skills_set", agent)
     assert (from_api.actor_id, from_api.data) == (tenant.owner.pk, {"skills": {"billing": 4}})
+    # Queue membership (routing's Queue.members) through the agents API, which names no routing class.
+    support = world.queue("Support")
+    response = send(owner, "patch", f"/api/v1/agents/{agent.pk}", {"queues": [support.pk]})
+    assert response.status_code == 200 and response.json()["queues"] == [support.pk], response.content
+    assert list(support.members.values_list("pk", flat=True)) == [agent.pk]
+    assert send(owner, "patch", f"/api/v1/agents/{agent.pk}", {"queues": [999999]}).status_code == 400
 
     # The administration saves the skill rows itself (an inline); the action then syncs the map the
     # router reads and writes the audit row.
