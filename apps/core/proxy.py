@@ -59,7 +59,7 @@ class TrustedProxyMiddleware:
         if not client or not self.trusted(client[0]):
             kept = [(k, v) for k, v in headers if k.lower() not in _FORWARDED]
             return {**scope, "headers": kept} if len(kept) != len(headers) else scope
-        values = {}
+        values: dict[bytes, str] = {}
         for key, value in headers:
             name = key.lower()
             if name in (b"x-forwarded-for", b"x-forwarded-proto"):

@@ -22,12 +22,13 @@ class QueueInUse(ApplicationError):
 def _still_using(queue: Queue) -> dict[str, int]:
     """What refers to the queue and keeps it (foreign keys with on_delete=PROTECT: interactions,
     widget keys), counted without loading them and without importing the apps above routing."""
-    counts = {}
+    counts: dict[str, int] = {}
     for rel in queue._meta.related_objects:
-        if getattr(rel, "on_delete", None) is models.PROTECT:
-            n = rel.related_model._base_manager.filter(**{rel.field.name: queue}).count()
+        model = rel.related_model
+        if getattr(rel, "on_delete", None) is models.PROTECT and not isinstance(model, str):
+            n = model._base_manager.filter(**{rel.field.name: queue}).count()
             if n:
-                counts[rel.related_model._meta.model_name] = n
+                counts[str(model._meta.model_name)] = n
     return counts
 
 

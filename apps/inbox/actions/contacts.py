@@ -26,7 +26,7 @@ def check_phone(phone: str) -> str:
 
 # Which of several matching verified identities decides the contact: the business's own customer id
 # first, a visitor id (one browser) last.
-_KIND_PRIORITY = {
+_KIND_PRIORITY: dict[str, int] = {
     ContactIdentity.Kind.EXTERNAL: 0,
     ContactIdentity.Kind.EMAIL: 1,
     ContactIdentity.Kind.PHONE: 2,
