@@ -16,6 +16,7 @@ every party as `call.updated` events from the actions."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -28,6 +29,10 @@ from .actions import Seat
 from .selectors import ice_servers
 
 logger = logging.getLogger(__name__)
+
+# How long a party's own leg to the media worker waits for the worker's answer. It runs beside the
+# socket's frames (nothing else waits on it), so it can be longer than a request's timeout.
+MEDIA_LEG_TIMEOUT = 30.0
 
 
 class CallFrames:
@@ -105,7 +110,11 @@ class CallFrames:
         await asend_events(self.schema_name, [(event, [actions.party_group(self.schema_name, seat.call_id, str(to))])])
 
     async def on_call_media(self: Any, frame: dict[str, Any]) -> None:
-        """The socket's own leg to the media worker."""
+        """The socket's own leg to the media worker. The frame is checked here; the worker is asked
+        beside the socket's frame loop (`_media_leg`), because its answer can take seconds (a worker
+        that is starting, busy or loaded) and a socket handles one frame or event at a time: the
+        parties' own call (offer, answer and candidates relayed between them, and every event for
+        this socket) must never wait behind the recording's leg."""
         seat = await self._seat(frame)
         if seat is None:
             return
@@ -121,45 +130,65 @@ class CallFrames:
             return
         if await self._call_action(seat.call_id, actions.check_seat, seat) is None:
             return
-        worker_party = "customer" if seat.role == "customer" else "agent"
         try:
             if "description" in frame:
                 description = signaling.check_description(frame["description"])
                 if description["type"] != "offer":
                     raise signaling.InvalidSignal("The media worker takes offers only.")
-                fresh = seat.call_id not in getattr(self, "media_legs", set())
-                reply = await signaling.ask_worker(
-                    self.schema_name,
-                    seat.call_id,
-                    {
-                        "type": "media.peer.offer",
-                        "party": worker_party,
-                        "sdp": description["sdp"],
-                        # A new agent after a transfer replaces the previous agent's leg.
-                        "reset": fresh,
-                    },
-                )
-                if not hasattr(self, "media_legs"):
-                    self.media_legs = set()
-                self.media_legs.add(seat.call_id)
-                await self.send_json(
-                    {
-                        "type": "call.media.answer",
-                        "call_id": seat.call_id,
-                        "description": {"type": "answer", "sdp": reply["sdp"]},
-                    }
-                )
+                checked: dict[str, Any] = {"description": description}
             elif "candidate" in frame:
-                candidate = signaling.check_candidate(frame["candidate"])
-                await signaling.ask_worker(
-                    self.schema_name,
-                    seat.call_id,
-                    {"type": "media.peer.candidate", "party": worker_party, **candidate},
-                )
+                checked = {"candidate": signaling.check_candidate(frame["candidate"])}
             else:
                 raise signaling.InvalidSignal("Send a description or a candidate.", code="bad_frame")
         except ApplicationError as exc:
             await self.send_json({"type": "error", "call_id": seat.call_id, **exc.as_dict()})
+            return
+        if not hasattr(self, "media_tasks"):
+            self.media_tasks = set()
+            self.media_lock = asyncio.Lock()  # a socket's worker messages stay in the order sent
+        task = asyncio.ensure_future(self._media_leg(seat, checked))
+        self.media_tasks.add(task)
+        task.add_done_callback(self.media_tasks.discard)
+
+    async def _media_leg(self: Any, seat: Seat, checked: dict[str, Any]) -> None:
+        worker_party = "customer" if seat.role == "customer" else "agent"
+        async with self.media_lock:
+            try:
+                if "description" in checked:
+                    fresh = seat.call_id not in getattr(self, "media_legs", set())
+                    reply = await signaling.ask_worker(
+                        self.schema_name,
+                        seat.call_id,
+                        {
+                            "type": "media.peer.offer",
+                            "party": worker_party,
+                            "sdp": checked["description"]["sdp"],
+                            # A new agent after a transfer replaces the previous agent's leg.
+                            "reset": fresh,
+                        },
+                        # Nothing waits on it: give a busy worker time rather than lose its answer.
+                        timeout=MEDIA_LEG_TIMEOUT,
+                    )
+                    if not hasattr(self, "media_legs"):
+                        self.media_legs = set()
+                    self.media_legs.add(seat.call_id)
+                    await self.send_json(
+                        {
+                            "type": "call.media.answer",
+                            "call_id": seat.call_id,
+                            "description": {"type": "answer", "sdp": reply["sdp"]},
+                        }
+                    )
+                else:
+                    await signaling.ask_worker(
+                        self.schema_name,
+                        seat.call_id,
+                        {"type": "media.peer.candidate", "party": worker_party, **checked["candidate"]},
+                    )
+            except ApplicationError as exc:
+                await self.send_json({"type": "error", "call_id": seat.call_id, **exc.as_dict()})
+            except Exception:
+                logger.exception("Media leg of call %s failed", seat.call_id)
 
     # --- in the call ----------------------------------------------------------------------------
 
@@ -236,6 +265,8 @@ class CallFrames:
 
     async def hang_up_all(self: Any, reason: str) -> None:
         """The socket went away: its calls end (customer, agent) or it leaves them (guest)."""
+        for task in list(getattr(self, "media_tasks", ())):
+            task.cancel()  # nobody is left to hear the worker's answer
         for seat in list(self._seats().values()):
             try:
                 await self.hang_up(seat, reason)

@@ -8,6 +8,7 @@ hold coming back) goes through `apps.media.protocol`."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -118,9 +119,28 @@ async def start_call_media(schema: str, call_id: str) -> dict[str, Any]:
 
 
 async def tell_worker(schema: str, call_id: str, message: dict[str, Any]) -> None:
-    """A state change the worker should follow (answer, hold, resume, end); a failure is logged:
+    """A state change the worker should follow (answer, hold, resume, end), sent beside the caller:
+    it returns at once. A worker that is starting, busy with the call or on a loaded machine may take
+    seconds to reply, and the caller is a socket that handles one frame or event at a time; waiting
+    here held the agent's `offer.accept.ok`, and with it the call's signaling, behind the worker.
+    What one process tells about one call reaches the worker in the order told. A failure is logged:
     the parties' own connection goes on, and a dead worker is reported by `call.media_lost`."""
+    key = (schema, call_id)
+    task = asyncio.ensure_future(_tell(_told.get(key), schema, call_id, message))
+    _told[key] = task
+    task.add_done_callback(lambda done: _told.pop(key) if _told.get(key) is done else None)
+
+
+# The last message told about each call, still on its way (the next one waits for it).
+_told: dict[tuple[str, str], asyncio.Future[None]] = {}
+
+
+async def _tell(previous: asyncio.Future[None] | None, schema: str, call_id: str, message: dict[str, Any]) -> None:
+    if previous is not None:
+        await asyncio.wait([previous])  # its outcome is its own
     try:
         await ask_worker(schema, call_id, message)
     except ApplicationError as exc:
         logger.warning("Media worker refused %s for call %s/%s: %s", message.get("type"), schema, call_id, exc)
+    except Exception:
+        logger.exception("Could not tell the media worker %s for call %s/%s", message.get("type"), schema, call_id)

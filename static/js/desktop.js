@@ -67,9 +67,15 @@
   if (window.Notification && Notification.permission === "default") document.addEventListener("click", function once() { Notification.requestPermission(); document.removeEventListener("click", once); });
 
   // --- inbox -------------------------------------------------------------------------------------
+  // Loads can overlap (page load, the socket's hello, a tab or filter change, events): only the latest
+  // one asked for is shown, or a slower earlier answer (the "Mine" of the page load) would replace
+  // the list the agent just asked for ("All").
+  var inboxLoads = 0;
   function loadInbox() {
     var q = "inbox?view=" + view + "&status=" + $("f-status").value + "&channel=" + $("f-channel").value + "&label=" + encodeURIComponent($("f-label").value);
+    var load = ++inboxLoads;
     api("GET", q).then(function (rows) {
+      if (load !== inboxLoads) return;
       var ul = $("inbox"); ul.innerHTML = "";
       rows.forEach(function (r) {
         var li = el("li"); li.dataset.id = r.id; if (current === r.id) li.className = "active";

@@ -34,7 +34,10 @@
       self.cam = s.getVideoTracks()[0] || null;
       self.showLocal();
       self.attachLocal();
-      if (self.o.mediaLeg) return self.openWorkerLeg();
+      // The leg to the worker (recording, ringback, hold) opens beside the call: the parties' own
+      // connection never waits for its ICE gathering (up to 2 s) or for the worker's answer, and a
+      // worker leg that fails costs the recording, not the call.
+      if (self.o.mediaLeg) self.openWorkerLeg().catch(function (e) { console.warn("worker leg", e); });
     });
   };
 

@@ -3,16 +3,22 @@ with in-process aiortc peers standing in for the customer's and the agent's brow
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import time
 from typing import Any
 
 import av
 import pytest
+from aiortc import RTCSessionDescription
 from django.core.files.storage import default_storage
 from django.db import connection
 
+from apps.core.redis import get_redis
 from apps.inbox.models import Interaction, Message
 from apps.media.actions import call_group
+from apps.media.engine.leases import call_key
 from apps.media.models import Call, CallEvent, Recording
 from apps.routing.models import Queue
 from tests.conftest import WebServer
@@ -20,8 +26,8 @@ from tests.inbox.conftest import ContactCenter, make_center
 from tests.processes import wait_until
 from tests.ws import run_async
 
-from .callers import SHOP, agent_socket, customer_socket, login_cookie, media_leg, p2p
-from .peers import frames_from, grows, listen, wait_for_stats, worker_stops_sending
+from .callers import SHOP, agent_socket, customer_socket, login_cookie, media_leg, new_pc, p2p
+from .peers import frames_from, grows, listen, wait_for, wait_for_stats, worker_stops_sending
 
 
 @pytest.fixture
@@ -377,3 +383,79 @@ def test_a_running_chat_is_upgraded_to_a_call_with_the_same_case_and_agent(
     assert call.interaction.case_id == chat.case_id and call.interaction.contact_id == chat.contact_id
     assert call.interaction.preferred_agent_id == cc.agents[0].pk
     assert chat.messages.filter(kind="system", body="The customer started a video call.").exists()
+
+
+def test_the_parties_call_never_waits_behind_a_slow_media_worker(
+    web_server: WebServer, media_worker: Any, cc: ContactCenter
+) -> None:
+    """A media worker slow to answer (starting, busy, on a loaded machine; here: stopped with SIGSTOP)
+    holds up only what is its own. While it sleeps the agent answers (`offer.accept.ok`), the agent's
+    signals reach the customer and the customer's reach the agent; the worker's answer to the
+    agent's leg arrives once it wakes. (A socket handles one frame or event at a time: awaiting the
+    worker there held the whole call behind it, for up to the request's 10 s timeout each time.)"""
+    cookie = login_cookie(cc, 1)
+    worker = media_worker.proc.popen.pid
+    candidate = {"candidate": "candidate:1 1 udp 2130706431 127.0.0.1 9 typ host", "sdpMid": "0"}
+
+    async def asleep(window: float, steps: Any, what: str) -> Any:
+        """Run `steps` while the worker is stopped; they must be done within `window` seconds (at most
+        2: the call's lease, 5 s renewed every ~2 s, outlives it)."""
+        os.kill(worker, signal.SIGSTOP)
+        try:
+            return await asyncio.wait_for(steps, window)
+        except TimeoutError:
+            raise AssertionError(f"{what}: not within {window}s while the media worker was stopped") from None
+        finally:
+            os.kill(worker, signal.SIGCONT)
+
+    async def lease_renewed(call_id: str) -> None:
+        key = call_key(cc.info.schema_name, call_id)
+        await wait_for(lambda: get_redis().pttl(key) > 4000, 15, "the worker to renew the call's lease")
+
+    async def scenario() -> dict[str, Any]:
+        agent = await agent_socket(web_server, cc, cookie)
+        customer = await customer_socket(web_server, cc)
+        await customer.send(type="call.start", mode="audio")
+        call_id = (await customer.wait("call.joined"))["call_id"]
+        offer = await agent.wait("offer.created")
+        await lease_renewed(call_id)
+
+        async def answer() -> dict[str, Any]:
+            await agent.send(type="offer.accept", offer_id=offer["offer"]["id"])
+            return await agent.wait("offer.accept.ok")
+
+        out: dict[str, Any] = {"accepted": await asleep(2.0, answer(), "the agent's answer confirmed")}
+        await agent.send(type="call.join", call_id=call_id)
+        await agent.wait("call.joined", call_id=call_id)
+        leg, _ = new_pc()
+        await leg.setLocalDescription(await leg.createOffer())
+        await lease_renewed(call_id)
+
+        async def signals() -> None:
+            await agent.send(
+                type="call.media", call_id=call_id, description={"type": "offer", "sdp": leg.localDescription.sdp}
+            )
+            await agent.send(type="call.signal", call_id=call_id, to="customer", candidate=candidate)
+            out["to_customer"] = await customer.wait("call.signal", call_id=call_id)
+            await customer.send(type="call.signal", call_id=call_id, to=agent_party_of(cc), candidate=candidate)
+            out["to_agent"] = await agent.wait("call.signal", call_id=call_id)
+            out["answered_meanwhile"] = agent.taken("call.media.answer")
+
+        await asleep(2.0, signals(), "signals both ways between the agent and the customer")
+        # The worker's answer was not lost: the agent's leg connects and the worker hears the agent.
+        reply = await agent.wait("call.media.answer", call_id=call_id, timeout=30)
+        await leg.setRemoteDescription(RTCSessionDescription(**reply["description"]))
+        await wait_for_stats(
+            cc.info.schema_name, call_id, lambda s: frames_from(s, "agent") >= 25, "the agent's leg at the worker"
+        )
+        await customer.send(type="call.hangup", call_id=call_id)
+        await agent.wait("call.updated", change="ended")
+        await leg.close()
+        await customer.close()
+        await agent.close()
+        return out
+
+    out = run_async(scenario())
+    assert out["accepted"]["call"]["state"] == "active"
+    assert out["to_customer"]["from"] == agent_party_of(cc) and out["to_agent"]["from"] == "customer"
+    assert out["answered_meanwhile"] == []  # the worker was still stopped: the signals did not wait for it
