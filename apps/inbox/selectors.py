@@ -97,7 +97,10 @@ def interaction_detail(i: Interaction) -> dict[str, Any]:
             "email": contact.email,
             "phone": contact.phone,
             "attributes": contact.attributes,
-            "identities": [{"kind": x.kind, "value": x.value} for x in contact.identities.all()],
+            # Unverified ones were typed by the visitor (the widget's pre-chat email): not proof.
+            "identities": [
+                {"kind": x.kind, "value": x.value, "verified": x.verified} for x in contact.identities.all()
+            ],
         },
         "previous": previous,
     }

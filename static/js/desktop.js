@@ -159,7 +159,7 @@
     var dl = el("dl");
     function row(k, v) { if (v === null || v === undefined || v === "") return; dl.appendChild(el("dt", "", k)); dl.appendChild(el("dd", "", typeof v === "object" ? JSON.stringify(v) : String(v))); }
     if (d.contact) { row("Name", d.contact.name); row("Email", d.contact.email); row("Phone", d.contact.phone);
-      d.contact.identities.forEach(function (i) { if (i.kind !== "visitor") row(i.kind, i.value); });
+      d.contact.identities.forEach(function (i) { if (i.kind !== "visitor") row(i.kind + (i.verified ? "" : " (unverified)"), i.value); });
       Object.keys(d.contact.attributes || {}).forEach(function (k) { row(k, d.contact.attributes[k]); }); }
     row("Queue", d.queue); row("Case", d.case_id.slice(0, 8));
     c.appendChild(dl);

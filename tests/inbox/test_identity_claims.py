@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.test import Client
 
 from apps.inbox.actions import do_merge_contacts
 from apps.inbox.models import Contact, ContactIdentity, Interaction
 from apps.widget.identity import sign_identity
-from tests.conftest import WebServer
+from tests.conftest import PASSWORD, WebServer
 from tests.inbox.conftest import ContactCenter, make_center
 from tests.inbox.test_widget_ws import SHOP, widget
 from tests.ws import recv_json, run_async
@@ -69,6 +70,14 @@ def test_a_typed_email_never_claims_a_verified_customer(web_server: WebServer, c
     claim = ContactIdentity.objects.get(contact=mallory, kind="email")
     assert (claim.value, claim.verified) == ("wu@example.com", False)
     assert ContactIdentity.objects.get(contact=wu, kind="email").verified
+    # The agent sees that the typed email is not proof.
+    interaction = Interaction.objects.get(subject="What did I order?")
+    connection.set_schema_to_public()
+    owner = Client(HTTP_HOST=cc.info.host)
+    assert owner.post("/login/", {"username": cc.info.email, "password": PASSWORD}).status_code == 302
+    detail = owner.get(f"/api/v1/interactions/{interaction.pk}/detail").json()
+    emails = [i for i in detail["contact"]["identities"] if i["kind"] == "email"]
+    assert emails == [{"kind": "email", "value": "wu@example.com", "verified": False}]
 
 
 def test_a_typed_email_never_claims_another_visitors_contact(web_server: WebServer, cc: ContactCenter) -> None:
