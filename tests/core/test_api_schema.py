@@ -1,11 +1,12 @@
 """The OpenAPI schema matches what the API does (issue 11, section 5): schemathesis generates requests
 from the tenant's and the public site's schema (/api/schema/) and sends them, with an owner's token,
 to a real daphne; no answer may be a 5xx, and every answer's status code, content type and body must
-be the ones the schema declares. A small budget: it runs in well under a minute."""
+be the ones the schema declares. A small, fixed budget (5 derandomised examples per operation): about
+35 s for the tenant's 92 operations on the development machine; no wall-clock assertion, so a slower
+machine does not fail it."""
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import requests
@@ -73,13 +74,11 @@ def run_schema(web: WebServer, host: str, headers: dict[str, str]) -> tuple[list
 
 def test_the_tenant_api_does_what_its_schema_says(web_server: WebServer) -> None:
     info = create_tenant("schema")
-    started = time.monotonic()
     failures, calls = run_schema(
         web_server, f"{info.host}:{web_server.port}", {"Authorization": f"Token {owner_token(info)}"}
     )
     assert not failures, "\n\n".join(failures)
     assert calls > 50
-    assert time.monotonic() - started < 60
 
 
 def test_the_public_api_does_what_its_schema_says(web_server: WebServer) -> None:
