@@ -8,6 +8,7 @@ from apps.core.views import healthz
 from apps.media import urls as media_urls
 
 urlpatterns = [
+    path("", include("apps.console.urls")),
     path("", include("apps.accounts.urls")),
     path("billing/", include("apps.billing.urls")),
     path("admin/", tenant_admin.urls),

@@ -4,7 +4,6 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView, LogoutView
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -30,7 +29,7 @@ from .actions import (
 )
 from .forms import EmailLoginForm
 from .models import User
-from .selectors import all_team_members, get_team_member, team_members
+from .selectors import all_team_members, get_team_member
 
 
 class TenantLoginView(LoginView):
@@ -58,14 +57,6 @@ def handoff(request: HttpRequest) -> HttpResponse:
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     messages.success(request, _("Welcome to your contact center!"))
     return redirect("dashboard")
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    from apps.widget.models import WidgetKey
-
-    keys = WidgetKey.objects.filter(enabled=True) if request.user.role in {"owner", "admin"} else []  # type: ignore[union-attr]
-    return render(request, "accounts/dashboard.html", {"members": team_members(), "widget_keys": keys})
 
 
 def _team_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:

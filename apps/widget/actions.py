@@ -74,6 +74,8 @@ def do_start_visit(
     if not isinstance(embed_origin, str) or not wk.allows_origin(embed_origin):
         raise WidgetRefused(_("This site is not allowed to use this chat."), code="origin_not_allowed")
     schema = current_schema()
+    if wk.last_seen_at is None:  # first hello from the business's own page (onboarding)
+        WidgetKey.objects.filter(pk=wk.pk, last_seen_at__isnull=True).update(last_seen_at=timezone.now())
     identity_status = "anonymous"
     verified = None
     if identity_token:

@@ -30,6 +30,8 @@ class WidgetKey(models.Model):
     prechat_form = models.BooleanField(_("ask name and email first"), default=False)
     greeting = models.CharField(max_length=200, default="Hi! How can we help?")
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the widget first said hello from an allowed page (the onboarding checklist ticks).
+    last_seen_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name

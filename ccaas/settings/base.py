@@ -68,6 +68,7 @@ TENANT_APPS = [
     "apps.widget",
     "apps.media",
     "apps.desktop",  # no models: the agent desktop, at the top of the layers
+    "apps.console",  # no models: home (onboarding) and settings pages, at the top beside the desktop
 ]
 INSTALLED_APPS = list(SHARED_APPS) + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -88,6 +89,9 @@ HOT_PATH_DB_CONNECTIONS = int(env("HOT_PATH_DB_CONNECTIONS", "8") or 8)
 HTTP_THREADS = int(env("HTTP_THREADS", "10") or 10)
 ASYNC_ORM_THREADS = int(env("ASYNC_ORM_THREADS", "8") or 8)
 TENANT_MIGRATION_EXECUTOR = env("TENANT_MIGRATION_EXECUTOR", "standard")
+# That executor, skipping schemas that already have every migration (`migrate_schemas --every-schema`
+# runs Django's migrate in each one anyway).
+GET_EXECUTOR_FUNCTION = "apps.tenants.migration_executor.get_executor"
 TENANT_MULTIPROCESSING_MAX_PROCESSES = int(env("TENANT_MULTIPROCESSING_MAX_PROCESSES", "2") or 2)
 SHOW_PUBLIC_IF_NO_TENANT_FOUND = False
 DATABASE_ROUTERS = ("django_tenants.routers.TenantSyncRouter",)
@@ -106,6 +110,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # request.htmx: the settings pages answer htmx's partial requests with the part that changed.
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -127,6 +133,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "apps.core.context_processors.platform",
+                "apps.core.context_processors.navigation",
                 "apps.billing.context_processors.billing",
             ],
         },
