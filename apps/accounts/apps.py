@@ -6,4 +6,9 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
+        from apps.core.hooks import register_hook
+
         from . import events  # noqa: F401  (declares the app's realtime events)
+        from .actions import do_issue_login_handoff
+
+        register_hook("login_handoff", do_issue_login_handoff)

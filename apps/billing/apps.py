@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -10,6 +12,13 @@ def check_seats(role: str, adding: int) -> None:
         check_seat_available(adding)
 
 
+def start_trial(tenant: Any) -> None:
+    """tenants' `tenant_created` hook: a new business starts on the trial."""
+    from .actions import start_trial as start
+
+    start(tenant)
+
+
 class BillingConfig(AppConfig):
     name = "apps.billing"
     label = "billing"
@@ -18,3 +27,4 @@ class BillingConfig(AppConfig):
         from apps.core.hooks import register_hook
 
         register_hook("seats_check", check_seats)
+        register_hook("tenant_created", start_trial)

@@ -11,6 +11,12 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
   its cached plans and cards.
 - `user_created(user, actor)`: accounts added a user (inside its transaction). Agents gives them
   their agent profile.
+- `tenant_created(tenant)`: tenants signed a business up (public schema, inside the sign-up's
+  transaction). Billing starts the trial.
+- `tenant_schema_created(tenant)`: the new tenant's schema exists (inside it, same transaction).
+  Routing makes the first queue ("Support"), then the widget its website key for it.
+- `login_handoff(schema_name, user)`: the sign-up page needs a one-time sign-in link for the new
+  owner. Accounts returns the token.
 - `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
   raises SeatLimitReached when a seat-taking role finds no free seat.
 """
@@ -30,6 +36,9 @@ HOOKS: dict[str, str] = {
     "agent_state_changed": "agent_id: int, state: str",
     "agent_routing_changed": "agent_id: int",
     "seats_check": "role: str, adding: int",
+    "tenant_created": "tenant: Tenant",
+    "tenant_schema_created": "tenant: Tenant",
+    "login_handoff": "schema_name: str, user: User -> str",
     "user_created": "user: User, actor: User | None",
 }
 

@@ -20,6 +20,14 @@ def on_agent_routing_changed(agent_id: int) -> None:
     engine.forget_cached_plans()
 
 
+def create_first_queue(tenant: object) -> None:
+    """tenants' `tenant_schema_created` hook (inside the new schema): a contact center starts with a
+    "Support" queue."""
+    from .models import Queue
+
+    Queue.objects.create(name="Support")
+
+
 class RoutingConfig(AppConfig):
     name = "apps.routing"
     label = "routing"
@@ -37,3 +45,4 @@ class RoutingConfig(AppConfig):
         register_timer(timers.DECLINED, actions.do_forgive_declines)
         register_hook("agent_state_changed", on_agent_state_changed)
         register_hook("agent_routing_changed", on_agent_routing_changed)
+        register_hook("tenant_schema_created", create_first_queue)

@@ -7,14 +7,15 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 from kombu.exceptions import OperationalError as BrokerError
 
-from apps.accounts.models import User
-from apps.billing.actions import start_trial
 from apps.core.errors import ValidationFailed
+from apps.core.hooks import run_hooks
 
 from .models import TEMPLATE_SCHEMA, Domain, SpareSchema, Tenant
 from .validation import SignupInput, schema_name_for, subdomain_errors
@@ -208,7 +209,7 @@ def queue_spare_refill() -> None:
 @dataclass(frozen=True)
 class SignupResult:
     tenant: Tenant
-    owner: User
+    owner: AbstractBaseUser  # the configured user model (accounts.User): tenants sits below accounts
     spare: str | None = None  # the spare schema the tenant's schema was renamed from; None: cloned
 
 
@@ -230,12 +231,12 @@ def create_tenant_with_owner(
             if spare is None:
                 clone_template_into(schema_name)
             Domain.objects.create(domain=f"{subdomain}.{settings.BASE_DOMAIN}", tenant=tenant, is_primary=True)
-            start_trial(tenant)
+            run_hooks("tenant_created", tenant=tenant)  # billing: the trial
             with schema_context(schema_name):
-                owner = User.objects.create_user(
-                    email=email, password=password, full_name=full_name, role=User.Role.OWNER
+                owner = get_user_model().objects.create_user(  # type: ignore[attr-defined]
+                    email=email, password=password, full_name=full_name, role="owner"
                 )
-                create_tenant_defaults()
+                run_hooks("tenant_schema_created", tenant=tenant)  # routing, widget: the first queue and key
             transaction.on_commit(queue_spare_refill)
     except IntegrityError as exc:
         # Two sign-ups raced for the same subdomain; the loser gets the same answer as a late one.
@@ -244,16 +245,6 @@ def create_tenant_with_owner(
             _("Please correct the errors below."), fields={"subdomain": [_("This subdomain is already taken.")]}
         ) from exc
     return SignupResult(tenant=tenant, owner=owner, spare=spare)
-
-
-def create_tenant_defaults() -> None:
-    """What a new contact center starts with: a "Support" queue and a website widget key (with its own
-    secret: never cloned from the template, or tenants would share it). Caller is in the schema."""
-    from apps.routing.models import Queue
-    from apps.widget.models import WidgetKey
-
-    queue = Queue.objects.create(name="Support")
-    WidgetKey.objects.create(name="Website", queue=queue)
 
 
 def do_signup(data: SignupInput) -> SignupResult:

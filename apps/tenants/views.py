@@ -4,8 +4,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from apps.accounts.actions import do_issue_login_handoff
 from apps.core.errors import ApplicationError
+from apps.core.hooks import run_hooks
 
 from .actions import do_signup
 from .selectors import tenant_url
@@ -33,5 +33,5 @@ def signup_page(request: HttpRequest) -> HttpResponse:
             {"values": values, "errors": exc.fields, "message": exc.message},
             status=exc.status,
         )
-    token = do_issue_login_handoff(result.tenant.schema_name, result.owner)
+    (token,) = run_hooks("login_handoff", schema_name=result.tenant.schema_name, user=result.owner)  # accounts
     return HttpResponseRedirect(tenant_url(result.tenant, f"/auth/handoff/?token={token}"))
