@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -14,13 +14,17 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile
+from apps.core.errors import ApplicationError
 from apps.core.permissions import IsTenantAdmin
 
 from .actions import (
     check_can_work_on,
+    check_canned_body,
     do_agent_reply,
+    do_delete_canned_response,
     do_merge_contacts,
     do_resolve,
+    do_save_canned_response,
     do_store_attachment,
     do_transfer,
     render_canned,
@@ -180,6 +184,19 @@ class CannedResponseSerializer(serializers.ModelSerializer):
         model = CannedResponse
         fields = ["id", "shortcut", "title", "body"]
 
+    def validate_body(self, value: str) -> str:
+        try:
+            return check_canned_body(value)
+        except ApplicationError as exc:
+            raise serializers.ValidationError(exc.fields.get("body") or [exc.message]) from None
+
+    def create(self, validated_data: dict[str, Any]) -> CannedResponse:
+        return do_save_canned_response(self.context["request"].user, **validated_data)
+
+    def update(self, instance: CannedResponse, validated_data: dict[str, Any]) -> CannedResponse:
+        values = {k: validated_data.get(k, getattr(instance, k)) for k in ("shortcut", "title", "body")}
+        return do_save_canned_response(self.context["request"].user, response=instance, **values)
+
 
 class DispositionSerializer(serializers.ModelSerializer):
     class Meta:
@@ -191,6 +208,9 @@ class CannedResponseViewSet(viewsets.ModelViewSet):
     queryset = CannedResponse.objects.all()
     serializer_class = CannedResponseSerializer
     permission_classes = [IsTenantAdmin]
+
+    def perform_destroy(self, instance: CannedResponse) -> None:
+        do_delete_canned_response(self.request.user, instance)  # type: ignore[arg-type]
 
 
 class DispositionViewSet(viewsets.ModelViewSet):

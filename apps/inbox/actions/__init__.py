@@ -4,6 +4,13 @@ Everything shown to a person is persisted before it is sent; events go out after
 interaction's group (the customer's widget, the agents viewing it and the assignee's desktops, which follow
 every open conversation assigned to them)."""
 
+from .canned import (
+    VARIABLES,
+    check_canned_body,
+    do_delete_canned_response,
+    do_save_canned_response,
+    render_canned,
+)
 from .contacts import check_phone, do_identify_contact, do_merge_contacts
 from .conversations import check_can_work_on, do_agent_reply, do_record_csat, do_resolve, do_transfer
 from .hotpath import amark_read_by_assignee, apost_message
@@ -18,7 +25,6 @@ from .messages import (
     do_store_attachment,
     interaction_group,
     message_payload,
-    render_canned,
 )
 from .opening import do_open_interaction
 
@@ -26,13 +32,16 @@ __all__ = [
     "ALLOWED_ATTACHMENT_TYPES",
     "MAX_ATTACHMENT_BYTES",
     "MAX_MESSAGE_CHARS",
+    "VARIABLES",
     "agents_group",
     "amark_read_by_assignee",
     "apost_message",
     "check_can_work_on",
+    "check_canned_body",
     "check_message_body",
     "check_phone",
     "do_agent_reply",
+    "do_delete_canned_response",
     "do_identify_contact",
     "do_mark_read",
     "do_merge_contacts",
@@ -40,6 +49,7 @@ __all__ = [
     "do_post_message",
     "do_record_csat",
     "do_resolve",
+    "do_save_canned_response",
     "do_store_attachment",
     "do_transfer",
     "interaction_group",

@@ -5,7 +5,6 @@ conversation's group (the widget, the agents viewing it, the assignee's desktops
 from __future__ import annotations
 
 import mimetypes
-import re
 from typing import Any
 
 from django.core.files.uploadedfile import UploadedFile
@@ -17,7 +16,7 @@ from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.events import send_event_on_commit
 from apps.core.tenancy import current_schema
 
-from ..models import Attachment, CannedResponse, Interaction, Message
+from ..models import Attachment, Interaction, Message
 
 MAX_MESSAGE_CHARS = 4000
 
@@ -159,13 +158,6 @@ def do_store_attachment(interaction: Interaction, upload: UploadedFile) -> Attac
     attachment.file.save(name, upload, save=False)
     attachment.save()
     return attachment
-
-
-def render_canned(response: CannedResponse, interaction: Interaction, agent: User) -> str:
-    contact = interaction.contact
-    name = (contact.name if contact else "") or _("there")
-    values = {"customer.name": name, "customer.first_name": name.split(" ")[0], "agent.name": agent.display_name}
-    return re.sub(r"\{\{\s*([a-z_.]+)\s*\}\}", lambda m: values.get(m.group(1), m.group(0)), response.body)
 
 
 def do_mark_read(interaction: Interaction, seq: int, *, by_customer: bool) -> None:
