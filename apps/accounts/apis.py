@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.billing.permissions import IsBillingManager
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.ratelimit import check_rate
 from apps.core.tenancy import current_schema
@@ -25,6 +24,7 @@ from .actions import (
     do_issue_api_token,
 )
 from .models import User
+from .permissions import IsTeamManager
 from .selectors import all_team_members, get_team_member
 
 
@@ -89,7 +89,7 @@ class TeamMemberOutputSerializer(serializers.Serializer):
 class TeamMemberListApi(APIView):
     """Everyone on the team, active or not (owner and admins)."""
 
-    permission_classes = [IsBillingManager]
+    permission_classes = [IsTeamManager]
 
     class TeamMemberListOutputSerializer(TeamMemberOutputSerializer):
         pass
@@ -102,7 +102,7 @@ class TeamMemberListApi(APIView):
 class TeamMemberCreateApi(APIView):
     """Create an active user; a seat-taking role needs a free seat (409 seat_limit_reached)."""
 
-    permission_classes = [IsBillingManager]
+    permission_classes = [IsTeamManager]
 
     class TeamMemberCreateInputSerializer(serializers.Serializer):
         email = serializers.EmailField()
@@ -129,7 +129,7 @@ def _member(user_id: int) -> User:
 class TeamMemberActivateApi(APIView):
     """Activate a user; refused with 409 seat_limit_reached when no seat is free."""
 
-    permission_classes = [IsBillingManager]
+    permission_classes = [IsTeamManager]
 
     class TeamMemberActivateOutputSerializer(TeamMemberOutputSerializer):
         pass
@@ -143,7 +143,7 @@ class TeamMemberActivateApi(APIView):
 class TeamMemberDeactivateApi(APIView):
     """Deactivate a user and free their seat."""
 
-    permission_classes = [IsBillingManager]
+    permission_classes = [IsTeamManager]
 
     class TeamMemberDeactivateOutputSerializer(TeamMemberOutputSerializer):
         pass
@@ -158,7 +158,7 @@ class TeamMemberRoleApi(APIView):
     """Give a team member another role (agent, supervisor or admin). Their open desktops
     re-authorise at once."""
 
-    permission_classes = [IsBillingManager]
+    permission_classes = [IsTeamManager]
 
     class TeamMemberRoleInputSerializer(serializers.Serializer):
         role = serializers.ChoiceField(choices=["agent", "supervisor", "admin"])

@@ -10,12 +10,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.billing import selectors as billing_selectors
-from apps.billing.actions import ensure_account
-from apps.billing.errors import SeatLimitReached
-from apps.billing.gateway import billing_enabled
-from apps.billing.permissions import billing_manager_required
 from apps.core.errors import ApplicationError
+from apps.core.hooks import run_hooks
 from apps.core.tenancy import current_schema
 
 from .actions import (
@@ -29,6 +25,7 @@ from .actions import (
 )
 from .forms import EmailLoginForm
 from .models import User
+from .permissions import team_manager_required
 from .selectors import all_team_members, get_team_member
 
 
@@ -60,15 +57,16 @@ def handoff(request: HttpRequest) -> HttpResponse:
 
 
 def _team_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:
-    account = ensure_account(request.tenant)  # type: ignore[attr-defined]
-    context = {
+    context: dict[str, Any] = {
         "members": all_team_members(),
         "roles": [(r.value, r.label) for r in ASSIGNABLE_ROLES],
-        "account": account,
-        "billing_enabled": billing_enabled(),
-        "seats_in_use": billing_selectors.seats_in_use(),
-        "add_seats_url": billing_selectors.add_seats_url(),
-        "takes_seat_roles": [r.value for r in billing_selectors.SEAT_ROLES],
+        "billing_enabled": False,
+        "takes_seat_roles": [],
+    }
+    # Seats (account, in use, where to add more) come from billing, which registers for this hook.
+    for extra_context in run_hooks("team_page_context", tenant=request.tenant):  # type: ignore[attr-defined]
+        context.update(extra_context)
+    context |= {
         "values": {},
         "errors": {},
         **extra,
@@ -77,13 +75,13 @@ def _team_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> Http
 
 
 def _refusal(request: HttpRequest, exc: ApplicationError, **extra: Any) -> HttpResponse:
-    seat_limit = exc.add_seats_url if isinstance(exc, SeatLimitReached) else ""
+    seat_limit = getattr(exc, "add_seats_url", "")  # billing's SeatLimitReached says where to add seats
     return _team_page(
         request, status=exc.status, error=exc.message, errors=exc.fields, seat_limit_url=seat_limit, **extra
     )
 
 
-@billing_manager_required
+@team_manager_required
 @require_http_methods(["GET", "POST"])
 def team(request: HttpRequest) -> HttpResponse:
     """The team: everyone, with seats used and paid; invite (create) a user."""
@@ -107,7 +105,7 @@ def _member(user_id: int) -> User:
     return user
 
 
-@billing_manager_required
+@team_manager_required
 @require_POST
 def activate_member(request: HttpRequest, user_id: int) -> HttpResponse:
     try:
@@ -118,7 +116,7 @@ def activate_member(request: HttpRequest, user_id: int) -> HttpResponse:
     return redirect("team")
 
 
-@billing_manager_required
+@team_manager_required
 @require_POST
 def deactivate_member(request: HttpRequest, user_id: int) -> HttpResponse:
     try:

@@ -19,6 +19,21 @@ def start_trial(tenant: Any) -> None:
     start(tenant)
 
 
+def team_page_context(tenant: Any) -> dict[str, Any]:
+    """accounts' `team_page_context` hook: the seats shown on the team page."""
+    from .actions import ensure_account
+    from .gateway import billing_enabled
+    from .selectors import SEAT_ROLES, add_seats_url, seats_in_use
+
+    return {
+        "account": ensure_account(tenant),
+        "billing_enabled": billing_enabled(),
+        "seats_in_use": seats_in_use(),
+        "add_seats_url": add_seats_url(),
+        "takes_seat_roles": [r.value for r in SEAT_ROLES],
+    }
+
+
 class BillingConfig(AppConfig):
     name = "apps.billing"
     label = "billing"
@@ -28,3 +43,4 @@ class BillingConfig(AppConfig):
 
         register_hook("seats_check", check_seats)
         register_hook("tenant_created", start_trial)
+        register_hook("team_page_context", team_page_context)

@@ -1,39 +1,12 @@
-"""Only the owner and admins manage billing (and the team)."""
+"""Only the owner and admins manage billing: the team's own manager check (accounts), under
+billing's names."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
+from apps.accounts.permissions import MANAGER_ROLES, IsTeamManager, can_manage_team, team_manager_required
 
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from rest_framework.permissions import BasePermission
-from rest_framework.request import Request
+can_manage_billing = can_manage_team
+billing_manager_required = team_manager_required
+IsBillingManager = IsTeamManager
 
-from apps.accounts.models import User
-
-MANAGER_ROLES = (User.Role.OWNER, User.Role.ADMIN)
-
-
-def can_manage_billing(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "role", None) in MANAGER_ROLES)
-
-
-def billing_manager_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not can_manage_billing(request.user):
-            return render(request, "billing/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-class IsBillingManager(BasePermission):
-    message = "Only the owner and admins may do this."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        return can_manage_billing(request.user)
+__all__ = ["MANAGER_ROLES", "IsBillingManager", "billing_manager_required", "can_manage_billing"]

@@ -17,6 +17,8 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
   Routing makes the first queue ("Support"), then the widget its website key for it.
 - `login_handoff(schema_name, user)`: the sign-up page needs a one-time sign-in link for the new
   owner. Accounts returns the token.
+- `team_page_context(tenant)`: accounts renders the team page. Billing returns the seats to show
+  (account, seats in use, where to add more, which roles take a seat).
 - `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
   raises SeatLimitReached when a seat-taking role finds no free seat.
 """
@@ -36,6 +38,7 @@ HOOKS: dict[str, str] = {
     "agent_state_changed": "agent_id: int, state: str",
     "agent_routing_changed": "agent_id: int",
     "seats_check": "role: str, adding: int",
+    "team_page_context": "tenant: Tenant -> dict",
     "tenant_created": "tenant: Tenant",
     "tenant_schema_created": "tenant: Tenant",
     "login_handoff": "schema_name: str, user: User -> str",
