@@ -82,8 +82,11 @@ class PublicErrorPagesMiddleware:
         response = self.get_response(request)
         if not settings.DEBUG or not _is_technical_page(response):
             return response
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
+        try:
+            signed_in = bool(getattr(request, "user", None) and request.user.is_authenticated)
+        except Exception:  # the user cannot even be loaded (the failure may be the database)
+            signed_in = False
+        if signed_in:
             return response
         return error_response(request, response.status_code)
 
