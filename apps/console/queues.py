@@ -70,14 +70,15 @@ def _context(queue: Queue, values: dict[str, Any] | None, errors: dict[str, Any]
             {"expression": s.expression, "duration_seconds": s.duration_seconds}
             for s in queue.steps.order_by("order", "pk")
         ]
-    step_errors = errors.get("steps") if isinstance(errors.get("steps"), list) else []
+    raw_step_errors = errors.get("steps")
+    step_errors: list[Any] = raw_step_errors if isinstance(raw_step_errors, list) else []
     rows = []
     for n, step in enumerate([*values["steps"], {"expression": "", "duration_seconds": None}]):
         problem = step_errors[n] if n < len(step_errors) and isinstance(step_errors[n], dict) else {}
         rows.append({"n": n, **step, "errors": [str(e) for v in problem.values() for e in v]})
     flat = {k: [str(e) for e in v] for k, v in errors.items() if k != "steps" and isinstance(v, list)}
-    if isinstance(errors.get("steps"), list) and not any(isinstance(e, dict) and e for e in step_errors):
-        flat["steps"] = [str(e) for e in errors["steps"] if not isinstance(e, dict)]
+    if isinstance(raw_step_errors, list) and not any(isinstance(e, dict) and e for e in step_errors):
+        flat["steps"] = [str(e) for e in step_errors if not isinstance(e, dict)]
     return {
         "queue": queue,
         "values": values,

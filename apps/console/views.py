@@ -23,7 +23,10 @@ from .selectors import onboarding, setup_warnings
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     manager = request.user.role in {"owner", "admin"}  # type: ignore[union-attr]
-    context = {"members": team_members(), "widget_keys": WidgetKey.objects.filter(enabled=True) if manager else []}
+    context: dict[str, Any] = {
+        "members": team_members(),
+        "widget_keys": WidgetKey.objects.filter(enabled=True) if manager else [],
+    }
     if manager:
         steps = onboarding(request.tenant)  # type: ignore[attr-defined]
         context.update(

@@ -27,11 +27,13 @@ def _current(user: Any) -> Any:
     """The socket's user as the database has them now: a socket's copy is as old as the socket, and a
     user deactivated or demoted meanwhile must not act with what they had (their socket is being
     closed; this holds even if the news is late)."""
+    from django.utils.translation import gettext as _
+
     from apps.accounts.models import User
 
     fresh = User.objects.filter(pk=user.pk, is_active=True).first()
     if fresh is None:
-        raise ApplicationError("You are signed out.", code="signed_out", status=401)
+        raise ApplicationError(_("You are signed out."), code="signed_out", status=401)
     return fresh
 
 

@@ -103,11 +103,12 @@ class WidgetConsumer(CallFrames, TenantConsumer):
             if posted is not None:
                 return
         before = self.visit.interaction_id
-        self.visit, interaction = await in_tenant(
+        visit, interaction = await in_tenant(
             self.schema_name, actions.do_customer_message, self.visit, frame.get("body"), frame.get("client_id")
         )
-        if before != self.visit.interaction_id:
-            await self._join(self.visit.interaction_id)
+        self.visit = visit
+        if before != visit.interaction_id:
+            await self._join(visit.interaction_id)
             state = await self._call(actions.interaction_state, interaction)
             # The first message was sent before we joined: deliver what we may have missed.
             missed = await self._call(actions.missed_messages, interaction.pk, 0)

@@ -11,6 +11,15 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 
 class Command(MigrateSchemasCommand):
+    def add_arguments(self, parser: Any) -> None:
+        super().add_arguments(parser)
+        parser.add_argument(
+            "--every-schema",
+            action="store_true",
+            help="Run migrate in every tenant schema, also those that already have every migration "
+            "(which are skipped otherwise: apps/tenants/migration_executor.py).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         super().handle(*args, **options)
         from apps.tenants.actions import (
