@@ -30,6 +30,7 @@ import platform
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,7 +77,10 @@ def setup(customers: int, agents: int) -> dict[str, object]:
         s.create()
         sessions.append(s.session_key)
     contacts = Contact.objects.bulk_create(Contact(name=f"C{n}") for n in range(customers))
-    ContactIdentity.objects.bulk_create(ContactIdentity(contact=c, kind="visitor", value=f"v{c.pk}") for c in contacts)
+    # Verified, as the widget's own signed visitor token makes it: only a verified identity finds its contact.
+    ContactIdentity.objects.bulk_create(
+        ContactIdentity(contact=c, kind="visitor", value=f"v{c.pk}", verified=True) for c in contacts
+    )
     interactions = Interaction.objects.bulk_create(
         Interaction(
             channel="chat",
@@ -267,12 +271,15 @@ def serve(app: str, pin: bool) -> tuple[subprocess.Popen[bytes], int]:
 
     port = free_port()
     env = {**os.environ, "PUBLIC_PORT": str(port), "DJANGO_SETTINGS_MODULE": "ccaas.settings.test"}
+    # The server's output, to read when sockets are refused or closed (its path is printed).
+    log = tempfile.NamedTemporaryFile(prefix=f"chatbench-{app.split(':')[0]}-", suffix=".log", delete=False)
+    print(f"{app}: server log {log.name}", file=sys.stderr, flush=True)
     web = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log,
+        stderr=log,
     )
     wait_until(lambda: port_open(port), 30, "daphne")
     if pin and (os.cpu_count() or 1) > 1:

@@ -3,7 +3,12 @@
 channels_redis serialises every PUBLISH of a process behind one asyncio lock (the lock guards its
 subscription state, which a publish does not touch), so at a thousand chat messages a second each
 publish waited for the previous one's round trip. Publishes here go straight to the client's
-connection pool, concurrently; subscribing keeps the lock."""
+connection pool, concurrently; subscribing keeps the lock.
+
+The pool is a bounded, blocking one (CHANNEL_LAYER_CONNECTIONS per process, default 50): redis-py's
+default pool refuses the 101st connection in use with MaxConnectionsError, which closed a socket with
+1011 as soon as more than 100 publishes of one process were in flight (a thousand chat sockets at a
+thousand messages a second did it); a publish now waits its turn for a connection (up to 20 s)."""
 
 from __future__ import annotations
 
@@ -11,9 +16,24 @@ from typing import Any
 
 from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from channels_redis.utils import decode_hosts
+from django.conf import settings
+from redis import asyncio as aioredis
 
 
 class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
+    def _ensure_redis(self) -> None:
+        if self._redis is None and "address" in self.host:
+            host = dict(self.host)
+            pool = aioredis.BlockingConnectionPool.from_url(
+                host.pop("address"),
+                max_connections=getattr(settings, "CHANNEL_LAYER_CONNECTIONS", 50),
+                timeout=20,
+                **host,
+            )
+            self._redis = aioredis.Redis(connection_pool=pool)
+            self._pubsub = self._redis.pubsub()
+        super()._ensure_redis()
+
     async def publish(self, channel: str, message: bytes) -> None:
         self._ensure_redis()
         await self._redis.publish(channel, message)

@@ -109,6 +109,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A signed-in user's own language (their profile) over the cookie and the browser's.
+    "apps.accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # request.htmx: the settings pages answer htmx's partial requests with the part that changed.
     "django_htmx.middleware.HtmxMiddleware",
@@ -178,6 +180,9 @@ CACHES = {
 # idle receiver died with "Timeout reading": reads get ample room.
 _REDIS_LAYER_HOST = {"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}
 _REDIS_DB = (REDIS_URL.rsplit("/", 1)[-1].split("?")[0] or "0") if REDIS_URL.count("/") >= 3 else "0"
+# Redis connections of each process's socket channel layer (one subscribes; the rest publish, and a
+# publish waits for a free one): apps/core/layers.py.
+CHANNEL_LAYER_CONNECTIONS = int(env("CHANNEL_LAYER_CONNECTIONS", "50") or 50)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "apps.core.layers.PubSubChannelLayer",
