@@ -1,5 +1,6 @@
 """Writes of the accounts app: one-time login hand-off from the public site to a tenant host, API
-tokens, the team (create, activate, deactivate users; each checks the seats billing allows)."""
+tokens, the team (create, activate, deactivate users; each checks the seats billing allows), a user's
+own profile and password reset. Invitations are in `invitations.py`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.core import signing
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -19,6 +21,7 @@ from apps.core.redis import get_redis
 from apps.core.tenancy import current_schema
 from apps.core.validation import FieldErrors
 
+from .audit import record_audit
 from .models import TeamAuditEntry, User
 from .sessions import revoke_sockets_on_commit
 
@@ -60,12 +63,12 @@ MANAGER_ROLES = (User.Role.OWNER, User.Role.ADMIN)
 ASSIGNABLE_ROLES = (User.Role.AGENT, User.Role.SUPERVISOR, User.Role.ADMIN)
 
 
-def _check_manager(actor: User) -> None:
+def check_manager(actor: User) -> None:
     if actor.role not in MANAGER_ROLES or not actor.is_active:
         raise PermissionDenied(_("Only the owner and admins may manage the team."))
 
 
-def _audit(actor: User | None, subject: User, action: str, **data: Any) -> None:
+def team_audit(actor: User | None, subject: User, action: str, **data: Any) -> None:
     TeamAuditEntry.objects.create(actor=actor, subject=subject, action=action, data=data)
 
 
@@ -99,7 +102,7 @@ def check_new_user(data: Any) -> NewUserInput:
 def do_create_user(data: NewUserInput, *, actor: User) -> User:
     """Add an active user to the team. A seat-taking role needs a free seat (billing's check, through
     the `seats_check` hook, under the billing account's lock until this transaction commits)."""
-    _check_manager(actor)
+    check_manager(actor)
     with transaction.atomic():
         run_hooks("seats_check", role=data.role, adding=1)
         if User.objects.filter(email=data.email).exists():
@@ -110,14 +113,14 @@ def do_create_user(data: NewUserInput, *, actor: User) -> User:
         user = User.objects.create_user(
             email=data.email, password=data.password, full_name=data.full_name, role=data.role
         )
-        _audit(actor, user, "created", role=data.role)
+        team_audit(actor, user, "created", role=data.role)
         run_hooks("user_created", user=user, actor=actor)
     return user
 
 
 def do_activate_user(user: User, *, actor: User) -> User:
     """Let a deactivated user sign in again; refused when it would take a seat nobody paid for."""
-    _check_manager(actor)
+    check_manager(actor)
     with transaction.atomic():
         user = User.objects.select_for_update().get(pk=user.pk)
         if user.is_active:
@@ -125,13 +128,13 @@ def do_activate_user(user: User, *, actor: User) -> User:
         run_hooks("seats_check", role=user.role, adding=1)
         user.is_active = True
         user.save(update_fields=["is_active"])
-        _audit(actor, user, "activated")
+        team_audit(actor, user, "activated")
     return user
 
 
 def do_deactivate_user(user: User, *, actor: User) -> User:
     """Stop a user from signing in and free their seat. Nothing of theirs is deleted."""
-    _check_manager(actor)
+    check_manager(actor)
     if user.pk == actor.pk:
         raise ValidationFailed(_("You cannot deactivate yourself."))
     if user.role == User.Role.OWNER:
@@ -143,7 +146,7 @@ def do_deactivate_user(user: User, *, actor: User) -> User:
         user.is_active = False
         user.save(update_fields=["is_active"])
         Token.objects.filter(user=user).delete()
-        _audit(actor, user, "deactivated")
+        team_audit(actor, user, "deactivated")
         # Their open desktops close now (4401), not when they next reconnect.
         revoke_sockets_on_commit(current_schema(), user.pk, "deactivated")
     return user
@@ -152,7 +155,7 @@ def do_deactivate_user(user: User, *, actor: User) -> User:
 def do_change_user_role(user: User, role: str, *, actor: User) -> User:
     """Give a team member another role. Their open desktops re-authorise at once: what the new role
     may not do (a former admin's view of others' conversations) stops before the next event."""
-    _check_manager(actor)
+    check_manager(actor)
     if role not in ASSIGNABLE_ROLES:
         raise ValidationFailed(
             _("Please correct the errors below."), fields={"role": [_("Choose agent, supervisor or admin.")]}
@@ -168,7 +171,7 @@ def do_change_user_role(user: User, role: str, *, actor: User) -> User:
         before = user.role
         user.role = role
         user.save(update_fields=["role"])
-        _audit(actor, user, "role_changed", before=before, after=role)
+        team_audit(actor, user, "role_changed", before=before, after=role)
         revoke_sockets_on_commit(current_schema(), user.pk, "role_changed")
     return user
 
@@ -177,3 +180,59 @@ def do_note_signed_out(user: User) -> None:
     """The user signed out of one session (the view has flushed it). Every socket of theirs checks
     its session again now; those of that session close (4401), the others go on."""
     revoke_sockets_on_commit(current_schema(), user.pk, "signed_out")
+
+
+# --- a user's own profile and password ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProfileInput:
+    full_name: str
+    language: str
+
+
+def check_profile(data: Any) -> ProfileInput:
+    """Clean input for `do_update_profile`: the name customers and the team see, and the language of
+    the user's pages (blank: the browser's)."""
+    check = FieldErrors(data)
+    full_name = check.text("full_name", 150).strip()
+    language = check.text("language", 16).strip()
+    if not full_name and check.ok("full_name"):
+        check.add("full_name", _("Enter the name customers and your team will see."))
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
+        check.add("language", _("Choose one of the languages in the list."))
+    check.raise_if_any()
+    return ProfileInput(full_name=full_name, language=language)
+
+
+def do_update_profile(user: User, data: ProfileInput, *, actor: User) -> User:
+    """Change a user's display name and language. Only the user themselves may."""
+    if actor.pk != user.pk:
+        raise PermissionDenied(_("You can only change your own profile."))
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.full_name = data.full_name
+        user.language = data.language
+        user.save(update_fields=["full_name", "language"])
+        record_audit(actor, "user.profile_updated", user, full_name=data.full_name, language=data.language)
+    return user
+
+
+def do_reset_password(user: User, password: str) -> User:
+    """Set the password a reset link allowed (the caller checked the link and the password). Every
+    session of theirs ends (Django's session hash) and their open desktops close."""
+    with transaction.atomic():
+        user = User.objects.select_for_update().get(pk=user.pk)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        record_audit(user, "user.password_reset", user)
+        revoke_sockets_on_commit(current_schema(), user.pk, "signed_out")
+    return user
+
+
+def give_owner_their_profile(tenant: Any) -> None:
+    """tenants' `tenant_schema_created` hook (inside the new schema, in the sign-up's transaction): the
+    owner tenants made is a user like any other, so the apps above hear of it through `user_created`
+    (agents: their agent profile, so the owner can be put in queues at once)."""
+    for owner in User.objects.filter(role=User.Role.OWNER):
+        run_hooks("user_created", user=owner, actor=None)

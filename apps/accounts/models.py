@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -42,6 +43,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
     is_active = models.BooleanField(_("active"), default=True)
     is_staff = models.BooleanField(_("staff"), default=False)
+    # The language of their pages; blank: the browser's (Django's LocaleMiddleware decides).
+    language = models.CharField(_("language"), max_length=16, blank=True, choices=settings.LANGUAGES)
     date_joined = models.DateTimeField(default=timezone.now)
 
     objects = UserManager()
@@ -102,3 +105,40 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.verb} {self.object_type} {self.object_id}"
+
+
+class Invitation(models.Model):
+    """An owner or admin asked someone to join the team. The emailed link carries a signed token naming
+    this row and its `nonce`; re-sending changes the nonce (older links stop working). The user is
+    made when the invitee accepts (sets their name and password)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Revoked")
+
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=User.Role.choices, default=User.Role.AGENT)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    nonce = models.CharField(max_length=32)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # One open invitation per address (re-send reuses it).
+            models.UniqueConstraint(
+                fields=["email"], condition=models.Q(status="pending"), name="accounts_one_pending_invitation"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.status})"
+
+    @property
+    def is_expired(self) -> bool:
+        return timezone.now() >= self.expires_at

@@ -7,7 +7,7 @@ from django.contrib import auth
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from .models import User
+from .models import Invitation, User
 
 
 def team_members() -> QuerySet[User]:
@@ -32,3 +32,12 @@ def session_user(session_key: str | None) -> User | None:
     request.session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
     user = auth.get_user(request)
     return user if isinstance(user, User) and user.is_authenticated else None
+
+
+def pending_invitations() -> QuerySet[Invitation]:
+    """Invitations not yet accepted or withdrawn (expired ones too: the team page offers to re-send)."""
+    return Invitation.objects.filter(status=Invitation.Status.PENDING).select_related("invited_by")
+
+
+def get_invitation(invitation_id: int) -> Invitation | None:
+    return Invitation.objects.filter(pk=invitation_id).first()

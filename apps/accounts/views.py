@@ -2,31 +2,55 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
-from django.contrib.auth.views import LoginView, LogoutView
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import (
+    LoginView,
+    LogoutView,
+    PasswordResetCompleteView,
+    PasswordResetConfirmView,
+    PasswordResetDoneView,
+    PasswordResetView,
+)
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.errors import ApplicationError
 from apps.core.hooks import run_hooks
 from apps.core.tenancy import current_schema
+from apps.tenants.selectors import tenant_url
 
 from .actions import (
     ASSIGNABLE_ROLES,
     check_new_user,
+    check_profile,
     do_activate_user,
+    do_change_user_role,
     do_create_user,
     do_deactivate_user,
     do_note_signed_out,
     do_redeem_login_handoff,
+    do_update_profile,
 )
-from .forms import EmailLoginForm
-from .models import User
+from .forms import EmailLoginForm, TenantPasswordResetForm, TenantSetPasswordForm, password_reset_tokens
+from .invitations import (
+    InvitationInvalid,
+    check_invitation,
+    do_accept_invitation,
+    do_invite_user,
+    do_resend_invitation,
+    do_revoke_invitation,
+    invitation_for_token,
+)
+from .models import Invitation, User
 from .permissions import team_manager_required
-from .selectors import all_team_members, get_team_member
+from .selectors import all_team_members, get_invitation, get_team_member, pending_invitations
 
 
 class TenantLoginView(LoginView):
@@ -59,6 +83,7 @@ def handoff(request: HttpRequest) -> HttpResponse:
 def _team_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> HttpResponse:
     context: dict[str, Any] = {
         "members": all_team_members(),
+        "invitations": pending_invitations(),
         "roles": [(r.value, r.label) for r in ASSIGNABLE_ROLES],
         "billing_enabled": False,
         "takes_seat_roles": [],
@@ -69,15 +94,20 @@ def _team_page(request: HttpRequest, *, status: int = 200, **extra: Any) -> Http
     context |= {
         "values": {},
         "errors": {},
+        "invite_values": {},
+        "invite_errors": {},
         **extra,
     }
     return render(request, "accounts/team.html", context, status=status)
 
 
-def _refusal(request: HttpRequest, exc: ApplicationError, **extra: Any) -> HttpResponse:
+def _refusal(request: HttpRequest, exc: ApplicationError, *, form: str = "", **extra: Any) -> HttpResponse:
+    """The team page again, with the refusal on top and each field's error beside its field (`form`:
+    "invite" for the invitation form's fields, else the add form's)."""
     seat_limit = getattr(exc, "add_seats_url", "")  # billing's SeatLimitReached says where to add seats
+    errors_key = f"{form}_errors" if form else "errors"
     return _team_page(
-        request, status=exc.status, error=exc.message, errors=exc.fields, seat_limit_url=seat_limit, **extra
+        request, status=exc.status, error=exc.message, seat_limit_url=seat_limit, **{errors_key: exc.fields}, **extra
     )
 
 
@@ -125,3 +155,156 @@ def deactivate_member(request: HttpRequest, user_id: int) -> HttpResponse:
         return _refusal(request, exc)
     messages.success(request, _("%(name)s was deactivated; their seat is free.") % {"name": user.display_name})
     return redirect("team")
+
+
+@team_manager_required
+@require_POST
+def change_role(request: HttpRequest, user_id: int) -> HttpResponse:
+    try:
+        user = do_change_user_role(_member(user_id), request.POST.get("role", ""), actor=cast(User, request.user))
+    except ApplicationError as exc:
+        return _refusal(request, exc)
+    messages.success(
+        request, _("%(name)s is now %(role)s.") % {"name": user.display_name, "role": user.get_role_display()}
+    )
+    return redirect("team")
+
+
+# --- invitations -------------------------------------------------------------------------------------
+
+
+@team_manager_required
+@require_POST
+def invite(request: HttpRequest) -> HttpResponse:
+    values = {k: request.POST.get(k, "") for k in ("email", "role")}
+    try:
+        data = check_invitation(values)
+        invitation = do_invite_user(data, actor=cast(User, request.user), tenant=request.tenant)  # type: ignore[attr-defined]
+    except ApplicationError as exc:
+        return _refusal(request, exc, form="invite", invite_values=values)
+    messages.success(request, _("An invitation was sent to %(email)s.") % {"email": invitation.email})
+    return redirect("team")
+
+
+def _invitation(invitation_id: int) -> Invitation:
+    invitation = get_invitation(invitation_id)
+    if invitation is None:
+        raise Http404
+    return invitation
+
+
+@team_manager_required
+@require_POST
+def resend_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    try:
+        invitation = do_resend_invitation(
+            _invitation(invitation_id),
+            actor=cast(User, request.user),
+            tenant=request.tenant,  # type: ignore[attr-defined]
+        )
+    except ApplicationError as exc:
+        return _refusal(request, exc)
+    messages.success(request, _("A new invitation was sent to %(email)s.") % {"email": invitation.email})
+    return redirect("team")
+
+
+@team_manager_required
+@require_POST
+def revoke_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    try:
+        invitation = do_revoke_invitation(_invitation(invitation_id), actor=cast(User, request.user))
+    except ApplicationError as exc:
+        return _refusal(request, exc)
+    messages.success(request, _("The invitation to %(email)s was withdrawn.") % {"email": invitation.email})
+    return redirect("team")
+
+
+@require_http_methods(["GET", "POST"])
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitee's page (no sign-in): choose a name and password, then they are signed in."""
+    try:
+        invitation = invitation_for_token(token)
+    except InvitationInvalid as exc:
+        return render(request, "accounts/invitation_invalid.html", {"message": exc.message}, status=exc.status)
+    context: dict[str, Any] = {"invitation": invitation, "values": {}, "errors": {}}
+    if request.method == "POST":
+        values = {"full_name": request.POST.get("full_name", ""), "password": request.POST.get("password", "")}
+        try:
+            user = do_accept_invitation(token, values)
+        except InvitationInvalid as exc:
+            return render(request, "accounts/invitation_invalid.html", {"message": exc.message}, status=exc.status)
+        except ApplicationError as exc:
+            context |= {"error": exc.message, "errors": exc.fields, "values": {"full_name": values["full_name"]}}
+            return render(request, "accounts/invitation_accept.html", context, status=exc.status)
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, _("Welcome to the team, %(name)s!") % {"name": user.display_name})
+        return redirect("dashboard")
+    return render(request, "accounts/invitation_accept.html", context)
+
+
+# --- the user's own profile ------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    context: dict[str, Any] = {"languages": settings.LANGUAGES, "values": {}, "errors": {}}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "") for k in ("full_name", "language")}
+        try:
+            user = do_update_profile(user, check_profile(values), actor=user)
+        except ApplicationError as exc:
+            context |= {"error": exc.message, "errors": exc.fields, "values": values}
+            return render(request, "accounts/profile.html", context, status=exc.status)
+        # The message is shown on the next page, in the language just chosen.
+        if user.language:
+            translation.activate(user.language)
+        messages.success(request, _("Your profile was saved."))
+        response = redirect("profile")
+        # Signed out too (the sign-in page), the same language; none chosen: the browser's again.
+        if user.language:
+            response.set_cookie(
+                settings.LANGUAGE_COOKIE_NAME, user.language, samesite=settings.LANGUAGE_COOKIE_SAMESITE
+            )
+        else:
+            response.delete_cookie(settings.LANGUAGE_COOKIE_NAME)
+        return response
+    context["values"] = {"full_name": user.full_name, "language": user.language}
+    return render(request, "accounts/profile.html", context)
+
+
+# --- forgotten passwords (Django's views, the product's pages; links to the tenant's own host) ------------
+
+
+class TenantPasswordResetView(PasswordResetView):
+    """Same answer whether or not the address belongs to someone: nobody learns who is on the team."""
+
+    template_name = "registration/password_reset_form.html"
+    email_template_name = "registration/password_reset_email.txt"
+    html_email_template_name = "registration/password_reset_email.html"
+    subject_template_name = "registration/password_reset_subject.txt"
+    form_class = TenantPasswordResetForm
+    token_generator = password_reset_tokens
+    success_url = reverse_lazy("password_reset_done")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        tenant = self.request.tenant  # type: ignore[attr-defined]
+        # The link names the tenant's own host (its configured domain), never what the request's Host said.
+        self.extra_email_context = {"base_url": tenant_url(tenant, ""), "company": tenant.name}
+        return super().form_valid(form)
+
+
+class TenantPasswordResetDoneView(PasswordResetDoneView):
+    template_name = "registration/password_reset_done.html"
+
+
+class TenantPasswordResetConfirmView(PasswordResetConfirmView):
+    template_name = "registration/password_reset_confirm.html"
+    form_class = TenantSetPasswordForm
+    token_generator = password_reset_tokens
+    success_url = reverse_lazy("password_reset_complete")
+
+
+class TenantPasswordResetCompleteView(PasswordResetCompleteView):
+    template_name = "registration/password_reset_complete.html"
