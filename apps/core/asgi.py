@@ -5,7 +5,7 @@ Django's `ASGIHandler` runs each request's sync code (middleware, views, `reques
 a `ThreadSensitiveContext` of its own, and asgiref gives every such context a new thread. Django
 keeps a database connection per thread (`CONN_MAX_AGE` > 0: it outlives the request), so every
 request in flight opened one more connection, and a thread that ended left its connection open
-until the cyclic garbage collector freed it. Measured (docs/architecture.md, "Database
+until the cyclic garbage collector freed it. Measured (docs/scaling.md, "PostgreSQL
 connections"): 500 API requests with 20 in flight took a PostgreSQL with `max_connections` 60 to
 its limit within 2 s, and it stayed exhausted for minutes after the burst; every tenant got 500s.
 
