@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
@@ -15,7 +17,7 @@ from apps.accounts.selectors import team_members
 from apps.core.errors import ApplicationError
 from apps.routing.models import Queue
 from apps.widget.actions import do_update_widget_key
-from apps.widget.models import WidgetKey
+from apps.widget.models import DEFAULT_GREETING, WidgetKey
 
 from .selectors import onboarding, setup_warnings
 
@@ -67,6 +69,7 @@ def widget_settings(request: HttpRequest, pk: int | None = None) -> HttpResponse
         "allowed_origins": [line for line in request.POST.get("allowed_origins", "").splitlines() if line.strip()],
         "prechat_form": request.POST.get("prechat_form") == "on",
         "enabled": request.POST.get("enabled") == "on",
+        "greetings": {code: request.POST.get(f"greeting_{code}", "").strip() for code, _name in _other_languages()},
     }
     errors: dict[str, list[str]] = {}
     if not values["name"]:
@@ -93,6 +96,16 @@ def widget_settings(request: HttpRequest, pk: int | None = None) -> HttpResponse
     return render(request, template, {"card": card, "queues": queues}, status=200)
 
 
+def _other_languages() -> list[tuple[str, str]]:
+    """The product's languages other than the default one: a greeting may be written for each."""
+    return [(code, str(name)) for code, name in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+
+
+def _stock_greeting(code: str) -> str:
+    with translation.override(code):
+        return translation.gettext(DEFAULT_GREETING)
+
+
 def snippet(request: HttpRequest, wk: WidgetKey) -> str:
     base = f"{request.scheme}://{request.get_host()}"
     return f'<script src="{base}/widget.js" data-key="{wk.public_key}" async></script>'
@@ -112,10 +125,20 @@ def _card(
         "allowed_origins": wk.allowed_origins,
         "prechat_form": wk.prechat_form,
         "enabled": wk.enabled,
+        "greetings": wk.greetings,
     }
+    greetings = [
+        {
+            "code": code,
+            "name": name,
+            "value": (shown.get("greetings") or {}).get(code, ""),
+            "placeholder": _stock_greeting(code),
+        }
+        for code, name in _other_languages()
+    ]
     return {
         "key": wk,
-        "values": {**shown, "origins_text": "\n".join(shown["allowed_origins"])},
+        "values": {**shown, "origins_text": "\n".join(shown["allowed_origins"]), "greeting_rows": greetings},
         "queue_id": wk.queue_id,
         "errors": errors or {},
         "saved": saved,

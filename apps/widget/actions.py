@@ -181,6 +181,9 @@ def do_customer_message(visit: Visit, body: Any, client_id: Any) -> tuple[Visit,
             )
         wk = WidgetKey.objects.select_related("queue").get(pk=visit.key_id)
         contact = Contact.objects.get(pk=visit.contact_id)
+        if wk.prechat_form and not contact.name:
+            # The pre-chat form cannot be skipped by writing in the message box below it.
+            raise ApplicationError(_("Tell us your name and email first."), code="prechat_required")
         typed = _routing_attributes(visit.attributes)
         with transaction.atomic():  # the conversation and its first message, or neither
             interaction = do_open_interaction(
@@ -311,7 +314,35 @@ def call_start_state(call: Any) -> dict[str, Any]:
 
 # --- widget keys (settings) -----------------------------------------------------------------------
 
-WIDGET_KEY_FIELDS = ("name", "queue", "allowed_origins", "enabled", "prechat_form", "greeting")
+WIDGET_KEY_FIELDS = ("name", "queue", "allowed_origins", "enabled", "prechat_form", "greeting", "greetings")
+
+
+def check_greetings(value: Any) -> dict[str, str]:
+    """{language code: greeting} for the product's languages; an empty text removes one."""
+    from django.conf import settings
+
+    codes = {code for code, _name in settings.LANGUAGES}
+    if not isinstance(value, dict):
+        raise ValidationFailed(
+            _("Greetings must be an object of language codes and texts."),
+            fields={"greetings": [_('Expected an object such as {"zh-hans": "..."}.')]},
+        )
+    cleaned: dict[str, str] = {}
+    problems: list[str] = []
+    for code, text in value.items():
+        key = str(code).lower()
+        if key not in codes:
+            problems.append(
+                _("%(code)s is not a language of the product (%(codes)s).")
+                % {"code": code, "codes": ", ".join(sorted(codes))}
+            )
+        elif not isinstance(text, str) or len(text) > 200:
+            problems.append(_("The greeting in %(code)s must be a text of at most 200 characters.") % {"code": key})
+        elif text.strip():
+            cleaned[key] = text.strip()
+    if problems:
+        raise ValidationFailed(_("Check the greetings."), fields={"greetings": problems})
+    return cleaned
 
 
 def _clean_key_fields(fields: dict[str, Any]) -> dict[str, Any]:
@@ -323,6 +354,8 @@ def _clean_key_fields(fields: dict[str, Any]) -> dict[str, Any]:
     cleaned = dict(fields)
     if "allowed_origins" in cleaned:
         cleaned["allowed_origins"] = check_allowed_origins(cleaned["allowed_origins"])
+    if "greetings" in cleaned:
+        cleaned["greetings"] = check_greetings(cleaned["greetings"])
     return cleaned
 
 

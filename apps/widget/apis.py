@@ -18,7 +18,7 @@ from apps.core.permissions import IsTenantAdmin
 from apps.routing.models import Queue
 
 from .actions import do_create_widget_key, do_update_widget_key
-from .models import WidgetKey
+from .models import DEFAULT_GREETING, WidgetKey
 
 
 def snippet(request: Request, wk: WidgetKey) -> str:
@@ -36,6 +36,7 @@ def key_payload(request: Request, wk: WidgetKey) -> dict[str, Any]:
         "enabled": wk.enabled,
         "prechat_form": wk.prechat_form,
         "greeting": wk.greeting,
+        "greetings": wk.greetings,
         "snippet": snippet(request, wk),
         "tenant": getattr(connection, "schema_name", ""),
     }
@@ -47,7 +48,12 @@ class WidgetKeyInput(serializers.Serializer):
     allowed_origins = serializers.ListField(child=serializers.CharField(max_length=200), max_length=50)
     enabled = serializers.BooleanField(default=True)
     prechat_form = serializers.BooleanField(default=False)
-    greeting = serializers.CharField(max_length=200, default="Hi! How can we help?")
+    greeting = serializers.CharField(max_length=200, default=DEFAULT_GREETING)
+    greetings = serializers.DictField(
+        child=serializers.CharField(max_length=200, allow_blank=True),
+        required=False,
+        help_text="The greeting in other languages by language code (e.g. zh-hans); an empty text removes one.",
+    )
 
 
 class WidgetKeyOutput(serializers.Serializer):
@@ -60,6 +66,7 @@ class WidgetKeyOutput(serializers.Serializer):
     enabled = serializers.BooleanField()
     prechat_form = serializers.BooleanField()
     greeting = serializers.CharField()
+    greetings = serializers.DictField(child=serializers.CharField())
     snippet = serializers.CharField()
     tenant = serializers.CharField()
 
