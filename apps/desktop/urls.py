@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("desktop/", views.desktop, name="desktop"),
+    path("desktop/colleagues/", views.colleagues_presence, name="desktop-colleagues"),
 ]

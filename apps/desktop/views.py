@@ -1,18 +1,82 @@
 """The agent desktop page: what it needs to boot (the user, their agent profile, reason codes and the
-inbox's directory); everything live comes over its socket (`consumers.DesktopConsumer`)."""
+inbox's directory, and the strings its scripts show); everything live comes over its socket
+(`consumers.DesktopConsumer`)."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
 
 from apps.accounts.models import User
 from apps.agents.actions import ensure_agent_profile
 from apps.agents.models import ReasonCode
-from apps.inbox.selectors import directory
+from apps.inbox.selectors import colleagues, directory
+
+
+def catalogue() -> dict[str, Any]:
+    """The strings the desktop's scripts show, translated for this request. Embedded with json_script:
+    a translation is data, so a quote in one cannot break (or write) script."""
+    return {
+        "live": _("Live"),
+        "offline": _("Reconnecting…"),
+        "away": _("Away"),
+        "sent": _("Sent"),
+        "transferred": _("Transferred."),
+        "resolved": _("Resolved."),
+        "newOffer": _("New conversation waiting"),
+        "readOnly": _("This conversation is resolved: it can be read, not answered."),
+        "noConversations": _("No conversations here."),
+        "fields": {
+            "name": _("Name"),
+            "email": _("Email"),
+            "phone": _("Phone"),
+            "queue": _("Queue"),
+            "case": _("Case"),
+            "page": _("Page"),
+            "context": _("Context"),
+            "previous": _("Previous conversations"),
+            "unverified": _("(unverified)"),
+        },
+        "presence": {
+            "available": _("available"),
+            "busy": _("busy"),
+            "away": _("away"),
+            "offline": _("offline"),
+        },
+        "call": {
+            "talking": _("Talking with %(name)s"),
+            "held": _("On hold"),
+            "ended": _("Call ended"),
+            "waiting": _("Waiting for an agent"),
+            "mediaLost": _("The call was cut off: the media server was lost."),
+            "invited": _("%(by)s invites you to a call with %(customer)s."),
+            "snapshot": _("Snapshot saved to the conversation."),
+            "noVideo": _("There is no video to capture."),
+            "mute": _("Mute"),
+            "unmute": _("Unmute"),
+            "hold": _("Hold"),
+            "resume": _("Resume"),
+            "share": _("Share screen"),
+            "stopShare": _("Stop sharing"),
+            "inCall": _("In the call"),
+            "calls": _("Calls"),
+            "transferred": _("Call transferred."),
+            "invitedOk": _("Invitation sent."),
+            "talk": _("talk"),
+            "wait": _("wait"),
+            "hold_": _("hold"),
+            "recording": _("Recording"),
+            "incomplete": _("(recovered, may be incomplete)"),
+            "queue": _("Queue"),
+            "noDevice": _("Microphone or camera unavailable: %(e)s"),
+            "customer": _("the customer"),
+        },
+    }
 
 
 @login_required
@@ -26,4 +90,11 @@ def desktop(request: HttpRequest) -> HttpResponse:
         **directory(),
     }
     # Embedded with json_script: names, canned-response titles and the rest are data, never markup.
-    return render(request, "desktop/desktop.html", {"boot": boot})
+    return render(request, "desktop/desktop.html", {"boot": boot, "i18n": catalogue()})
+
+
+@login_required
+@require_GET
+def colleagues_presence(request: HttpRequest) -> JsonResponse:
+    """Every agent's presence now (the transfer and invite dialogs refresh it while they are open)."""
+    return JsonResponse({"agents": colleagues()})

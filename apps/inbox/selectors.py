@@ -8,7 +8,7 @@ from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from apps.accounts.models import User
-from apps.agents.models import AgentProfile
+from apps.agents.models import CHANNELS, AgentProfile, AgentState
 
 from .models import CannedResponse, Disposition, Interaction, Message, Segment
 
@@ -93,6 +93,8 @@ def interaction_detail(i: Interaction) -> dict[str, Any]:
         if contact is None
         else {
             "id": contact.pk,
+            # How the inbox list names them ("Visitor 3" until they say who they are).
+            "display": str(contact),
             "name": contact.name,
             "email": contact.email,
             "phone": contact.phone,
@@ -106,12 +108,30 @@ def interaction_detail(i: Interaction) -> dict[str, Any]:
     }
 
 
+def agent_presence(agent: AgentProfile) -> str:
+    """What a colleague sees of an agent: available, busy (in wrap-up, or full in a channel: a call
+    fills voice), away or offline."""
+    if agent.state in (AgentState.OFFLINE, AgentState.AWAY):
+        return str(agent.state)
+    if agent.state == AgentState.WRAP_UP or any(0 < agent.capacity(c) <= agent.load(c) for c in CHANNELS):
+        return "busy"
+    return "available"
+
+
+def colleagues() -> list[dict[str, Any]]:
+    """Every active agent with their presence (the desktop's transfer and invite lists)."""
+    agents = AgentProfile.objects.select_related("user").filter(user__is_active=True).order_by("user__email")
+    return [
+        {"id": a.pk, "user_id": a.user_id, "name": a.user.display_name, "state": a.state, "presence": agent_presence(a)}
+        for a in agents
+    ]
+
+
 def directory() -> dict[str, Any]:
     from apps.routing.models import Queue
 
-    agents = AgentProfile.objects.select_related("user").filter(user__is_active=True).order_by("user__email")
     return {
-        "agents": [{"id": a.pk, "user_id": a.user_id, "name": a.user.display_name, "state": a.state} for a in agents],
+        "agents": colleagues(),
         "queues": [{"id": q.pk, "name": q.name} for q in Queue.objects.order_by("name")],
         "dispositions": [{"id": d.pk, "name": d.name} for d in Disposition.objects.order_by("name")],
         "canned": [

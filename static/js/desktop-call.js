@@ -6,7 +6,7 @@
   var T = window.CCAAS_CALL_T, B = window.CCAAS_BOOT;
   var $ = function (id) { return document.getElementById(id); };
   var csrf = (document.cookie.match(/csrftoken=([^;]+)/) || [])[1] || "";
-  var call = null, callId = null, me = null, timer = null, answeredAt = null, drawing = false, stroke = null, pendingInvite = null;
+  var call = null, callId = null, callInteraction = null, callsShownFor = null, me = null, timer = null, answeredAt = null, drawing = false, stroke = null, pendingInvite = null;
 
   function send(frame) { var ws = window.ccaasSocket; if (ws && ws.readyState === 1) ws.send(JSON.stringify(frame)); }
   function toast(text) { var t = $("toast"); t.textContent = text; t.hidden = false; clearTimeout(t._h); t._h = setTimeout(function () { t.hidden = true; }, 3500); }
@@ -14,9 +14,16 @@
   function mmss(s) { s = Math.max(0, Math.round(s)); return Math.floor(s / 60) + ":" + ("0" + s % 60).slice(-2); }
 
   function status(text) { $("call-status").textContent = text; }
+  // The customer as the inbox names them ("Visitor 3"), when the call has no name for them.
+  function partyName(p, c) {
+    if (p.name) return p.name;
+    if (p.role === "customer") return window.ccaasContactName(c.interaction_id) || T.customer;
+    return p.role;
+  }
   function endCall(text) {
     if (call) call.close();
-    call = null; callId = null; me = null; clearInterval(timer); timer = null;
+    if (callId) refreshCallsUntilEnded(callInteraction, callId);
+    call = null; callId = null; callInteraction = null; me = null; clearInterval(timer); timer = null;
     $("call-panel").hidden = true;
     if (text) toast(text);
   }
@@ -29,8 +36,8 @@
     var customer = c.parties.filter(function (p) { return p.role === "customer"; })[0];
     $("call-mode").value = c.mode;
     $("call-rec").hidden = !c.recorded;
-    $("call-people").textContent = c.parties.map(function (p) { return (p.name || p.role) + (p.muted ? " 🔇" : "") + (p.sharing ? " 🖥" : ""); }).join(" · ");
-    status(c.state === "held" ? T.held : c.state === "queued" ? T.waiting : fmt(T.talking, {name: customer && customer.name || "—"}));
+    $("call-people").textContent = c.parties.map(function (p) { return partyName(p, c) + (p.muted ? " 🔇" : "") + (p.sharing ? " 🖥" : ""); }).join(" · ");
+    status(c.state === "held" ? T.held : c.state === "queued" ? T.waiting : fmt(T.talking, {name: customer ? partyName(customer, c) : T.customer}));
     $("call-hold").textContent = c.state === "held" ? T.resume : T.hold;
     $("call-hold").setAttribute("aria-pressed", String(c.state === "held"));
     ["call-hold", "call-transfer", "call-invite"].forEach(function (id) { $(id).hidden = me.role !== "agent"; });
@@ -44,7 +51,7 @@
   }
 
   function join(f) {
-    callId = f.call_id; me = {party: f.party, role: f.role}; answeredAt = f.call.answered_at ? new Date(f.call.answered_at) : new Date();
+    callId = f.call_id; callInteraction = f.call.interaction_id; me = {party: f.party, role: f.role}; answeredAt = f.call.answered_at ? new Date(f.call.answered_at) : new Date();
     $("call-panel").hidden = false;
     call = new window.CcaasCall({
       send: send, callId: f.call_id, party: f.party, role: f.role, mode: f.call.mode, iceServers: f.ice_servers, mediaLeg: f.media_leg,
@@ -114,17 +121,17 @@
   // Invite a colleague (conference), transfer (warm to someone in the call, else blind).
   B.agents.forEach(function (a) {
     if (a.user_id === B.user.id) return;
-    var o = document.createElement("option"); o.value = a.user_id; o.textContent = a.name + " (" + a.state + ")"; $("call-invite-user").appendChild(o);
+    var o = document.createElement("option"); o.value = a.user_id; o.dataset.agent = a.id; o.textContent = window.ccaasPresenceLabel(a); $("call-invite-user").appendChild(o);
     var t = document.createElement("option"); t.value = "agent:" + a.user_id; t.textContent = a.name; $("call-transfer-to").appendChild(t);
   });
   B.queues.forEach(function (q) { var o = document.createElement("option"); o.value = "queue:" + q.id; o.textContent = T.queue + ": " + q.name; $("call-transfer-to").appendChild(o); });
-  $("call-invite").addEventListener("click", function () { $("call-invite-error").textContent = ""; $("call-invite-dialog").showModal(); });
+  $("call-invite").addEventListener("click", function () { $("call-invite-error").textContent = ""; window.ccaasOpenDialog($("call-invite-dialog")); window.ccaasWatchPresence($("call-invite-dialog")); });
   $("call-invite-form").addEventListener("submit", function (e) {
     if (e.submitter && e.submitter.value === "cancel") return;
     e.preventDefault(); pendingInvite = "invite";
     send({type: "call.invite", call_id: callId, user_id: +$("call-invite-user").value});
   });
-  $("call-transfer").addEventListener("click", function () { $("call-transfer-error").textContent = ""; $("call-transfer-dialog").showModal(); });
+  $("call-transfer").addEventListener("click", function () { $("call-transfer-error").textContent = ""; window.ccaasOpenDialog($("call-transfer-dialog")); });
   $("call-transfer-form").addEventListener("submit", function (e) {
     if (e.submitter && e.submitter.value === "cancel") return;
     e.preventDefault(); pendingInvite = "transfer";
@@ -139,7 +146,9 @@
 
   // --- the calls of the open conversation -------------------------------------------------------------
   function showCalls(interactionId) {
-    fetch("/api/v1/interactions/" + interactionId + "/calls", {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : []; }).then(function (calls) {
+    callsShownFor = interactionId;
+    return fetch("/api/v1/interactions/" + interactionId + "/calls", {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : []; }).then(function (calls) {
+      if (callsShownFor !== interactionId) return calls;
       var box = $("calls-list"); box.textContent = "";
       if (!calls.length) return;
       var h = document.createElement("h3"); h.textContent = T.calls; box.appendChild(h);
@@ -150,6 +159,7 @@
         if (c.talk_seconds !== null) parts.push(T.talk + " " + mmss(c.talk_seconds));
         if (c.hold_seconds) parts.push(T.hold_ + " " + mmss(c.hold_seconds));
         d.textContent = parts.join(" · ");
+        if (c.events && c.events.length) d.appendChild(window.ccaasTime(c.events[0].at));
         if (c.recording) {
           // A recording with video plays in a video element (both parties' tracks are in the file).
           var hasVideo = c.mode !== "audio";
@@ -160,6 +170,17 @@
         }
         box.appendChild(d);
       });
+      return calls;
+    });
+  }
+  // A call that ended: the list shows it ended (the server may commit the end a moment after the
+  // hang-up is sent, so ask again a few times until it says so).
+  function refreshCallsUntilEnded(interactionId, endedCallId, tries) {
+    tries = tries || 0;
+    if (!interactionId || callsShownFor !== interactionId) return;
+    showCalls(interactionId).then(function (calls) {
+      var c = (calls || []).filter(function (x) { return x.call_id === endedCallId; })[0];
+      if (c && c.state !== "ended" && tries < 8) setTimeout(function () { refreshCallsUntilEnded(interactionId, endedCallId, tries + 1); }, 500 * (tries + 1));
     });
   }
 
@@ -173,11 +194,13 @@
     else if (f.type === "call.media_lost" && f.call_id === callId) endCall(T.mediaLost);
     else if (f.type === "call.invited") {
       invitation = f.call.call_id;
-      $("call-invited-text").textContent = fmt(T.invited, {by: f.by, customer: f.customer || "—"});
+      $("call-invited-text").textContent = fmt(T.invited, {by: f.by, customer: f.customer || window.ccaasContactName(f.call.interaction_id) || T.customer});
       $("call-invited").hidden = false;
     } else if (f.type === "call.invite.ok") { $("call-invite-dialog").close(); toast(T.invitedOk); }
     else if (f.type === "call.transfer.ok") { $("call-transfer-dialog").close(); }
     else if (f.type === "interaction.history") showCalls(f.interaction_id);
+    else if (f.type === "call.recording_ready" && callsShownFor) showCalls(callsShownFor);
+    else if (f.type === "call.updated" && f.call.state === "ended" && f.call.interaction_id === callsShownFor) showCalls(callsShownFor);
     else if (f.type === "error" && f.call_id && pendingInvite) {
       $(pendingInvite === "invite" ? "call-invite-error" : "call-transfer-error").textContent = f.message;
     }

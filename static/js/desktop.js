@@ -28,6 +28,37 @@
     });
   }
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; }
+  // A time in the agent's local time: hours and minutes today, with the date before; the full
+  // timestamp in `datetime` and as a tooltip. The visible text is drawn by CSS from data-label, so
+  // a message's text (copied, or read by scripts) stays the message alone.
+  var lang = document.documentElement.lang || undefined;
+  function timeEl(iso) {
+    var d = new Date(iso), t = el("time");
+    if (isNaN(d)) return t;
+    var today = new Date().toDateString() === d.toDateString();
+    t.dateTime = d.toISOString();
+    t.title = d.toLocaleString(lang, {dateStyle: "full", timeStyle: "long"});
+    t.dataset.label = today ? d.toLocaleTimeString(lang, {hour: "2-digit", minute: "2-digit"})
+      : d.toLocaleString(lang, {dateStyle: "medium", timeStyle: "short"});
+    return t;
+  }
+  window.ccaasTime = timeEl;
+  // How the inbox names a conversation's customer ("Visitor 3" until they say who they are), for the
+  // call panel too.
+  var contactNames = {};
+  window.ccaasContactName = function (interactionId) { return contactNames[interactionId] || ""; };
+
+  // Dialogs: modal (focus stays inside), Escape closes them (the browser's own), and focus goes back
+  // to what opened them.
+  function openDialog(d) {
+    var opener = document.activeElement;
+    d.addEventListener("close", function back() {
+      d.removeEventListener("close", back);
+      if (opener && document.contains(opener) && !opener.closest("[hidden]")) opener.focus();
+    });
+    if (!d.open) d.showModal();
+  }
+  window.ccaasOpenDialog = openDialog;
 
   // --- presence ----------------------------------------------------------------------------------
   var presence = $("presence");
@@ -50,7 +81,7 @@
     offer = o;
     $("offer-channel").textContent = o.channel; $("offer-subject").textContent = o.subject || "";
     $("offer-queue").textContent = o.queue || "";
-    var d = $("offer-dialog"); if (!d.open) d.showModal();
+    var d = $("offer-dialog"); if (!d.open) openDialog(d);
     ring();
     if (window.Notification && Notification.permission === "granted" && document.hidden) new Notification(T.newOffer, {body: o.subject || o.channel});
     clearInterval(countdown);
@@ -76,9 +107,13 @@
     var load = ++inboxLoads;
     api("GET", q).then(function (rows) {
       if (load !== inboxLoads) return;
-      var ul = $("inbox"); ul.innerHTML = "";
+      var ul = $("inbox"), hadFocus = ul.contains(document.activeElement) ? +document.activeElement.dataset.id : null;
+      ul.innerHTML = "";
       rows.forEach(function (r) {
-        var li = el("li"); li.dataset.id = r.id; if (current === r.id) li.className = "active";
+        contactNames[r.id] = r.contact || "";
+        var li = el("li"); li.dataset.id = r.id; li.setAttribute("role", "option"); li.tabIndex = -1;
+        li.setAttribute("aria-selected", String(current === r.id)); if (current === r.id) li.className = "active";
+        li.appendChild(timeEl(r.created_at));
         var title = el("div", "", (r.contact || "#" + r.id) + " — " + (r.subject || ""));
         var badge = el("span", "badge"); badge.hidden = true; title.appendChild(badge);
         li.appendChild(title);
@@ -89,8 +124,27 @@
         if (r.unread !== null && r.unread !== undefined) { unread[r.id] = r.id === current ? 0 : r.unread; counted[r.id] = r.last_seq; }
         showUnread(r.id);
       });
+      if (!rows.length) { var none = el("li", "empty-row", T.noConversations); none.setAttribute("role", "option"); none.setAttribute("aria-disabled", "true"); ul.appendChild(none); }
+      // One row is in the tab order (the open one, else the first); arrows move between the rows.
+      var rowsNow = ul.querySelectorAll("li[data-id]");
+      var tabStop = ul.querySelector("li[aria-selected=true]") || rowsNow[0] || ul.firstChild;
+      if (tabStop) tabStop.tabIndex = 0;
+      if (hadFocus) { var again = ul.querySelector('li[data-id="' + hadFocus + '"]'); if (again) { again.tabIndex = 0; again.focus(); } }
     });
   }
+  $("inbox").addEventListener("keydown", function (e) {
+    var li = e.target.closest && e.target.closest("li[data-id]"); if (!li) return;
+    var all = Array.prototype.slice.call($("inbox").querySelectorAll("li[data-id]")), i = all.indexOf(li), next = null;
+    if (e.key === "ArrowDown") next = all[Math.min(i + 1, all.length - 1)];
+    else if (e.key === "ArrowUp") next = all[Math.max(i - 1, 0)];
+    else if (e.key === "Home") next = all[0];
+    else if (e.key === "End") next = all[all.length - 1];
+    else if (e.key === "Enter" || e.key === " ") { e.preventDefault(); openConversation(+li.dataset.id); return; }
+    else return;
+    e.preventDefault();
+    all.forEach(function (x) { x.tabIndex = x === next ? 0 : -1; });
+    next.focus();
+  });
   // The customer read up to `seq`: "Seen" under the conversation while their last read covers our
   // last reply (a newer reply hides it again until they read that too).
   var seenSeq = 0;
@@ -121,11 +175,18 @@
     if (li) { li.parentNode.insertBefore(li, li.parentNode.firstChild); return; }
     if (!reloadSoon) reloadSoon = setTimeout(function () { reloadSoon = null; loadInbox(); }, 1000);
   }
-  Array.prototype.forEach.call(document.querySelectorAll(".tabs button"), function (b) {
+  var tabs = Array.prototype.slice.call(document.querySelectorAll(".tabs button"));
+  tabs.forEach(function (b) {
     b.addEventListener("click", function () {
       view = b.dataset.view;
-      Array.prototype.forEach.call(document.querySelectorAll(".tabs button"), function (x) { x.classList.toggle("active", x === b); });
+      tabs.forEach(function (x) { var on = x === b; x.classList.toggle("active", on); x.setAttribute("aria-selected", String(on)); x.tabIndex = on ? 0 : -1; });
       loadInbox();
+    });
+    b.addEventListener("keydown", function (e) {
+      if (e.key !== "ArrowRight" && e.key !== "ArrowLeft") return;
+      var shown = tabs.filter(function (x) { return !x.hidden; }), i = shown.indexOf(b);
+      var next = shown[(i + (e.key === "ArrowRight" ? 1 : shown.length - 1)) % shown.length];
+      e.preventDefault(); next.focus(); next.click();
     });
   });
   ["f-status", "f-channel", "f-label"].forEach(function (id) { $(id).addEventListener("change", loadInbox); });
@@ -135,6 +196,7 @@
     if (current && current !== id) send({type: "interaction.close", interaction_id: current});
     current = id; lastSeq = 0; seen = {}; delete unread[id]; delete previews[id]; seenSeq = 0; $("seen").hidden = true;
     $("messages").innerHTML = ""; $("conv-empty").hidden = true; $("conv-body").hidden = false;
+    setReadOnly(false);
     send({type: "interaction.open", interaction_id: id, last_seq: 0});
     api("GET", "interactions/" + id + "/detail").then(renderDetail);
     loadInbox();
@@ -147,28 +209,45 @@
     if (m.author && m.kind !== "system") d.appendChild(el("span", "who", m.author.name));
     d.appendChild(el("span", "body", m.body || ""));
     if (m.attachment) { var a = el("a", "", "\u2398 " + m.attachment.name); a.href = m.attachment.url; a.target = "_blank"; d.appendChild(a); }
+    if (m.created_at) d.appendChild(timeEl(m.created_at));
     var box = $("messages"), before = null;
     Array.prototype.forEach.call(box.querySelectorAll(".m[data-seq]"), function (x) { if (!before && +x.dataset.seq > m.seq) before = x; });
     box.insertBefore(d, before); box.scrollTop = box.scrollHeight;
     if (m.kind === "agent") showSeen(seenSeq);
     if (m.kind === "customer" && !document.hidden) send({type: "read", interaction_id: current, seq: m.seq});
   }
+  // A resolved conversation can be read, not worked on: no transfer, resolve or reply (the server
+  // refuses them too).
+  function setReadOnly(on) {
+    var focusLost = on && ($("reply").contains(document.activeElement) || $("conv-head-actions").contains(document.activeElement));
+    $("btn-transfer").hidden = on; $("btn-resolve").hidden = on; $("reply").hidden = on; $("read-only").hidden = !on;
+    $("agent-typing").hidden = true;
+    ["transfer-dialog", "resolve-dialog"].forEach(function (id) { if (on && $(id).open) $(id).close(); });
+    if (focusLost) $("conv-title").focus();
+  }
   function renderDetail(d) {
-    $("conv-title").textContent = (d.contact ? (d.contact.name || d.contact.email || "#" + d.id) : "#" + d.id) + " · " + d.channel + " · " + d.status;
+    if (d.id !== current) return;
+    var F = T.fields;
+    if (d.contact) contactNames[d.id] = d.contact.display;
+    $("conv-title").textContent = (d.contact ? d.contact.display : "#" + d.id) + " · " + d.channel + " · " + d.status;
+    setReadOnly(d.status === "resolved");
     var c = $("customer-body"); c.innerHTML = ""; c.classList.remove("muted");
     var dl = el("dl");
     function row(k, v) { if (v === null || v === undefined || v === "") return; dl.appendChild(el("dt", "", k)); dl.appendChild(el("dd", "", typeof v === "object" ? JSON.stringify(v) : String(v))); }
-    if (d.contact) { row("Name", d.contact.name); row("Email", d.contact.email); row("Phone", d.contact.phone);
-      d.contact.identities.forEach(function (i) { if (i.kind !== "visitor") row(i.kind + (i.verified ? "" : " (unverified)"), i.value); });
+    if (d.contact) { row(F.name, d.contact.name); row(F.email, d.contact.email); row(F.phone, d.contact.phone);
+      d.contact.identities.forEach(function (i) { if (i.kind !== "visitor") row(i.kind + (i.verified ? "" : " " + F.unverified), i.value); });
       Object.keys(d.contact.attributes || {}).forEach(function (k) { row(k, d.contact.attributes[k]); }); }
-    row("Queue", d.queue); row("Case", d.case_id.slice(0, 8));
+    row(F.queue, d.queue); row(F["case"], d.case_id.slice(0, 8));
     c.appendChild(dl);
-    if (d.page && d.page.url) { c.appendChild(el("h3", "", "Page")); var a = el("a", "", d.page.title || d.page.url);
+    if (d.page && d.page.url) { c.appendChild(el("h3", "", F.page)); var a = el("a", "", d.page.title || d.page.url);
       // Only web addresses become links: the visitor wrote this URL (a javascript: one would run here).
       if (/^https?:\/\//i.test(d.page.url)) { a.href = d.page.url; a.target = "_blank"; a.rel = "noopener noreferrer"; } c.appendChild(a); }
-    if (d.context && Object.keys(d.context).length) { c.appendChild(el("h3", "", "Context")); c.appendChild(el("pre", "context", JSON.stringify(d.context, null, 2))); }
-    if (d.previous.length) { c.appendChild(el("h3", "", "Previous")); var ul = el("ul", "rows");
-      d.previous.forEach(function (p) { var li = el("li", "", p.channel + " · " + p.status + " · " + (p.subject || "")); li.addEventListener("click", function () { openConversation(p.id); }); ul.appendChild(li); });
+    if (d.context && Object.keys(d.context).length) { c.appendChild(el("h3", "", F.context)); c.appendChild(el("pre", "context", JSON.stringify(d.context, null, 2))); }
+    if (d.previous.length) { c.appendChild(el("h3", "", F.previous)); var ul = el("ul", "rows");
+      d.previous.forEach(function (p) {
+        var li = el("li"), b = el("button", "prev-open", p.channel + " · " + p.status + " · " + (p.subject || "")); b.type = "button";
+        b.appendChild(timeEl(p.created_at)); b.addEventListener("click", function () { openConversation(p.id); });
+        li.appendChild(b); ul.appendChild(li); });
       c.appendChild(ul); }
     current_detail = d;
   }
@@ -220,11 +299,26 @@
 
   // --- transfer and resolve ----------------------------------------------------------------------
   var tf = $("transfer-form"), rf = $("resolve-form");
-  B.agents.forEach(function (a) { if (a.id !== B.agent.id) { var o = el("option", "", a.name + " (" + a.state + ")"); o.value = a.id; tf.agent.appendChild(o); } });
+  function presenceLabel(a) { return a.name + " (" + (T.presence[a.presence] || a.presence) + ")"; }
+  B.agents.forEach(function (a) { if (a.id !== B.agent.id) { var o = el("option", "", presenceLabel(a)); o.value = a.id; o.dataset.agent = a.id; o.dataset.presence = a.presence; tf.agent.appendChild(o); } });
+  // Colleagues' presence while a dialog that lists them is open: asked at once, then every 3 s.
+  var presencePoll = null;
+  function refreshPresence() {
+    fetch("/desktop/colleagues/", {credentials: "same-origin"}).then(function (r) { return r.ok ? r.json() : {agents: []}; }).then(function (j) {
+      j.agents.forEach(function (a) {
+        Array.prototype.forEach.call(document.querySelectorAll('option[data-agent="' + a.id + '"]'), function (o) { o.textContent = presenceLabel(a); o.dataset.presence = a.presence; });
+      });
+    });
+  }
+  window.ccaasWatchPresence = function (d) {
+    refreshPresence(); clearInterval(presencePoll);
+    presencePoll = setInterval(function () { if (d.open) refreshPresence(); else clearInterval(presencePoll); }, 3000);
+  };
+  window.ccaasPresenceLabel = presenceLabel;
   B.queues.forEach(function (q) { var o = el("option", "", q.name); o.value = q.id; tf.queue.appendChild(o); });
   B.dispositions.forEach(function (d) { var o = el("option", "", d.name); o.value = d.id; rf.disposition.appendChild(o); });
-  $("btn-transfer").addEventListener("click", function () { $("transfer-error").textContent = ""; $("transfer-dialog").showModal(); });
-  $("btn-resolve").addEventListener("click", function () { $("resolve-error").textContent = ""; $("resolve-dialog").showModal(); });
+  $("btn-transfer").addEventListener("click", function () { $("transfer-error").textContent = ""; openDialog($("transfer-dialog")); window.ccaasWatchPresence($("transfer-dialog")); });
+  $("btn-resolve").addEventListener("click", function () { $("resolve-error").textContent = ""; openDialog($("resolve-dialog")); });
   function fieldErrors(e) { var f = e.fields || {}; return e.message + " " + Object.keys(f).map(function (k) { return f[k].join(" "); }).join(" "); }
   tf.addEventListener("submit", function (e) {
     if (e.submitter && e.submitter.value === "cancel") return;
@@ -243,6 +337,7 @@
   function closeCurrent() {
     if (current) send({type: "interaction.close", interaction_id: current});
     current = null; $("conv-body").hidden = true; $("conv-empty").hidden = false;
+    var row = $("inbox").querySelector("li[tabindex='0']"); if (row) row.focus();
     $("customer-body").textContent = "—"; $("customer-body").classList.add("muted"); loadInbox();
   }
 
@@ -260,6 +355,7 @@
     else if ((f.type === "message" || f.type === "message.note") && f.interaction_id === current) renderMessage(f.message);
     else if (f.type === "message") noteBackgroundMessage(f.interaction_id, f.message);
     else if (f.type === "assignments.changed") loadInbox();
+    else if (f.type === "interaction.resolved" && f.interaction_id === current) { setReadOnly(true); api("GET", "interactions/" + current + "/detail").then(renderDetail); }
     else if (f.type === "typing" && f.by === "customer" && f.interaction_id === current) $("agent-typing").hidden = !f.active;
     else if (f.type === "read" && f.by === "customer" && f.interaction_id === current) showSeen(f.seq);
     else if (f.type === "agent.state") presence.value = f.state === "away" && f.reason ? presence.value : (f.state === "available" ? "available" : f.state === "offline" ? "offline" : presence.value);
@@ -273,8 +369,8 @@
     if (k === "a" && offer) { e.preventDefault(); $("offer-accept").click(); }
     else if (k === "r" && offer) { e.preventDefault(); $("offer-reject").click(); }
     else if (k === "n") { e.preventDefault(); $("as-note").checked = !$("as-note").checked; }
-    else if (k === "t" && current) { e.preventDefault(); $("btn-transfer").click(); }
-    else if (k === "e" && current) { e.preventDefault(); $("btn-resolve").click(); }
+    else if (k === "t" && current && !$("btn-transfer").hidden) { e.preventDefault(); $("btn-transfer").click(); }
+    else if (k === "e" && current && !$("btn-resolve").hidden) { e.preventDefault(); $("btn-resolve").click(); }
     else if (k === "1" || k === "2" || k === "3") { e.preventDefault(); document.querySelectorAll(".tabs button")[+k - 1].click(); }
   });
   loadInbox();
