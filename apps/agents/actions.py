@@ -7,22 +7,34 @@ of one who left. Agents never imports routing."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps as django_apps
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from apps.accounts.audit import record_audit
 from apps.accounts.models import User
-from apps.core.errors import ValidationFailed
+from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.events import send_event_on_commit, user_group
 from apps.core.hooks import run_hooks
 from apps.core.tenancy import current_schema
 from apps.core.timers import set_timer_on_commit
 
-from .models import AgentProfile, AgentSkill, AgentState, PresenceChange, ReasonCode, RoutingSettings, Skill
+from .models import (
+    AgentProfile,
+    AgentSkill,
+    AgentState,
+    PresenceChange,
+    ReasonCode,
+    RoutingSettings,
+    Skill,
+    Team,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +73,8 @@ def do_sync_skill_levels(agent: AgentProfile, *, actor: User | None) -> AgentPro
     return agent
 
 
-def do_set_skills(agent: AgentProfile, levels: dict[str, int], *, actor: User | None = None) -> AgentProfile:
-    """Replace the agent's skills with `levels` ({skill name: 1..5})."""
+def check_skill_levels(levels: dict[str, int]) -> dict[str, Skill]:
+    """The skills `levels` ({skill name: 1..5}) names; ValidationFailed when one is unknown or out of range."""
     errors: dict[str, list[str]] = {}
     skills = {s.name: s for s in Skill.objects.filter(name__in=list(levels))}
     for name, level in levels.items():
@@ -72,15 +84,24 @@ def do_set_skills(agent: AgentProfile, levels: dict[str, int], *, actor: User | 
             errors.setdefault("skills", []).append(_("Proficiency of %(name)s must be 1 to 5.") % {"name": name})
     if errors:
         raise ValidationFailed(_("Some skills are not valid."), fields=errors)
+    return skills
+
+
+def _replace_skills(agent: AgentProfile, levels: dict[str, int], skills: dict[str, Skill], actor: User | None) -> None:
+    """Caller holds the agent's row lock, inside the action's transaction."""
+    AgentSkill.objects.filter(agent=agent).delete()
+    AgentSkill.objects.bulk_create(AgentSkill(agent=agent, skill=skills[n], proficiency=lv) for n, lv in levels.items())
+    agent.skill_levels = dict(levels)
+    agent.save(update_fields=["skill_levels"])
+    record_audit(actor, "agent.skills_set", agent, skills=dict(levels))
+
+
+def do_set_skills(agent: AgentProfile, levels: dict[str, int], *, actor: User | None = None) -> AgentProfile:
+    """Replace the agent's skills with `levels` ({skill name: 1..5})."""
+    skills = check_skill_levels(levels)
     with transaction.atomic():
         agent = AgentProfile.objects.select_for_update().get(pk=agent.pk)
-        AgentSkill.objects.filter(agent=agent).delete()
-        AgentSkill.objects.bulk_create(
-            AgentSkill(agent=agent, skill=skills[n], proficiency=lv) for n, lv in levels.items()
-        )
-        agent.skill_levels = dict(levels)
-        agent.save(update_fields=["skill_levels"])
-        record_audit(actor, "agent.skills_set", agent, skills=dict(levels))
+        _replace_skills(agent, levels, skills, actor)
     return agent
 
 
@@ -175,3 +196,184 @@ def do_record_missed_offer(agent_id: int) -> bool:
         reason, _created = ReasonCode.objects.get_or_create(name=MISSED_OFFERS_REASON, defaults={"is_system": True})
         do_set_agent_state(agent, AgentState.AWAY, reason.pk, cause="missed_offers")
     return too_many
+
+
+# Configuration the settings pages and the REST API edit: skills, teams, reason codes, one agent's
+# routing profile. Each write is one transaction with its audit row; refusals are ApplicationErrors
+# (409 while something still uses the thing).
+
+
+def queues_whose_steps_name(name: str) -> list[str]:
+    """Names of the queues whose routing steps use `name` (e.g. "skills.billing"). Routing is above
+    this app: its step model is reached through the app registry, not imported."""
+    step_model = django_apps.get_model("routing", "RoutingStep")
+    pattern = re.compile(r"(?<![\w.])" + re.escape(name) + r"(?![\w])")
+    steps = step_model.objects.filter(expression__contains=name).select_related("queue")
+    return sorted({s.queue.name for s in steps if pattern.search(s.expression)})
+
+
+def _in_use(code: str, message: str) -> ApplicationError:
+    return ApplicationError(message, code=code, status=409, fields={"name": [message]})
+
+
+def do_save_skill(actor: User | None, *, name: str, description: str = "", skill: Skill | None = None) -> Skill:
+    """Create (`skill` None) or change a skill. A rename carries the agents' levels along; it is
+    refused while routing steps still name the old skill (they would stop parsing)."""
+    with transaction.atomic():
+        if skill is None:
+            skill = Skill.objects.create(name=name, description=description)
+            record_audit(actor, "skill.created", skill, name=name, description=description)
+            return skill
+        skill = Skill.objects.select_for_update().get(pk=skill.pk)
+        old = skill.name
+        if name != old:
+            queues = queues_whose_steps_name(f"skills.{old}")
+            if queues:
+                raise _in_use(
+                    "skill_in_use",
+                    _("Routing steps of %(queues)s use skills.%(name)s: change them before renaming the skill.")
+                    % {"queues": ", ".join(queues), "name": old},
+                )
+            for agent in AgentProfile.objects.select_for_update().filter(skills__skill=skill).order_by("pk"):
+                levels = dict(agent.skill_levels or {})
+                if old in levels:
+                    levels[name] = levels.pop(old)
+                    agent.skill_levels = levels
+                    agent.save(update_fields=["skill_levels"])
+        skill.name, skill.description = name, description
+        skill.save(update_fields=["name", "description"])
+        record_audit(actor, "skill.updated", skill, name=name, description=description, old_name=old)
+    return skill
+
+
+def do_delete_skill(actor: User | None, skill: Skill) -> None:
+    """Refused (409 skill_in_use) while agents hold the skill or routing steps name it."""
+    with transaction.atomic():
+        skill = Skill.objects.select_for_update().get(pk=skill.pk)
+        holders = AgentSkill.objects.filter(skill=skill).count()
+        if holders:
+            raise _in_use(
+                "skill_in_use",
+                ngettext(
+                    "“%(name)s” cannot be deleted: %(n)d agent has it. Take it from them first.",
+                    "“%(name)s” cannot be deleted: %(n)d agents have it. Take it from them first.",
+                    holders,
+                )
+                % {"name": skill.name, "n": holders},
+            )
+        queues = queues_whose_steps_name(f"skills.{skill.name}")
+        if queues:
+            raise _in_use(
+                "skill_in_use",
+                _("“%(name)s” cannot be deleted: routing steps of %(queues)s use it. Change them first.")
+                % {"name": skill.name, "queues": ", ".join(queues)},
+            )
+        record_audit(actor, "skill.deleted", skill, name=skill.name)
+        skill.delete()
+
+
+def do_save_team(actor: User | None, *, name: str, team: Team | None = None) -> Team:
+    with transaction.atomic():
+        if team is None:
+            team = Team.objects.create(name=name)
+            record_audit(actor, "team.created", team, name=name)
+            return team
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        team.name = name
+        team.save(update_fields=["name"])
+        record_audit(actor, "team.updated", team, name=name)
+    return team
+
+
+def do_delete_team(actor: User | None, team: Team) -> None:
+    """Refused (409 team_in_use) while it has members."""
+    with transaction.atomic():
+        team = Team.objects.select_for_update().get(pk=team.pk)
+        members = team.agents.count()
+        if members:
+            raise _in_use(
+                "team_in_use",
+                ngettext(
+                    "“%(name)s” cannot be deleted: %(n)d agent is in it. Take them out first.",
+                    "“%(name)s” cannot be deleted: %(n)d agents are in it. Take them out first.",
+                    members,
+                )
+                % {"name": team.name, "n": members},
+            )
+        record_audit(actor, "team.deleted", team, name=team.name)
+        team.delete()
+
+
+def _refuse_system_reason(reason: ReasonCode) -> None:
+    if reason.is_system:
+        raise ApplicationError(
+            _("“%(name)s” is set by the product itself and cannot be changed.") % {"name": reason.name},
+            code="reason_code_is_system",
+            status=409,
+            fields={"name": [_("Set by the product; it cannot be changed.")]},
+        )
+
+
+def do_save_reason_code(actor: User | None, *, name: str, reason: ReasonCode | None = None) -> ReasonCode:
+    with transaction.atomic():
+        if reason is None:
+            reason = ReasonCode.objects.create(name=name)
+            record_audit(actor, "reason_code.created", reason, name=name)
+            return reason
+        reason = ReasonCode.objects.select_for_update().get(pk=reason.pk)
+        _refuse_system_reason(reason)
+        reason.name = name
+        reason.save(update_fields=["name"])
+        record_audit(actor, "reason_code.updated", reason, name=name)
+    return reason
+
+
+def do_delete_reason_code(actor: User | None, reason: ReasonCode) -> None:
+    """Refused (409 reason_code_in_use) once agents have used it: the presence history (occupancy,
+    adherence reports) keeps naming it. Rename it instead."""
+    with transaction.atomic():
+        reason = ReasonCode.objects.select_for_update().get(pk=reason.pk)
+        _refuse_system_reason(reason)
+        used = PresenceChange.objects.filter(reason=reason).count()
+        if used or AgentProfile.objects.filter(state_reason=reason).exists():
+            raise _in_use(
+                "reason_code_in_use",
+                _("“%(name)s” cannot be deleted: agents have used it and reports still show it. Rename it instead.")
+                % {"name": reason.name},
+            )
+        record_audit(actor, "reason_code.deleted", reason, name=reason.name)
+        reason.delete()
+
+
+def do_update_agent(
+    actor: User | None,
+    agent: AgentProfile,
+    fields: dict[str, Any],
+    *,
+    skills: dict[str, int] | None = None,
+    teams: list[Team] | None = None,
+    queues: list[Any] | None = None,
+) -> AgentProfile:
+    """Change an agent's routing profile: plain fields (languages, capacity, ...), skills with their
+    levels, teams, and the queues they answer (routing's Queue.members, set from this side, so this
+    app names no routing class). None leaves a part as it is. Routing then forgets its plans."""
+    skill_rows = check_skill_levels(skills) if skills is not None else {}
+    with transaction.atomic():
+        agent = AgentProfile.objects.select_for_update().get(pk=agent.pk)
+        for name, value in fields.items():
+            setattr(agent, name, value)
+        if fields:
+            agent.save(update_fields=list(fields))
+        data: dict[str, Any] = {"fields": sorted(fields)}
+        if teams is not None:
+            agent.teams.set(teams)
+            data["teams"] = sorted(t.pk for t in teams)
+        if queues is not None:
+            agent.queues.set(queues)  # type: ignore[attr-defined]
+            data["queues"] = sorted(q.pk for q in queues)
+        if fields or teams is not None or queues is not None:
+            record_audit(actor, "agent.updated", agent, **data)
+        if skills is not None:
+            _replace_skills(agent, skills, skill_rows, actor)
+    run_hooks("agent_routing_changed", agent_id=agent.pk)
+    return agent

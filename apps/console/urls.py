@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import canned, queues, views
+from . import agents, canned, catalog, hours, queues, views
 
 urlpatterns = [
     path("", views.home, name="dashboard"),
@@ -14,4 +14,17 @@ urlpatterns = [
     path("settings/canned/preview/", canned.canned_preview, name="settings-canned-preview"),
     path("settings/widget/", views.widget_settings, name="settings-widget"),
     path("settings/widget/<int:pk>/", views.widget_settings, name="settings-widget-save"),
+    path("settings/hours/", hours.hours_list, name="settings-hours"),
+    path("settings/hours/new/", hours.hours_edit, name="settings-hours-new"),
+    path("settings/hours/<int:pk>/", hours.hours_edit, name="settings-hours-edit"),
+    path("settings/hours/<int:pk>/delete/", hours.hours_delete, name="settings-hours-delete"),
+    path("settings/agents/", agents.agent_list, name="settings-agents"),
+    path("settings/agents/<int:pk>/", agents.agent_edit, name="settings-agent"),
+    # Skills, teams, reason codes, dispositions, interaction attributes: one page each (catalog.KINDS).
+    *[
+        path(f"settings/{slug}/", catalog.catalog_list, {"kind": slug}, name=k.url_name)
+        for slug, k in catalog.KINDS.items()
+    ],
+    path("settings/<slug:kind>/<int:pk>/", catalog.catalog_save, name="settings-catalog-save"),
+    path("settings/<slug:kind>/<int:pk>/delete/", catalog.catalog_delete, name="settings-catalog-delete"),
 ]

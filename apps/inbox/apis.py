@@ -29,6 +29,7 @@ from .actions import (
     do_transfer,
     render_canned,
 )
+from .actions.dispositions import do_delete_disposition, do_save_disposition
 from .models import CannedResponse, Contact, Disposition, Interaction
 from .selectors import VIEWS, directory, inbox, interaction_detail, interaction_record, interaction_row
 
@@ -203,6 +204,13 @@ class DispositionSerializer(serializers.ModelSerializer):
         model = Disposition
         fields = ["id", "name"]
 
+    def create(self, validated_data: dict[str, Any]) -> Disposition:
+        return do_save_disposition(self.context["request"].user, name=validated_data["name"])
+
+    def update(self, instance: Disposition, validated_data: dict[str, Any]) -> Disposition:
+        name = validated_data.get("name", instance.name)
+        return do_save_disposition(self.context["request"].user, name=name, disposition=instance)
+
 
 class CannedResponseViewSet(viewsets.ModelViewSet):
     queryset = CannedResponse.objects.all()
@@ -214,9 +222,14 @@ class CannedResponseViewSet(viewsets.ModelViewSet):
 
 
 class DispositionViewSet(viewsets.ModelViewSet):
+    """Deleting a disposition interactions carry answers 409 disposition_in_use."""
+
     queryset = Disposition.objects.all()
     serializer_class = DispositionSerializer
     permission_classes = [IsTenantAdmin]
+
+    def perform_destroy(self, instance: Disposition) -> None:
+        do_delete_disposition(self.request.user, instance)  # type: ignore[arg-type]
 
 
 class AgentReplyApi(APIView):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
-from django.db import transaction
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -27,11 +27,22 @@ from .actions import (
     do_pick_interaction,
     do_reject_offer,
 )
+from .actions_settings import (
+    do_delete_business_hours,
+    do_delete_interaction_attribute,
+    do_save_business_hours,
+    do_save_interaction_attribute,
+)
 from .expressions import ExpressionError, known_names, parse
 from .hours import check_weekly
 from .models import BusinessHours, Holiday, InteractionAttribute, Queue, RoutingStep
 from .queue_actions import do_create_queue, do_update_queue
 from .selectors import estimated_wait_seconds, queue_position, queue_status
+
+
+def _actor(serializer: serializers.BaseSerializer) -> User | None:
+    request = serializer.context.get("request")
+    return cast(User, request.user) if request is not None else None
 
 
 class StepSerializer(serializers.ModelSerializer):
@@ -66,24 +77,19 @@ class BusinessHoursSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(errors)
         return value
 
-    def _save_holidays(self, hours: BusinessHours, holidays: list[dict[str, Any]] | None) -> None:
-        if holidays is not None:
-            hours.holidays.all().delete()
-            Holiday.objects.bulk_create(Holiday(hours=hours, **h) for h in holidays)
+    def validate_holidays(self, value: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        dates = [h["date"] for h in value]
+        if len(dates) != len(set(dates)):
+            raise serializers.ValidationError(_("Each date may be listed once."))
+        return value
 
-    @transaction.atomic
     def create(self, validated_data: dict[str, Any]) -> BusinessHours:
         holidays = validated_data.pop("holidays", None)
-        hours = BusinessHours.objects.create(**validated_data)
-        self._save_holidays(hours, holidays)
-        return hours
+        return do_save_business_hours(_actor(self), validated_data, holidays=holidays)
 
-    @transaction.atomic
     def update(self, instance: BusinessHours, validated_data: dict[str, Any]) -> BusinessHours:
         holidays = validated_data.pop("holidays", None)
-        hours = cast(BusinessHours, super().update(instance, validated_data))
-        self._save_holidays(hours, holidays)
-        return hours
+        return do_save_business_hours(_actor(self), validated_data, holidays=holidays, hours=instance)
 
 
 class QueueSerializer(serializers.ModelSerializer):
@@ -162,21 +168,46 @@ class QueueViewSet(viewsets.ModelViewSet):
 
 
 class BusinessHoursViewSet(viewsets.ModelViewSet):
+    """Deleting hours that queues follow answers 409 business_hours_in_use."""
+
     queryset = BusinessHours.objects.prefetch_related("holidays")
     serializer_class = BusinessHoursSerializer
     permission_classes = [IsTenantAdmin]
+
+    def perform_destroy(self, instance: BusinessHours) -> None:
+        do_delete_business_hours(cast(User, self.request.user), instance)
 
 
 class InteractionAttributeSerializer(serializers.ModelSerializer):
     class Meta:
         model = InteractionAttribute
         fields = ["id", "name", "type"]
+        # Names are identifiers in routing expressions; say so in the owner's words.
+        extra_kwargs: ClassVar[dict[str, Any]] = {
+            "name": {
+                "error_messages": {
+                    "invalid": gettext_lazy("Use only letters, digits, dashes and underscores, without spaces.")
+                }
+            }
+        }
+
+    def create(self, validated_data: dict[str, Any]) -> InteractionAttribute:
+        return do_save_interaction_attribute(_actor(self), **validated_data)
+
+    def update(self, instance: InteractionAttribute, validated_data: dict[str, Any]) -> InteractionAttribute:
+        values = {k: validated_data.get(k, getattr(instance, k)) for k in ("name", "type")}
+        return do_save_interaction_attribute(_actor(self), attribute=instance, **values)
 
 
 class InteractionAttributeViewSet(viewsets.ModelViewSet):
+    """Deleting an attribute routing steps test answers 409 interaction_attribute_in_use."""
+
     queryset = InteractionAttribute.objects.all()
     serializer_class = InteractionAttributeSerializer
     permission_classes = [IsTenantAdmin]
+
+    def perform_destroy(self, instance: InteractionAttribute) -> None:
+        do_delete_interaction_attribute(cast(User, self.request.user), instance)
 
 
 def interaction_payload(interaction: Interaction) -> dict[str, Any]:
