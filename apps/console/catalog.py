@@ -170,14 +170,22 @@ def _item(kind: Kind, obj: Any, values: dict[str, Any] | None = None, errors: An
     return {"obj": obj, "fields": fields, "locked": obj is not None and kind.locked(obj)}
 
 
-def _page(request: HttpRequest, kind: Kind, new: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+def _page(
+    request: HttpRequest,
+    kind: Kind,
+    new: dict[str, Any] | None = None,
+    status: int = 200,
+    shown: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The whole page; `shown` replaces the listed item of the same object (its typed values and errors)."""
     objects = kind.model._default_manager.order_by("name")  # type: ignore[attr-defined]
+    items = [shown if shown is not None and shown["obj"].pk == o.pk else _item(kind, o) for o in objects]
     return render(
         request,
         "console/catalog.html",
         {
             "kind": kind,
-            "items": [_item(kind, o) for o in objects],
+            "items": items,
             "new": new or _item(kind, None),
             "can_edit": _role_in(request, EDITORS),
         },
@@ -230,7 +238,7 @@ def catalog_save(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         item = _item(spec, saved, None) if saved is not None else _item(spec, obj, values, errors)
         return render(request, "console/_catalog_item.html", {"kind": spec, "item": item, "saved": saved is not None})
     if saved is None:
-        return _page(request, spec, status=400)
+        return _page(request, spec, status=400, shown=_item(spec, obj, values, errors))
     messages.success(request, _("Saved."))
     return redirect(spec.url_name)
 

@@ -76,9 +76,12 @@ def test_skills_added_checked_edited_and_deleted_only_when_unused(
     expect(new_form(page).locator("[data-field=name]")).to_have_text("skill with this name already exists.")
     assert Skill.objects.count() == 1
 
+    # By keyboard: Tab to Save, Enter; the swapped-in form keeps the focus on Save.
     item(page, billing).get_by_label("Description").fill("Invoices, refunds, VAT")
-    item(page, billing).get_by_role("button", name="Save").click()
+    item(page, billing).get_by_label("Description").press("Tab")
+    page.keyboard.press("Enter")
     expect(item(page, billing).get_by_test_id("saved")).to_have_text("Saved.")
+    expect(item(page, billing).get_by_role("button", name="Save")).to_be_focused()
     billing.refresh_from_db()
     assert billing.description == "Invoices, refunds, VAT"
     assert audited("skill.updated", billing, tenant_a.owner)
