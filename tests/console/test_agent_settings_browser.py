@@ -36,6 +36,7 @@ def test_an_agents_skills_languages_capacity_teams_and_queues(
     page.goto(web_server.url("/settings/", subdomain=tenant_a.subdomain))
     page.get_by_role("link", name="Agents").click()
     expect(page.locator(f"tr[data-agent='{ann.pk}']")).to_contain_text("no queue")
+    assert serious_violations(page) == []
     page.get_by_role("link", name="Edit Ann Lee").click()
     expect(page.locator("h1")).to_have_text("Ann Lee")
     assert serious_violations(page) == []

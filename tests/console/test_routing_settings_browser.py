@@ -215,6 +215,7 @@ def test_business_hours_with_each_bad_input_explained(
     page.goto(web_server.url("/settings/", subdomain=tenant_a.subdomain))
     page.get_by_role("link", name="Business hours").click()
     page.get_by_role("link", name="New business hours").click()
+    assert serious_violations(page) == []
     weekly = page.get_by_test_id("weekly")
     weekly.get_by_label("Monday").fill("9-5")
     weekly.get_by_label("Tuesday").fill("18:00-09:00")
