@@ -22,7 +22,8 @@ from redis import asyncio as aioredis
 
 class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
     def _ensure_redis(self) -> None:
-        if self._redis is None and "address" in self.host:
+        current: Any = self._redis  # type: ignore[has-type]
+        if current is None and "address" in self.host:
             host = dict(self.host)
             pool = aioredis.BlockingConnectionPool.from_url(
                 host.pop("address"),
@@ -30,8 +31,9 @@ class _Shard(RedisSingleShardConnection):  # type: ignore[misc]
                 timeout=20,
                 **host,
             )
-            self._redis = aioredis.Redis(connection_pool=pool)
-            self._pubsub = self._redis.pubsub()
+            client = aioredis.Redis(connection_pool=pool)
+            self._redis = client
+            self._pubsub = client.pubsub()
         super()._ensure_redis()
 
     async def publish(self, channel: str, message: bytes) -> None:

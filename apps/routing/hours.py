@@ -7,6 +7,8 @@ from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.utils.translation import gettext as _
+
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$")
 
@@ -21,22 +23,25 @@ def _t(text: str) -> time:
 def check_weekly(weekly: Any) -> list[str]:
     """Problems with a weekly schedule, as messages (empty when fine)."""
     if not isinstance(weekly, dict):
-        return ['Use {"mon": [["09:00", "17:00"]], ...}.']
+        return [_('Use {"mon": [["09:00", "17:00"]], ...}.')]
     errors = []
     for day, spans in weekly.items():
         if day not in DAYS:
-            errors.append(f"Unknown day '{day}': use {', '.join(DAYS)}.")
+            errors.append(_("Unknown day '%(day)s': use %(days)s.") % {"day": day, "days": ", ".join(DAYS)})
             continue
         if not isinstance(spans, list):
-            errors.append(f"{day}: give a list of [open, close] pairs.")
+            errors.append(_("%(day)s: give a list of [open, close] pairs.") % {"day": day})
             continue
         for span in spans:
             if not (
                 isinstance(span, list) and len(span) == 2 and all(isinstance(x, str) and _HHMM.match(x) for x in span)
             ):
-                errors.append(f'{day}: {span!r} is not ["HH:MM", "HH:MM"].')
+                errors.append(_('%(day)s: %(span)s is not ["HH:MM", "HH:MM"].') % {"day": day, "span": repr(span)})
             elif _t(span[0]) >= _t(span[1]):
-                errors.append(f"{day}: {span[0]} is not before {span[1]}; split overnight hours across days.")
+                errors.append(
+                    _("%(day)s: %(open)s is not before %(close)s; split overnight hours across days.")
+                    % {"day": day, "open": span[0], "close": span[1]}
+                )
     return errors
 
 
