@@ -7,11 +7,9 @@ of one who left. Agents never imports routing."""
 from __future__ import annotations
 
 import logging
-import re
 from datetime import timedelta
 from typing import Any
 
-from django.apps import apps as django_apps
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -205,11 +203,8 @@ def do_record_missed_offer(agent_id: int) -> bool:
 
 def queues_whose_steps_name(name: str) -> list[str]:
     """Names of the queues whose routing steps use `name` (e.g. "skills.billing"). Routing is above
-    this app: its step model is reached through the app registry, not imported."""
-    step_model = django_apps.get_model("routing", "RoutingStep")
-    pattern = re.compile(r"(?<![\w.])" + re.escape(name) + r"(?![\w])")
-    steps = step_model.objects.filter(expression__contains=name).select_related("queue")
-    return sorted({s.queue.name for s in steps if pattern.search(s.expression)})
+    this app and answers through the `routing_names_used` hook."""
+    return sorted({queue for found in run_hooks("routing_names_used", reference=name) for queue in found})
 
 
 def _in_use(code: str, message: str) -> ApplicationError:

@@ -14,11 +14,16 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
 - `tenant_created(tenant)`: tenants signed a business up (public schema, inside the sign-up's
   transaction). Billing starts the trial.
 - `tenant_schema_created(tenant)`: the new tenant's schema exists (inside it, same transaction).
-  Routing makes the first queue ("Support"), then the widget its website key for it.
+  Accounts announces the owner through `user_created` (their agent profile) and names them after the
+  business if the sign-up gave no name; routing makes the first queue ("Support"), then the widget
+  its website key for it.
 - `login_handoff(schema_name, user)`: the sign-up page needs a one-time sign-in link for the new
   owner. Accounts returns the token.
 - `team_page_context(tenant)`: accounts renders the team page. Billing returns the seats to show
   (account, seats in use, where to add more, which roles take a seat).
+- `routing_names_used(reference) -> list[str]`: agents is about to rename or delete a skill (or routing an
+  interaction attribute) that routing steps may name, e.g. "skills.billing". Routing returns the names
+  of the queues whose steps use it (the change is refused while any do).
 - `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
   raises SeatLimitReached when a seat-taking role finds no free seat.
 """
@@ -37,6 +42,7 @@ HOOKS: dict[str, str] = {
     "agent_state_recorded": "agent_id: int, old_state: str, new_state: str, at: datetime",
     "agent_state_changed": "agent_id: int, state: str",
     "agent_routing_changed": "agent_id: int",
+    "routing_names_used": "reference: str -> list[str]",
     "seats_check": "role: str, adding: int",
     "team_page_context": "tenant: Tenant -> dict",
     "tenant_created": "tenant: Tenant",

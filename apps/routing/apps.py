@@ -28,6 +28,18 @@ def create_first_queue(tenant: object) -> None:
     Queue.objects.create(name="Support")
 
 
+def queues_whose_steps_name(reference: str) -> list[str]:
+    """The queues whose routing steps use `reference` as a whole word ("skills.billing", not
+    "skills.billing_vip")."""
+    import re
+
+    from .models import RoutingStep
+
+    pattern = re.compile(r"(?<![\w.])" + re.escape(reference) + r"(?![\w])")
+    steps = RoutingStep.objects.filter(expression__contains=reference).select_related("queue")
+    return sorted({s.queue.name for s in steps if pattern.search(s.expression)})
+
+
 class RoutingConfig(AppConfig):
     name = "apps.routing"
     label = "routing"
@@ -46,3 +58,4 @@ class RoutingConfig(AppConfig):
         register_hook("agent_state_changed", on_agent_state_changed)
         register_hook("agent_routing_changed", on_agent_routing_changed)
         register_hook("tenant_schema_created", create_first_queue)
+        register_hook("routing_names_used", queues_whose_steps_name)
