@@ -233,6 +233,14 @@ def do_reset_password(user: User, password: str) -> User:
 def give_owner_their_profile(tenant: Any) -> None:
     """tenants' `tenant_schema_created` hook (inside the new schema, in the sign-up's transaction): the
     owner tenants made is a user like any other, so the apps above hear of it through `user_created`
-    (agents: their agent profile, so the owner can be put in queues at once)."""
+    (agents: their agent profile, so the owner can be put in queues at once).
+
+    The sign-up form asks for no name; without one, customers chatting with the owner would see the
+    start of their email address ("owner", "jane.doe"). Until they choose a name on their profile
+    page, they answer as the business."""
     for owner in User.objects.filter(role=User.Role.OWNER):
+        if not owner.full_name:
+            owner.full_name = tenant.name[:150]
+            owner.save(update_fields=["full_name"])
+            record_audit(None, "user.profile_updated", owner, full_name=owner.full_name)
         run_hooks("user_created", user=owner, actor=None)

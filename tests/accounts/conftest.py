@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import WebServer
+from tests.inbox.conftest import shop  # noqa: F401  (the fixture: a shop's page that embeds the widget)
 from tests.processes import Proc, free_port, port_open, python, wait_until
 
 

@@ -168,6 +168,26 @@ def test_owner_of_a_new_tenant_has_an_agent_profile(tenant_a: TenantInfo) -> Non
         assert AgentProfile.objects.filter(user__email=tenant_a.email).exists()
 
 
+def test_an_owner_who_signed_up_without_a_name_answers_customers_as_the_business() -> None:
+    from apps.inbox.models import Interaction
+    from apps.tenants.actions import do_signup
+    from apps.tenants.validation import SignupInput
+    from tests.conftest import unique_subdomain
+
+    subdomain = unique_subdomain("n")
+    result = do_signup(
+        SignupInput(
+            company_name="Nameless Shop", subdomain=subdomain, email=f"owner@{subdomain}.test", password=PASSWORD
+        )
+    )
+    with schema_context(result.tenant.schema_name):
+        owner = User.objects.get()
+        assert owner.display_name == "Nameless Shop"
+        chat = Interaction.objects.create(channel="chat", assignee=owner)
+        assert interaction_state(chat)["agent"] == {"name": "Nameless Shop"}  # not "owner"
+        assert AgentProfile.objects.filter(user=owner).exists()
+
+
 def test_role_change_and_deactivation_from_the_team_page(tenant_a: TenantInfo) -> None:
     with schema_context(tenant_a.schema_name):
         boss = User.objects.get(email=tenant_a.email)

@@ -211,3 +211,32 @@ def test_profile_name_and_language(browser: Any, mail_web: WebServer, tenant_a: 
     expect(again.locator("html")).to_have_attribute("lang", "zh-hans")
     again.context.close()
     page.context.close()
+
+
+def test_customer_sees_the_name_the_agent_chose_on_their_profile(
+    browser: Any, web_server: WebServer, shop: Any
+) -> None:
+    from tests.inbox.conftest import desktop, go_available, make_center
+
+    center = make_center(shop.origin, agents=1)
+    agent = desktop(browser, web_server, center, 1)
+    agent.goto(web_server.url("/profile/", subdomain=center.info.subdomain))
+    agent.get_by_label("Display name").fill("Alexandra from Support")
+    agent.get_by_role("button", name="Save").click()
+    expect(agent.get_by_role("status")).to_have_text("Your profile was saved.")
+    agent.goto(web_server.url("/desktop/", subdomain=center.info.subdomain))
+    agent.wait_for_selector("#live-status[data-state=live]")
+    go_available(agent)
+
+    customer = browser.new_context(locale="en-US").new_page()
+    customer.set_default_timeout(15000)
+    customer.goto(shop.page("profile-name.html", center.snippet(web_server)))
+    customer.locator("[data-ccaas-widget] button").click()
+    chat = customer.frame_locator("[data-ccaas-widget] iframe")
+    chat.locator("#input").fill("Hello?")
+    chat.locator("#input").press("Enter")
+    expect(agent.locator("#offer-dialog")).to_be_visible()
+    agent.click("#offer-accept")
+    expect(chat.locator("#subtitle")).to_have_text("Alexandra from Support")
+    customer.context.close()
+    agent.context.close()
