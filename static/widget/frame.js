@@ -108,7 +108,7 @@
       Object.keys(pending).forEach(function (id) { failed(id, T.notConnected); });
       show("composer", !(f.offline && !f.interaction));
       show("callbar", !f.offline && !call);
-      show("prechat", C.prechat && !f.contact.name && !f.interaction && !f.offline);
+      if (C.prechat && !f.contact.name && !f.interaction && !f.offline) showPrechat(true); else show("prechat", false);
     },
     "conversation.started": function (f) { (f.messages || []).forEach(render); applyState(f.interaction); },
     messages: function (f) { f.messages.forEach(render); },
@@ -126,11 +126,17 @@
       var old = log.querySelector(".receipt"); if (old) old.remove();
       var r = document.createElement("div"); r.className = "receipt"; r.textContent = T.read; log.appendChild(r);
     },
-    "prechat.ok": function () { show("prechat", false); },
+    "prechat.ok": function () { showPrechat(false); input.focus(); },
     "offline.ok": function () { show("offline", false); setStatus(T.offlineSent); },
     "csat.ok": function () { show("csat", false); setStatus(T.thanks); },
     error: function (f) {
+      if (f.code === "prechat_required") showPrechat(true);  // the form first, then the message
       if (f.client_id && pending[f.client_id]) { failed(f.client_id, f.message); return; }
+      if (f.code === "invalid" && !$("prechat").hidden && f.fields && (f.fields.name || f.fields.email)) {
+        fieldError("name", (f.fields.name || [""])[0]); fieldError("email", (f.fields.email || [""])[0]);
+        var bad = $("prechat").querySelector("[aria-invalid=true]"); if (bad) bad.focus();
+        return;
+      }
       if (f.code === "rate_limited") Object.keys(pending).forEach(function (id) { failed(id, f.message); });
       var where = f.code === "invalid" && !$("prechat").hidden ? "prechat" : (!$("offline").hidden ? "offline" : null);
       if (where) { document.querySelector("[data-for=" + where + "]").textContent = f.message; return; }
@@ -296,9 +302,39 @@
     });
     this.value = "";
   });
+  // The pre-chat form: while it is asked for, the message box is not offered (the server refuses a
+  // first message without it too). What is wrong is said at the field.
+  function showPrechat(on) {
+    show("prechat", on);
+    if (on) show("composer", false);
+    else if (!interaction || interaction.status !== "resolved") show("composer", true);
+  }
+  function fieldError(name, text) {
+    var f = $("prechat").elements[name], out = $("prechat-" + name + "-error");
+    out.textContent = text || "";
+    if (text) f.setAttribute("aria-invalid", "true"); else f.removeAttribute("aria-invalid");
+  }
+  function checkPrechatField(f) {
+    var v = f.value.trim();
+    if (!v) return f.dataset.missing;
+    if (f.type === "email" && (!f.validity.valid || !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(v))) return f.dataset.invalid;
+    return "";
+  }
+  ["name", "email"].forEach(function (n) {
+    var f = $("prechat").elements[n];
+    f.addEventListener("blur", function () { if (f.value) fieldError(n, checkPrechatField(f)); });
+    f.addEventListener("input", function () { if (f.getAttribute("aria-invalid")) fieldError(n, checkPrechatField(f)); });
+  });
   $("prechat").addEventListener("submit", function (e) {
     e.preventDefault();
-    send({type: "prechat.submit", name: this.name.value, email: this.email.value});
+    var form = this, first = null;
+    document.querySelector("[data-for=prechat]").textContent = "";
+    ["name", "email"].forEach(function (n) {
+      var problem = checkPrechatField(form.elements[n]); fieldError(n, problem);
+      if (problem && !first) first = form.elements[n];
+    });
+    if (first) { first.focus(); return; }
+    send({type: "prechat.submit", name: form.name.value, email: form.email.value});
   });
   $("offline").addEventListener("submit", function (e) {
     e.preventDefault();
