@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
         from apps.core.hooks import register_hook
 
         from . import events  # noqa: F401  (declares the app's realtime events)
-        from .actions import do_issue_login_handoff, give_owner_their_profile
+        from .actions import do_issue_login_handoff, name_the_owner
 
         register_hook("login_handoff", do_issue_login_handoff)
-        register_hook("tenant_schema_created", give_owner_their_profile)
+        register_hook("tenant_schema_created", name_the_owner)

@@ -14,9 +14,8 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
 - `tenant_created(tenant)`: tenants signed a business up (public schema, inside the sign-up's
   transaction). Billing starts the trial.
 - `tenant_schema_created(tenant)`: the new tenant's schema exists (inside it, same transaction).
-  Accounts announces the owner through `user_created` (their agent profile) and names them after the
-  business if the sign-up gave no name; routing makes the first queue ("Support"), then the widget
-  its website key for it.
+  Accounts names the owner after the business if the sign-up gave no name; routing makes the first
+  queue ("Support"), then the widget its website key for it.
 - `login_handoff(schema_name, user)`: the sign-up page needs a one-time sign-in link for the new
   owner. Accounts returns the token.
 - `team_page_context(tenant)`: accounts renders the team page. Billing returns the seats to show

@@ -163,11 +163,6 @@ def test_only_managers_invite(tenant_a: TenantInfo) -> None:
     assert client_for(tenant_a, "al@x.test").post("/team/invite/", {"email": "z@x.test"}).status_code == 403
 
 
-def test_owner_of_a_new_tenant_has_an_agent_profile(tenant_a: TenantInfo) -> None:
-    with schema_context(tenant_a.schema_name):
-        assert AgentProfile.objects.filter(user__email=tenant_a.email).exists()
-
-
 def test_an_owner_who_signed_up_without_a_name_answers_customers_as_the_business() -> None:
     from apps.inbox.models import Interaction
     from apps.tenants.actions import do_signup
@@ -185,7 +180,6 @@ def test_an_owner_who_signed_up_without_a_name_answers_customers_as_the_business
         assert owner.display_name == "Nameless Shop"
         chat = Interaction.objects.create(channel="chat", assignee=owner)
         assert interaction_state(chat)["agent"] == {"name": "Nameless Shop"}  # not "owner"
-        assert AgentProfile.objects.filter(user=owner).exists()
 
 
 def test_role_change_and_deactivation_from_the_team_page(tenant_a: TenantInfo) -> None:
