@@ -21,8 +21,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, RateLimited
 from apps.core.hooks import run_hooks
+from apps.core.ratelimit import check_rate
 from apps.core.tenancy import current_schema
 from apps.tenants.selectors import tenant_url
 
@@ -41,6 +42,7 @@ from .actions import (
 from .forms import EmailLoginForm, TenantPasswordResetForm, TenantSetPasswordForm, password_reset_tokens
 from .invitations import (
     InvitationInvalid,
+    MailNotSent,
     check_invitation,
     do_accept_invitation,
     do_invite_user,
@@ -180,6 +182,9 @@ def invite(request: HttpRequest) -> HttpResponse:
     try:
         data = check_invitation(values)
         invitation = do_invite_user(data, actor=cast(User, request.user), tenant=request.tenant)  # type: ignore[attr-defined]
+    except MailNotSent as exc:  # saved: the list below offers to re-send
+        messages.error(request, exc.message)
+        return redirect("team")
     except ApplicationError as exc:
         return _refusal(request, exc, form="invite", invite_values=values)
     messages.success(request, _("An invitation was sent to %(email)s.") % {"email": invitation.email})
@@ -202,6 +207,9 @@ def resend_invitation(request: HttpRequest, invitation_id: int) -> HttpResponse:
             actor=cast(User, request.user),
             tenant=request.tenant,  # type: ignore[attr-defined]
         )
+    except MailNotSent as exc:
+        messages.error(request, exc.message)
+        return redirect("team")
     except ApplicationError as exc:
         return _refusal(request, exc)
     messages.success(request, _("A new invitation was sent to %(email)s.") % {"email": invitation.email})
@@ -290,6 +298,12 @@ class TenantPasswordResetView(PasswordResetView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         tenant = self.request.tenant  # type: ignore[attr-defined]
+        # Nobody's inbox is flooded: past the limits no mail goes out, and the page says the same.
+        try:
+            check_rate(current_schema(), "password-reset", form.cleaned_data["email"].lower(), 5, 3600)
+            check_rate(current_schema(), "password-reset-ip", self.request.META.get("REMOTE_ADDR", ""), 30, 3600)
+        except RateLimited:
+            return redirect(self.get_success_url())
         # The link names the tenant's own host (its configured domain), never what the request's Host said.
         self.extra_email_context = {"base_url": tenant_url(tenant, ""), "company": tenant.name}
         return super().form_valid(form)

@@ -240,3 +240,29 @@ def test_password_reset_does_not_tell_who_is_on_the_team(tenant_a: TenantInfo) -
         assert AuditEntry.objects.filter(verb="user.password_reset").count() == 1
     reused = Client(HTTP_HOST=tenant_a.host).get(path_of(match.group(0)), follow=True)
     assert "This password reset link has expired or was already used." in reused.content.decode()
+
+
+def test_a_mail_server_that_refuses_is_told_and_the_invitation_can_be_resent(
+    tenant_a: TenantInfo, settings: Any
+) -> None:
+    from tests.processes import free_port
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2  # nobody listens
+    owner = client_for(tenant_a)
+    assert owner.post("/team/invite/", {"email": "ned@x.test", "role": "agent"}).status_code == 302
+    page = owner.get("/team/").content.decode()
+    assert "The invitation to ned@x.test is saved, but the email could not be sent." in page
+    assert 'data-email="ned@x.test"' in page  # in the invitations, with Re-send
+    with schema_context(tenant_a.schema_name):
+        invitation = Invitation.objects.get(email="ned@x.test", status="pending")
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert owner.post(f"/team/invitations/{invitation.pk}/resend/").status_code == 302
+    assert invitation_link("ned@x.test")
+
+
+def test_password_reset_mail_is_limited_per_address(tenant_a: TenantInfo) -> None:
+    visitor = Client(HTTP_HOST=tenant_a.host)
+    answers = {visitor.post("/password-reset/", {"email": tenant_a.email})["Location"] for _ in range(7)}
+    assert answers == {"/password-reset/sent/"}  # the same answer every time
+    assert len(mail.outbox) == 5
