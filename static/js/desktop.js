@@ -51,12 +51,13 @@
   // Dialogs: modal (focus stays inside), Escape closes them (the browser's own), and focus goes back
   // to what opened them.
   function openDialog(d) {
+    if (d.open) return;
     var opener = document.activeElement;
     d.addEventListener("close", function back() {
       d.removeEventListener("close", back);
       if (opener && document.contains(opener) && !opener.closest("[hidden]")) opener.focus();
     });
-    if (!d.open) d.showModal();
+    d.showModal();
   }
   window.ccaasOpenDialog = openDialog;
 
@@ -271,7 +272,7 @@
       if (e.key === "ArrowDown") cannedSel = (cannedSel + 1) % items.length;
       else if (e.key === "ArrowUp") cannedSel = (cannedSel - 1 + items.length) % items.length;
       else { items[cannedSel].click(); return; }
-      Array.prototype.forEach.call(items, function (x, i) { x.classList.toggle("sel", i === cannedSel); });
+      Array.prototype.forEach.call(items, function (x, i) { x.classList.toggle("sel", i === cannedSel); x.setAttribute("aria-selected", String(i === cannedSel)); });
       return;
     }
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); sendReply(); }
@@ -283,12 +284,17 @@
     cannedBox.innerHTML = ""; cannedSel = 0;
     B.canned.filter(function (c) { return c.shortcut.indexOf(m[1]) === 0; }).forEach(function (c, i) {
       var d = el("div", i === 0 ? "sel" : "", "/" + c.shortcut + " — " + c.title);
+      d.setAttribute("role", "option"); d.setAttribute("aria-selected", String(i === 0));
       d.addEventListener("click", function () {
         api("GET", "interactions/" + current + "/canned/" + c.shortcut).then(function (r) { input.value = r.text; cannedBox.hidden = true; input.focus(); });
       });
       cannedBox.appendChild(d);
     });
     cannedBox.hidden = !cannedBox.children.length;
+  });
+  // The attach control is a label acting as a button: Enter and Space open the file picker too.
+  $("agent-attach").addEventListener("keydown", function (e) {
+    if (e.key === "Enter" || e.key === " ") { e.preventDefault(); $("agent-file").click(); }
   });
   $("agent-file").addEventListener("change", function () {
     var f = this.files[0]; if (!f || !current) return;
