@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
 from playwright.sync_api import expect
 
+from apps.inbox.models import CannedResponse
 from tests.a11y import serious_violations
 from tests.conftest import WebServer
 from tests.desktop.test_details_browser import make_inbox
@@ -33,6 +35,10 @@ def focused_id(page: Any) -> str:
 
 def test_the_desktop_works_from_the_keyboard_and_passes_axe(browser: Any, web_server: WebServer, shop: Shop) -> None:
     box = make_inbox(shop.origin)
+    connection.set_schema(box.cc.info.schema_name)
+    CannedResponse.objects.create(shortcut="hello", title="Greeting", body="Hi {{ customer.first_name }}!")
+    CannedResponse.objects.create(shortcut="help", title="Offer help", body="How can I help?")
+    connection.set_schema_to_public()
     page = desktop(browser, web_server, box.cc, email=box.supervisor.email)
     page.get_by_role("tab", name="My queues").click()
     rows = page.get_by_role("listbox", name="Conversations").get_by_role("option")
@@ -58,6 +64,19 @@ def test_the_desktop_works_from_the_keyboard_and_passes_axe(browser: Any, web_se
     expect(page.locator("#messages .m.customer .body")).to_have_text(["Where is my parcel?"])
     expect(page.get_by_label("Reply", exact=True)).to_be_visible()  # the reply box is labelled
     assert serious_violations(page) == []
+
+    # Canned responses: a listbox of options, chosen with the arrows and Enter.
+    reply = page.get_by_label("Reply", exact=True)
+    reply.press_sequentially("/he")
+    canned = page.get_by_role("listbox", name="Canned responses").get_by_role("option")
+    expect(canned).to_have_count(2)
+    expect(canned.nth(0)).to_have_attribute("aria-selected", "true")
+    assert serious_violations(page) == []
+    reply.press("ArrowDown")
+    expect(canned.nth(1)).to_have_attribute("aria-selected", "true")
+    reply.press("Enter")
+    expect(reply).to_have_value("How can I help?")
+    reply.fill("")
 
     # The transfer dialog: focus moves in and stays in; Escape closes it and focus comes back.
     transfer = page.get_by_role("button", name="Transfer")
