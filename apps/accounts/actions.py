@@ -237,9 +237,11 @@ def name_the_owner(tenant: Any) -> None:
     start of their email address ("owner", "jane.doe"). Until they choose a name on their profile
     page, they answer as the business.
 
-    The owner's agent profile is still made when they first open the desktop (agents'
-    `ensure_agent_profile`, through its action): routing's API tests expect an owner without one."""
-    for owner in User.objects.filter(role=User.Role.OWNER, full_name=""):
-        owner.full_name = tenant.name[:150]
-        owner.save(update_fields=["full_name"])
-        record_audit(None, "user.profile_updated", owner, full_name=owner.full_name)
+    The owner is announced through `user_created` like every new member, so they have their agent
+    profile at once and can be put in a queue from the settings pages before opening the desktop."""
+    for owner in User.objects.filter(role=User.Role.OWNER):
+        if not owner.full_name:
+            owner.full_name = tenant.name[:150]
+            owner.save(update_fields=["full_name"])
+            record_audit(None, "user.profile_updated", owner, full_name=owner.full_name)
+        run_hooks("user_created", user=owner, actor=None)

@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("password-reset/done/", views.TenantPasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("profile/", views.profile, name="profile"),
+    path("profile/language/", views.profile_language, name="profile-language"),
     path("invitation/<str:token>/", views.accept_invitation, name="invitation-accept"),
     path("team/", views.team, name="team"),
     path("team/invite/", views.invite, name="team-invite"),

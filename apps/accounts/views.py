@@ -18,6 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -280,6 +281,30 @@ def profile(request: HttpRequest) -> HttpResponse:
         return response
     context["values"] = {"full_name": user.full_name, "language": user.language}
     return render(request, "accounts/profile.html", context)
+
+
+@login_required
+@require_POST
+def profile_language(request: HttpRequest) -> HttpResponse:
+    """The header's language menu, for a signed-in user: the choice is their profile's language (the
+    middleware reads it on every page), so it sticks and is the same on every device."""
+    user = cast(User, request.user)
+    language = request.POST.get("language", "")
+    target = request.POST.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    try:
+        user = do_update_profile(
+            user, check_profile({"full_name": user.full_name or user.display_name, "language": language}), actor=user
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect(target)
+    response = redirect(target)
+    response.set_cookie(settings.LANGUAGE_COOKIE_NAME, user.language, samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+    return response
 
 
 # --- forgotten passwords (Django's views, the product's pages; links to the tenant's own host) ------------

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import User
@@ -38,7 +39,7 @@ def onboarding(tenant: Any) -> list[Step]:
             "queue",
             _("Put someone in a queue"),
             Queue.objects.filter(members__isnull=False).exists(),
-            "/admin/routing/queue/",
+            reverse("settings-queues"),
         ),
         Step(
             "agent",
@@ -63,11 +64,13 @@ def onboarding(tenant: Any) -> list[Step]:
 
 
 def setup_warnings() -> dict[str, list[str]]:
-    """Queues nobody answers, and agents who answer no queue."""
+    """Queues nobody answers, and agents who answer no queue (the owner, who has an agent profile
+    from the start but may never take work, is not nagged about it)."""
     empty = list(Queue.objects.annotate(n=Count("members")).filter(n=0).order_by("name").values_list("name", flat=True))
     idle = [
         agent.user.display_name
         for agent in AgentProfile.objects.filter(queues__isnull=True, user__is_active=True)
+        .exclude(user__role=User.Role.OWNER)
         .select_related("user")
         .order_by("user__full_name", "user__email")
     ]

@@ -10,6 +10,7 @@ from django.test import Client
 
 from apps.accounts.models import User
 from apps.agents.actions import ensure_agent_profile
+from apps.agents.models import AgentProfile
 from apps.inbox.actions import do_open_interaction
 from apps.routing.models import Queue
 from apps.widget.models import WidgetKey
@@ -32,6 +33,10 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
     assert steps(html) == {"queue": False, "agent": False, "widget": False, "conversation": False, "billing": True}
     assert nav(html) == ["dashboard", "desktop", "settings", "team", "billing-overview", "api-docs"]
     assert "Nobody answers the queue “Support”: add members to it." in html
+    # The owner has an agent profile from sign-up (they can be put in a queue at once), and is not
+    # nagged for answering no queue.
+    assert AgentProfile.objects.filter(user=tenant_a.owner).exists()
+    assert "is in no queue" not in html
 
     agent = User.objects.create_user(email="ann@x.test", password="x", role=User.Role.AGENT, full_name="Ann Agent")
     profile = ensure_agent_profile(agent)

@@ -104,8 +104,10 @@ def test_full_routing_round_trip_through_the_api(tenant: TenantInfo, world: Worl
     interaction = created.json()
     assert interaction["routing_status"] == "offered"
     offer = AgentProfile.objects.get(user=agent_user).offers.get()
-    not_theirs = post(owner, f"/api/v1/offers/{offer.pk}/accept", {})  # the owner takes no offers
-    assert not_theirs.status_code == 403 and not_theirs.json()["error"]["message"] == "You have no agent profile."
+    # The owner has an agent profile from sign-up, but another agent's offer is not theirs to take.
+    not_theirs = post(owner, f"/api/v1/offers/{offer.pk}/accept", {})
+    assert not_theirs.status_code == 404
+    assert AgentProfile.objects.get(user=agent_user).offers.get().status == "pending"
     accepted = post(agent, f"/api/v1/offers/{offer.pk}/accept", {})
     assert accepted.status_code == 200 and accepted.json()["routing_status"] == "assigned"
     again = post(agent, f"/api/v1/offers/{offer.pk}/accept", {})
