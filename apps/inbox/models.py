@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from apps.agents.models import Channel
@@ -28,7 +29,7 @@ class Contact(models.Model):
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     def __str__(self) -> str:
-        return self.name or self.email or self.phone or f"Visitor {self.pk}"
+        return self.name or self.email or self.phone or gettext("Visitor %(number)s") % {"number": self.pk}
 
 
 class ContactIdentity(models.Model):

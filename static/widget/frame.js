@@ -107,6 +107,7 @@
       // Sent before a reconnect and never echoed back (the welcome carries what was missed): not sent.
       Object.keys(pending).forEach(function (id) { failed(id, T.notConnected); });
       show("composer", !(f.offline && !f.interaction));
+      offlineNow = !!f.offline;
       show("callbar", !f.offline && !call);
       if (C.prechat && !f.contact.name && !f.interaction && !f.offline) showPrechat(true); else show("prechat", false);
     },
@@ -156,6 +157,7 @@
   }
   function startCall(mode) {
     if (call) return;
+    if (!ws || ws.readyState !== 1) { setStatus(T.notConnected); return; }  // never a call that silently goes nowhere
     show("callbar", false); show("call", true); callState(T.callWaiting);
     send({type: "call.start", mode: mode});
   }
@@ -304,8 +306,11 @@
   });
   // The pre-chat form: while it is asked for, the message box is not offered (the server refuses a
   // first message without it too). What is wrong is said at the field.
+  var offlineNow = false;
   function showPrechat(on) {
     show("prechat", on);
+    // Calls too wait for the form: they would reach the agent without the name and email asked for.
+    show("callbar", !on && !offlineNow && !call);
     if (on) show("composer", false);
     else if (!interaction || interaction.status !== "resolved") show("composer", true);
   }

@@ -196,8 +196,10 @@ def test_the_desktop_shows_the_one_navigation_of_every_page(browser: Any, web_se
     page = desktop(browser, web_server, box.cc, email=box.supervisor.email)
     expect(page.get_by_test_id("main-nav")).to_have_count(1)
     expect(page.get_by_test_id("main-nav")).to_be_visible()
-    # No second "Dashboard"/home link of the desktop's own beside it.
-    expect(page.locator(".topnav a")).to_have_count(0)
+    # No second "Dashboard"/home link of the desktop's own beside it: the account menu links only the
+    # user's own profile.
+    expect(page.locator(".topnav a")).to_have_count(1)
+    expect(page.locator(".topnav a")).to_have_attribute("href", "/profile/")
     expect(page.get_by_role("link", name="Dashboard")).to_have_count(0)
     page.context.close()
 

@@ -78,7 +78,7 @@ def call_payload(call: Call) -> dict[str, Any]:
             "role": p.role,
             "name": p.user.display_name
             if p.user
-            else (call.interaction.contact.name if call.interaction.contact else ""),
+            else (str(call.interaction.contact) if call.interaction.contact else ""),
             "joined": p.joined_at is not None,
             "muted": p.muted,
             "sharing": p.sharing,

@@ -66,7 +66,7 @@ def do_invite_to_call(seat: Seat, user_id: Any) -> Call:
                 "type": "call.invited",
                 "call": call_payload(call),
                 "by": inviter.display_name,
-                "customer": contact.name if contact else "",
+                "customer": str(contact) if contact else "",
             },
             [user_group(schema, guest.pk)],
         )
