@@ -17,15 +17,18 @@ from apps.core.tenancy import current_schema
 
 from .actions import (
     check_new_user,
+    check_profile,
     do_activate_user,
     do_change_user_role,
     do_create_user,
     do_deactivate_user,
     do_issue_api_token,
+    do_update_profile,
 )
-from .models import User
+from .invitations import check_invitation, do_invite_user, do_resend_invitation, do_revoke_invitation
+from .models import Invitation, User
 from .permissions import IsTeamManager
-from .selectors import all_team_members, get_team_member
+from .selectors import all_team_members, get_invitation, get_team_member, pending_invitations
 
 
 class TokenApi(APIView):
@@ -56,26 +59,46 @@ class TokenApi(APIView):
 
 
 class MeApi(APIView):
+    """The signed-in user; PATCH changes their own profile (the name customers and the team see, and
+    the language of their pages: "" for the browser's), as the profile page does."""
+
     class MeOutputSerializer(serializers.Serializer):
         id = serializers.IntegerField()
         email = serializers.EmailField()
         full_name = serializers.CharField()
+        language = serializers.CharField()
         role = serializers.CharField()
         tenant = serializers.DictField()
 
-    @extend_schema(responses={200: MeOutputSerializer})
-    def get(self, request: Request) -> Response:
-        user = cast(User, request.user)
+    class MeInputSerializer(serializers.Serializer):
+        full_name = serializers.CharField(max_length=150, required=False)
+        language = serializers.CharField(max_length=16, required=False, allow_blank=True)
+
+    def _payload(self, request: Request, user: User) -> Response:
         tenant = request.tenant  # type: ignore[attr-defined]
         return Response(
             {
                 "id": user.pk,
                 "email": user.email,
                 "full_name": user.full_name,
+                "language": user.language,
                 "role": user.role,
                 "tenant": {"name": tenant.name, "subdomain": tenant.subdomain},
             }
         )
+
+    @extend_schema(responses={200: MeOutputSerializer})
+    def get(self, request: Request) -> Response:
+        return self._payload(request, cast(User, request.user))
+
+    @extend_schema(request=MeInputSerializer, responses={200: MeOutputSerializer})
+    def patch(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        data = self.MeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = {"full_name": user.full_name, "language": user.language, **data.validated_data}
+        user = do_update_profile(user, check_profile(values), actor=user)
+        return self._payload(request, user)
 
 
 class TeamMemberOutputSerializer(serializers.Serializer):
@@ -172,3 +195,72 @@ class TeamMemberRoleApi(APIView):
         data.is_valid(raise_exception=True)
         user = do_change_user_role(_member(user_id), data.validated_data["role"], actor=cast(User, request.user))
         return Response(TeamMemberOutputSerializer(user).data)
+
+
+class InvitationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.CharField()
+    status = serializers.CharField()
+    sent_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+
+
+def _invitation(invitation_id: int) -> Invitation:
+    invitation = get_invitation(invitation_id)
+    if invitation is None:
+        raise NotFound(_("No such invitation."))
+    return invitation
+
+
+class InvitationListApi(APIView):
+    """Pending invitations; POST invites someone by email (a signed link, valid 7 days, single use).
+    A seat-taking role needs a free seat (409 seat_limit_reached); 502 mail_not_sent when the mail
+    server refused (the invitation is kept: re-send it)."""
+
+    permission_classes = [IsTeamManager]
+
+    class InvitationInputSerializer(serializers.Serializer):
+        email = serializers.EmailField()
+        role = serializers.ChoiceField(choices=["agent", "supervisor", "admin"], default="agent")
+
+    @extend_schema(responses={200: InvitationOutputSerializer(many=True)})
+    def get(self, request: Request) -> Response:
+        return Response(InvitationOutputSerializer(pending_invitations(), many=True).data)
+
+    @extend_schema(request=InvitationInputSerializer, responses={201: InvitationOutputSerializer})
+    def post(self, request: Request) -> Response:
+        data = self.InvitationInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        invitation = do_invite_user(
+            check_invitation(data.validated_data),
+            actor=cast(User, request.user),
+            tenant=request.tenant,  # type: ignore[attr-defined]
+        )
+        return Response(InvitationOutputSerializer(invitation).data, status=201)
+
+
+class InvitationResendApi(APIView):
+    """Send the invitation again with a new link (earlier links stop working)."""
+
+    permission_classes = [IsTeamManager]
+
+    @extend_schema(request=None, responses={200: InvitationOutputSerializer})
+    def post(self, request: Request, invitation_id: int) -> Response:
+        invitation = do_resend_invitation(
+            _invitation(invitation_id),
+            actor=cast(User, request.user),
+            tenant=request.tenant,  # type: ignore[attr-defined]
+        )
+        return Response(InvitationOutputSerializer(invitation).data)
+
+
+class InvitationRevokeApi(APIView):
+    """Withdraw the invitation: its link stops working."""
+
+    permission_classes = [IsTeamManager]
+
+    @extend_schema(request=None, responses={200: InvitationOutputSerializer})
+    def post(self, request: Request, invitation_id: int) -> Response:
+        invitation = do_revoke_invitation(_invitation(invitation_id), actor=cast(User, request.user))
+        return Response(InvitationOutputSerializer(invitation).data)

@@ -192,7 +192,9 @@ class InteractionAttributeSerializer(serializers.ModelSerializer):
         }
 
     def create(self, validated_data: dict[str, Any]) -> InteractionAttribute:
-        return do_save_interaction_attribute(_actor(self), **validated_data)
+        return do_save_interaction_attribute(
+            _actor(self), name=validated_data["name"], type=validated_data.get("type", InteractionAttribute.Type.TEXT)
+        )
 
     def update(self, instance: InteractionAttribute, validated_data: dict[str, Any]) -> InteractionAttribute:
         values = {k: validated_data.get(k, getattr(instance, k)) for k in ("name", "type")}

@@ -266,3 +266,42 @@ def test_password_reset_mail_is_limited_per_address(tenant_a: TenantInfo) -> Non
     answers = {visitor.post("/password-reset/", {"email": tenant_a.email})["Location"] for _ in range(7)}
     assert answers == {"/password-reset/sent/"}  # the same answer every time
     assert len(mail.outbox) == 5
+
+
+def test_invitations_and_the_profile_over_the_api(tenant_a: TenantInfo) -> None:
+    owner = client_for(tenant_a)
+    JSON = "application/json"
+    bad = owner.post("/api/v1/team/invitations", json.dumps({"email": "not an email"}), content_type=JSON)
+    assert bad.status_code == 400 and "email" in bad.json()["error"]["fields"]
+    created = owner.post(
+        "/api/v1/team/invitations", json.dumps({"email": "Api@X.test", "role": "agent"}), content_type=JSON
+    )
+    assert created.status_code == 201, created.content
+    invitation = created.json()
+    assert invitation["email"] == "api@x.test" and invitation["status"] == "pending"
+    first_link = invitation_link("api@x.test")
+    again = owner.post("/api/v1/team/invitations", json.dumps({"email": "api@x.test"}), content_type=JSON)
+    assert again.status_code == 400 and "already invited" in again.json()["error"]["fields"]["email"][0]
+    assert [i["email"] for i in owner.get("/api/v1/team/invitations").json()] == ["api@x.test"]
+
+    resent = owner.post(f"/api/v1/team/invitations/{invitation['id']}/resend")
+    assert resent.status_code == 200
+    assert Client(HTTP_HOST=tenant_a.host).get(path_of(first_link)).status_code == 410  # replaced
+    revoked = owner.post(f"/api/v1/team/invitations/{invitation['id']}/revoke")
+    assert revoked.status_code == 200 and revoked.json()["status"] == "revoked"
+    assert owner.get("/api/v1/team/invitations").json() == []
+    assert owner.post("/api/v1/team/invitations/999999/resend").status_code == 404
+
+    with schema_context(tenant_a.schema_name):
+        do_create_user(
+            NewUserInput(email="ag@x.test", full_name="Ag", password=PASSWORD, role="agent"),
+            actor=User.objects.get(email=tenant_a.email),
+        )
+    agent = client_for(tenant_a, "ag@x.test")
+    assert agent.get("/api/v1/team/invitations").status_code == 403
+    me = agent.patch("/api/v1/me", json.dumps({"full_name": "Agnes", "language": "zh-hans"}), content_type=JSON)
+    assert me.status_code == 200 and me.json()["full_name"] == "Agnes" and me.json()["language"] == "zh-hans"
+    refused = agent.patch("/api/v1/me", json.dumps({"language": "xx"}), content_type=JSON)
+    assert refused.status_code == 400 and "language" in refused.json()["error"]["fields"]
+    with schema_context(tenant_a.schema_name):
+        assert User.objects.get(email="ag@x.test").language == "zh-hans"
