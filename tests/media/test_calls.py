@@ -161,7 +161,13 @@ def test_a_recorded_call_is_routed_answered_held_resumed_and_ended_with_its_reco
     assert out["talk_after_resume"] - 0.5 <= ended.data["talk_seconds"] <= out["whole_call"] + 0.5, out
     assert ended.data["hold_seconds"] > 0.5
     interaction = Interaction.objects.get(pk=call.interaction_id)
-    assert interaction.routing_status == "completed"  # the agent's capacity is free again
+    # The agent's capacity is free again: the interaction completes right after the end is committed
+    # (and told), in a transaction of its own.
+    wait_until(
+        lambda: Interaction.objects.get(pk=call.interaction_id).routing_status == "completed",
+        10,
+        "the interaction to complete after the call ended",
+    )
     assert interaction.messages.filter(kind=Message.Kind.SYSTEM, body__startswith="Call ended after").exists()
     # The recording: both parties' audio, as long as the call.
     wait_until(lambda: Recording.objects.filter(call_id=call.call_id).exists(), 30, "the recording to be stored")
@@ -334,7 +340,12 @@ def test_media_worker_loss_ends_the_call_cleanly(web_server: WebServer, media_wo
     assert out["ended"]["call"]["ended_by"] == "system" and out["ended"]["call"]["end_reason"] == "media_lost"
     connection.set_schema(cc.info.schema_name)
     call = Call.objects.get()
-    assert call.state == "ended" and call.interaction.routing_status == "completed"
+    assert call.state == "ended"
+    wait_until(
+        lambda: Interaction.objects.get(pk=call.interaction_id).routing_status == "completed",
+        10,
+        "the interaction to complete after the call ended",
+    )
 
 
 def test_a_customer_who_hangs_up_while_waiting_abandons_the_queue(
