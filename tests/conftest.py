@@ -60,10 +60,13 @@ def django_db_setup(django_db_blocker: Any) -> None:
 @pytest.fixture(autouse=True)
 def _db(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     from django.db import connection
+    from django.utils import translation
 
     with django_db_blocker.unblock():
         yield
         connection.set_schema_to_public()
+        # A request made with the test client in a profile language leaves it active on this thread.
+        translation.deactivate()
 
 
 @dataclass

@@ -197,17 +197,24 @@ async def _send_all(messages: list[tuple[str, dict[str, Any]]]) -> None:
 def send_events(batch: list[tuple[str, dict[str, Any], list[str]]]) -> None:
     """Send each (schema, event, groups) now. Prefer `send_event_on_commit` inside actions."""
     for schema_name, event, groups in batch:
+        _check_groups(schema_name, groups)
         check_event(schema_name, event, groups)
     _send_checked(batch)
+
+
+def _check_groups(schema_name: str, groups: list[str]) -> None:
+    """A tenant's event goes only to that tenant's groups (checked before anything else)."""
+    for group in groups:
+        if not group.startswith(f"{schema_name}."):
+            raise ValueError(f"Group {group} is not in tenant {schema_name}")
 
 
 def _send_checked(batch: list[tuple[str, dict[str, Any], list[str]]]) -> None:
     """`send_events` after the events were checked (send_events_on_commit checks them in the action)."""
     messages = []
     for schema_name, event, groups in batch:
+        _check_groups(schema_name, groups)
         for group in groups:
-            if not group.startswith(f"{schema_name}."):
-                raise ValueError(f"Group {group} is not in tenant {schema_name}")
             messages.append((group, {"type": RELAY, "event": event}))
     if not messages:
         return

@@ -4,6 +4,13 @@
   var statusEl = document.getElementById("live-status");
   var i18n = window.CCAAS_I18N || {live: "Live", offline: "Reconnecting…"};
   var delay = 500;
+  // Signing out in this tab closes its socket (4401) before the sign-out's own answer arrives: the
+  // page then follows that answer instead of racing it to the sign-in page with a `next`.
+  var leaving = false;
+  document.addEventListener("submit", function (e) {
+    var action = e.target && e.target.getAttribute("action");
+    if (action && /\/logout\/$/.test(action)) leaving = true;
+  });
   function setState(state) {
     if (!statusEl) return;
     statusEl.dataset.state = state;
@@ -18,6 +25,7 @@
       document.dispatchEvent(new CustomEvent("ccaas:frame", {detail: frame}));
     };
     ws.onclose = function (e) {
+      if (leaving) return;
       if (e.code === 4401) { location.href = "/login/?next=" + encodeURIComponent(location.pathname); return; }
       if (e.code === 4409) { location.reload(); return; }  // the user's role changed: boot as the new role
       setState("offline");

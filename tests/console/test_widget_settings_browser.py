@@ -66,7 +66,7 @@ def test_settings_in_simplified_chinese(browser: Any, web_server: WebServer, ten
     page.goto(web_server.url("/settings/widget/", subdomain=tenant_a.subdomain))
     nav = page.get_by_test_id("main-nav")
     expect(nav.locator("[aria-current=page]")).to_have_text("设置")
-    expect(page.locator("h1")).to_have_text("聊天小部件")
+    expect(page.locator("h1")).to_have_text("聊天插件")
     page.locator("textarea[name=allowed_origins]").fill("shop dot com")
     page.get_by_role("button", name="保存").click()
     expect(page.locator("[data-field=allowed_origins]")).to_have_text(

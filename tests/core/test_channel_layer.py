@@ -9,6 +9,8 @@ import asyncio
 from channels.layers import get_channel_layer
 from django.test import override_settings
 
+from tests.ws import run_async
+
 
 @override_settings(CHANNEL_LAYER_CONNECTIONS=10)
 def test_a_burst_of_publishes_beyond_the_pool_is_delivered_not_refused() -> None:
@@ -27,5 +29,5 @@ def test_a_burst_of_publishes_beyond_the_pool_is_delivered_not_refused() -> None
             await layer.group_discard("burst-test", channel)
             await layer.flush()
 
-    got = asyncio.run(burst())
+    got = run_async(burst())
     assert sorted(m["n"] for m in got) == list(range(300))

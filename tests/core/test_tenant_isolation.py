@@ -116,7 +116,7 @@ def test_event_in_a_never_reaches_b(web_server: WebServer, tenant_a: TenantInfo,
         ws_b = await open_ws(web_server.port, tenant_b.host, cookie=cookie_b)
         await recv_json(ws_a)
         await recv_json(ws_b)
-        event = {"type": "notice", "text": "for A only"}
+        event = {"type": "agent.state", "agent_id": 1, "state": "for A only", "reason": None, "since": "now"}
         await asyncio.to_thread(
             send_event,
             tenant_a.schema_name,
@@ -128,9 +128,12 @@ def test_event_in_a_never_reaches_b(web_server: WebServer, tenant_a: TenantInfo,
         await recv_nothing(ws_b)
         # The control: B's socket does receive what is sent to B.
         await asyncio.to_thread(
-            send_event, tenant_b.schema_name, {"type": "notice", "text": "B"}, [user_group(tenant_b.schema_name, 1)]
+            send_event,
+            tenant_b.schema_name,
+            {"type": "agent.state", "agent_id": 1, "state": "B", "reason": None, "since": "now"},
+            [user_group(tenant_b.schema_name, 1)],
         )
-        assert (await recv_json(ws_b))["text"] == "B"
+        assert (await recv_json(ws_b))["state"] == "B"
         await recv_nothing(ws_a, within=0.3)
         await ws_a.close()
         await ws_b.close()
@@ -140,7 +143,7 @@ def test_event_in_a_never_reaches_b(web_server: WebServer, tenant_a: TenantInfo,
 
 def test_events_cannot_be_addressed_to_another_tenants_group(tenant_a: TenantInfo, tenant_b: TenantInfo) -> None:
     with pytest.raises(ValueError, match="not in tenant"):
-        send_event(tenant_a.schema_name, {"type": "x"}, [user_group(tenant_b.schema_name, 1)])
+        send_event(tenant_a.schema_name, {"type": "auth.changed", "reason": "x"}, [user_group(tenant_b.schema_name, 1)])
 
 
 def test_bad_frames_get_error_frames_and_the_socket_stays_open(web_server: WebServer, tenant_a: TenantInfo) -> None:
