@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", tenant_admin.urls),
     path("", include("apps.widget.urls")),
     path("", include("apps.inbox.urls")),
+    path("", include("apps.journey.urls")),
     path("", include("apps.desktop.urls")),
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),

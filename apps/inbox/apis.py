@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status, viewsets
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,24 +16,37 @@ from rest_framework.views import APIView
 
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, NotFound, PermissionDenied
 from apps.core.permissions import IsTenantAdmin
 
 from .actions import (
     check_can_work_on,
     check_canned_body,
     do_agent_reply,
+    do_create_contact,
     do_delete_canned_response,
     do_merge_contacts,
     do_resolve,
     do_save_canned_response,
     do_store_attachment,
     do_transfer,
+    do_update_contact,
     render_canned,
 )
 from .actions.dispositions import do_delete_disposition, do_save_disposition
 from .models import CannedResponse, Contact, Disposition, Interaction
-from .selectors import VIEWS, directory, inbox, interaction_detail, interaction_record, interaction_row
+from .selectors import (
+    VIEWS,
+    can_read_contact,
+    contact_payload,
+    directory,
+    inbox,
+    interaction_detail,
+    interaction_record,
+    interaction_row,
+    search_contacts,
+    visible_contacts,
+)
 
 
 def _interaction_for(user: User, pk: int) -> Interaction:
@@ -176,8 +191,71 @@ class ContactMergeApi(APIView):
     def post(self, request: Request, pk: int) -> Response:
         data = self.MergeInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        kept = do_merge_contacts(get_object_or_404(Contact, pk=pk), data.validated_data["other"])
+        kept = do_merge_contacts(
+            get_object_or_404(Contact, pk=pk), data.validated_data["other"], actor=cast(User, request.user)
+        )
         return Response({"id": kept.pk, "interactions": kept.interactions.count()})
+
+
+class ContactPagination(PageNumberPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+class ContactInputSerializer(serializers.Serializer):
+    """The fields a contact's profile has; checked by the action (do_create_contact)."""
+
+    name = serializers.CharField(required=False, allow_blank=True)
+    email = serializers.CharField(required=False, allow_blank=True)
+    phone = serializers.CharField(required=False, allow_blank=True, help_text="E.164, e.g. +4930123456")
+    external_id = serializers.CharField(required=False, allow_blank=True, help_text="The business's customer id")
+    attributes = serializers.DictField(required=False)
+
+
+def _profile_fields(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise ApplicationError(gettext("Send a JSON object."), code="invalid")
+    return dict(request.data)
+
+
+class ContactsApi(APIView):
+    """Search contacts (name, email, phone, customer id) and create one from the business's records."""
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        contacts = search_contacts(visible_contacts(user), str(request.query_params.get("q", "")))
+        paginator = ContactPagination()
+        page = paginator.paginate_queryset(contacts.prefetch_related("identities"), request, view=self)
+        return paginator.get_paginated_response([contact_payload(c) for c in page or []])
+
+    @extend_schema(request=ContactInputSerializer, responses={201: serializers.DictField()})
+    def post(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        if not user.is_manager:
+            raise PermissionDenied(gettext("Only supervisors, admins and the owner can add contacts."))
+        contact = do_create_contact(user, _profile_fields(request))
+        return Response(contact_payload(contact), status=status.HTTP_201_CREATED)
+
+
+class ContactApi(APIView):
+    """One contact: read it; change its profile (PATCH)."""
+
+    def _contact(self, request: Request, pk: int) -> Contact:
+        contact = get_object_or_404(Contact, pk=pk)
+        if not can_read_contact(cast(User, request.user), contact):
+            raise NotFound(gettext("No such contact."))
+        return contact
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(contact_payload(self._contact(request, pk)))
+
+    @extend_schema(request=ContactInputSerializer, responses={200: serializers.DictField()})
+    def patch(self, request: Request, pk: int) -> Response:
+        contact = do_update_contact(cast(User, request.user), self._contact(request, pk), _profile_fields(request))
+        return Response(contact_payload(contact))
 
 
 class CannedResponseSerializer(serializers.ModelSerializer):

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from apps.accounts.models import User
 from apps.agents.models import CHANNELS, AgentProfile, AgentState
 
-from .models import CannedResponse, Disposition, Interaction, Message, Segment
+from .models import CannedResponse, Contact, ContactIdentity, Disposition, Interaction, Message, Segment
 
 VIEWS = ("mine", "queues", "all")
 
@@ -189,4 +189,53 @@ def interaction_record(interaction: Interaction) -> dict[str, Any]:
         "direction": interaction.direction,
         "case_id": str(interaction.case_id),
         "segments": [segment_row(s) for s in interaction_segments(interaction.pk)],
+    }
+
+
+# --- contacts -------------------------------------------------------------------------------------
+
+
+def visible_contacts(user: User) -> QuerySet[Contact]:
+    """The contacts `user` may read: supervisors and up every one; an agent those they work with (a
+    conversation assigned to them now, or one they were offered or handled, per the record)."""
+    contacts = Contact.objects.filter(merged_into__isnull=True)
+    if user.is_manager:
+        return contacts
+    worked = Interaction.objects.filter(Q(assignee=user) | Q(segments__agent__user=user)).values("contact_id")
+    return contacts.filter(pk__in=worked)
+
+
+def can_read_contact(user: User, contact: Contact) -> bool:
+    return visible_contacts(user).filter(pk=contact.pk).exists() or (
+        user.is_manager and contact.merged_into_id is not None
+    )
+
+
+def search_contacts(contacts: QuerySet[Contact], q: str) -> QuerySet[Contact]:
+    """By name or email (contains, any case), phone (digits contained) or any identity's value
+    (the customer id, exactly). Newest first."""
+    q = q.strip()[:254]
+    if q:
+        digits = "".join(ch for ch in q if ch.isdigit())
+        match = Q(name__icontains=q) | Q(email__icontains=q) | Q(identities__value__iexact=q)
+        if len(digits) >= 4:
+            match |= Q(phone__contains=digits)
+        contacts = contacts.filter(pk__in=Contact.objects.filter(match).values("pk"))
+    return contacts.order_by("-created_at", "-pk")
+
+
+def contact_payload(contact: Contact) -> dict[str, Any]:
+    identities = sorted(contact.identities.all(), key=lambda i: (i.kind, i.value))
+    external = next((i.value for i in identities if i.kind == ContactIdentity.Kind.EXTERNAL and i.verified), "")
+    return {
+        "id": contact.pk,
+        "name": contact.name,
+        "display_name": str(contact),
+        "email": contact.email,
+        "phone": contact.phone,
+        "external_id": external,
+        "attributes": contact.attributes,
+        "identities": [{"kind": i.kind, "value": i.value, "verified": i.verified} for i in identities],
+        "created_at": contact.created_at.isoformat(),
+        "merged_into": contact.merged_into_id,
     }

@@ -16,6 +16,8 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("interactions/<int:pk>/transfer", apis.TransferApi.as_view(), name="api-interaction-transfer"),
     path("interactions/<int:pk>/attachments", apis.AttachmentApi.as_view(), name="api-interaction-attachments"),
     path("interactions/<int:pk>/canned/<slug:shortcut>", apis.CannedRenderApi.as_view(), name="api-canned-render"),
+    path("contacts", apis.ContactsApi.as_view(), name="api-contacts"),
+    path("contacts/<int:pk>", apis.ContactApi.as_view(), name="api-contact"),
     path("contacts/<int:pk>/merge", apis.ContactMergeApi.as_view(), name="api-contact-merge"),
     path("directory", apis.DirectoryApi.as_view(), name="api-directory"),
     path("", include(router.urls)),

@@ -18,7 +18,7 @@ from apps.accounts.models import User
 from apps.agents.models import AgentProfile
 from apps.core.permissions import IsSupervisor, IsTenantAdmin
 from apps.inbox.actions import check_can_work_on, do_open_interaction
-from apps.inbox.models import Interaction
+from apps.inbox.models import Contact, Interaction
 
 from .actions import (
     do_accept_offer,
@@ -227,6 +227,7 @@ def interaction_payload(interaction: Interaction) -> dict[str, Any]:
         "priority": interaction.priority,
         "attributes": interaction.attributes,
         "case_id": str(interaction.case_id),
+        "contact": interaction.contact_id,
         "assignee": interaction.assignee_id,
         "position": position,
         "ewt_seconds": ewt,
@@ -245,6 +246,12 @@ class InteractionCreateApi(APIView):
             queryset=AgentProfile.objects.all(), required=False, allow_null=True
         )
         subject = serializers.CharField(required=False, allow_blank=True, max_length=200)
+        contact = serializers.PrimaryKeyRelatedField(
+            queryset=Contact.objects.filter(merged_into__isnull=True),
+            required=False,
+            allow_null=True,
+            help_text="The customer this work is for (GET /api/v1/contacts?q= finds them).",
+        )
 
     @extend_schema(request=EnqueueInputSerializer, responses={201: serializers.DictField()})
     def post(self, request: Request) -> Response:

@@ -67,6 +67,7 @@ TENANT_APPS = [
     "apps.inbox",
     "apps.widget",
     "apps.media",
+    "apps.journey",
     "apps.desktop",  # no models: the agent desktop, at the top of the layers
     "apps.console",  # no models: home (onboarding) and settings pages, at the top beside the desktop
 ]
@@ -363,6 +364,7 @@ BILLING_DEFAULT_PLAN = env("BILLING_DEFAULT_PLAN", "starter") or "starter"
 # Added to the one beat schedule above (a second assignment would drop the presence sweep).
 CELERY_BEAT_SCHEDULE["billing-enforce-dunning"] = {"task": "billing.enforce_dunning", "schedule": 15 * 60}
 # Tops up the spare tenant schemas (sign-ups also queue a refill; this catches up after a release).
+CELERY_BEAT_SCHEDULE["journey-purge-web-events"] = {"task": "journey.purge_web_events", "schedule": 6 * 3600.0}
 CELERY_BEAT_SCHEDULE["tenants-refill-spare-schemas"] = {"task": "tenants.refill_spare_schemas", "schedule": 60.0}
 
 EMAIL_HOST = env("EMAIL_HOST", "localhost") or "localhost"

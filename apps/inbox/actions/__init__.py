@@ -11,7 +11,15 @@ from .canned import (
     do_save_canned_response,
     render_canned,
 )
-from .contacts import check_phone, do_identify_contact, do_merge_contacts
+from .contacts import (
+    IdentityTaken,
+    check_attributes,
+    check_phone,
+    do_create_contact,
+    do_identify_contact,
+    do_merge_contacts,
+    do_update_contact,
+)
 from .conversations import check_can_work_on, do_agent_reply, do_record_csat, do_resolve, do_transfer
 from .hotpath import amark_read_by_assignee, apost_message
 from .messages import (
@@ -33,14 +41,17 @@ __all__ = [
     "MAX_ATTACHMENT_BYTES",
     "MAX_MESSAGE_CHARS",
     "VARIABLES",
+    "IdentityTaken",
     "agents_group",
     "amark_read_by_assignee",
     "apost_message",
+    "check_attributes",
     "check_can_work_on",
     "check_canned_body",
     "check_message_body",
     "check_phone",
     "do_agent_reply",
+    "do_create_contact",
     "do_delete_canned_response",
     "do_identify_contact",
     "do_mark_read",
@@ -52,6 +63,7 @@ __all__ = [
     "do_save_canned_response",
     "do_store_attachment",
     "do_transfer",
+    "do_update_contact",
     "interaction_group",
     "message_payload",
     "render_canned",

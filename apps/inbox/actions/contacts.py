@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from apps.core.errors import ValidationFailed
+from apps.accounts.audit import record_audit
+from apps.accounts.models import User
+from apps.core.errors import ApplicationError, ValidationFailed
 
 from ..models import Contact, ContactIdentity, Interaction
 
@@ -95,10 +100,13 @@ def do_identify_contact(
     return contact
 
 
-def do_merge_contacts(keep: Contact, other: Contact) -> Contact:
-    """Merge `other` into `keep`: its identities and interactions follow."""
+def do_merge_contacts(keep: Contact, other: Contact, *, actor: User | None = None) -> Contact:
+    """Merge `other` into `keep`: its identities and interactions follow (and, through the contact
+    they name, its web events: journey keeps them on `other` and reads both)."""
     if keep.pk == other.pk:
         raise ValidationFailed(_("A contact cannot be merged into itself."))
+    if keep.merged_into_id or other.merged_into_id:
+        raise ValidationFailed(_("This contact was already merged into another one."))
     with transaction.atomic():
         # An identity both contacts hold stays once on `keep`, verified if either copy was.
         for dup in ContactIdentity.objects.filter(contact=other).filter(
@@ -118,4 +126,155 @@ def do_merge_contacts(keep: Contact, other: Contact) -> Contact:
         keep.save()
         other.merged_into = keep
         other.save(update_fields=["merged_into"])
+        record_audit(actor, "contact.merged", keep, other=other.pk)
     return keep
+
+
+# --- the contacts API: create and edit a customer's profile -------------------------------------------
+
+MAX_ATTRIBUTES_BYTES = 16_000
+_ATTRIBUTE_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_PROFILE_FIELDS = ("name", "email", "phone", "external_id", "attributes")
+
+
+class IdentityTaken(ApplicationError):
+    code = "conflict"
+    status = 409
+
+
+def check_attributes(value: Any) -> dict[str, Any]:
+    """Custom attributes: an object of names (letters, digits, _) to strings, numbers, booleans or
+    lists of those; 16 KB at most. Routing and proactive rules read them as `contact.<name>`."""
+    if not isinstance(value, dict):
+        raise ValidationFailed(_("Attributes must be an object."), fields={"attributes": [_("Must be an object.")]})
+    for key, item in value.items():
+        if not _ATTRIBUTE_KEY.match(str(key)):
+            raise ValidationFailed(
+                _("“%(key)s” is not a valid attribute name: use letters, digits and _.") % {"key": str(key)[:64]},
+                fields={"attributes": [_("Invalid name: %(key)s") % {"key": str(key)[:64]}]},
+            )
+        scalars = (str, int, float, bool, type(None))
+        if not (isinstance(item, scalars) or (isinstance(item, list) and all(isinstance(x, scalars) for x in item))):
+            raise ValidationFailed(
+                _("The attribute “%(key)s” must be a string, number, boolean or a list of those.") % {"key": key},
+                fields={"attributes": [_("Nested objects are not allowed: %(key)s") % {"key": key}]},
+            )
+    if len(json.dumps(value, ensure_ascii=False).encode()) > MAX_ATTRIBUTES_BYTES:
+        raise ValidationFailed(_("Attributes may hold at most 16 KB."), fields={"attributes": [_("At most 16 KB.")]})
+    return value
+
+
+def _clean_profile(changes: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(changes) - set(_PROFILE_FIELDS))
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown fields: %(names)s.") % {"names": ", ".join(unknown)},
+            fields={name: [_("Unknown field.")] for name in unknown},
+        )
+    cleaned: dict[str, Any] = {}
+    for field in ("name", "email", "phone", "external_id"):
+        if field not in changes:
+            continue
+        value = changes[field]
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            raise ValidationFailed(
+                _("%(field)s must be text.") % {"field": field}, fields={field: [_("Must be text.")]}
+            )
+        cleaned[field] = value.strip()
+    if len(cleaned.get("name", "")) > 150:
+        raise ValidationFailed(_("The name is too long."), fields={"name": [_("At most 150 characters.")]})
+    if cleaned.get("email"):
+        cleaned["email"] = cleaned["email"].lower()
+        try:
+            validate_email(cleaned["email"])
+        except ValidationError:
+            raise ValidationFailed(
+                _("Enter a valid email address."), fields={"email": [_("Enter a valid email address.")]}
+            ) from None
+    if cleaned.get("phone"):
+        cleaned["phone"] = check_phone(cleaned["phone"])
+    if len(cleaned.get("external_id", "")) > 254:
+        raise ValidationFailed(
+            _("The customer id is too long."), fields={"external_id": [_("At most 254 characters.")]}
+        )
+    if "attributes" in changes:
+        cleaned["attributes"] = check_attributes(changes["attributes"] if changes["attributes"] is not None else {})
+    return cleaned
+
+
+def _claim_identities(contact: Contact, cleaned: dict[str, Any]) -> None:
+    """The business vouches for what it sends through the API: its email, phone and customer id
+    become verified identities of `contact`, refused when another contact already has one."""
+    wanted = {
+        ContactIdentity.Kind.EMAIL: cleaned.get("email", ""),
+        ContactIdentity.Kind.PHONE: cleaned.get("phone", ""),
+        ContactIdentity.Kind.EXTERNAL: cleaned.get("external_id", ""),
+    }
+    field_of = {
+        ContactIdentity.Kind.EMAIL: "email",
+        ContactIdentity.Kind.PHONE: "phone",
+        ContactIdentity.Kind.EXTERNAL: "external_id",
+    }
+    for kind, value in wanted.items():
+        if not value:
+            continue
+        taken = (
+            ContactIdentity.objects.select_for_update()
+            .filter(kind=kind, value=value, verified=True)
+            .exclude(contact=contact)
+            .first()
+        )
+        if taken is not None:
+            raise IdentityTaken(
+                _("Contact %(id)s already has this %(what)s.") % {"id": taken.contact_id, "what": kind.label.lower()},
+                fields={field_of[kind]: [_("Already used by contact %(id)s.") % {"id": taken.contact_id}]},
+            )
+        updated = ContactIdentity.objects.filter(contact=contact, kind=kind, value=value).update(verified=True)
+        if not updated:
+            try:
+                with transaction.atomic():
+                    ContactIdentity.objects.create(contact=contact, kind=kind, value=value, verified=True)
+            except IntegrityError:
+                raise IdentityTaken(
+                    _("Another contact took this %(what)s a moment ago.") % {"what": kind.label.lower()},
+                    fields={field_of[kind]: [_("Already used by another contact.")]},
+                ) from None
+
+
+def do_create_contact(actor: User | None, fields: dict[str, Any]) -> Contact:
+    """A contact from the business's own records (integrations, the contacts API)."""
+    cleaned = _clean_profile(fields)
+    with transaction.atomic():
+        contact = Contact.objects.create(
+            name=cleaned.get("name", ""),
+            email=cleaned.get("email", ""),
+            phone=cleaned.get("phone", ""),
+            attributes=cleaned.get("attributes", {}),
+        )
+        _claim_identities(contact, cleaned)
+        record_audit(actor, "contact.created", contact, **cleaned)
+    return contact
+
+
+def do_update_contact(actor: User | None, contact: Contact, changes: dict[str, Any]) -> Contact:
+    """Change a contact's profile. Attributes merge (a null value removes one); a new email, phone or
+    customer id is added as an identity (the old ones keep finding the contact)."""
+    cleaned = _clean_profile(changes)
+    with transaction.atomic():
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        if contact.merged_into_id:
+            raise ValidationFailed(
+                _("This contact was merged into contact %(id)s: edit that one.") % {"id": contact.merged_into_id}
+            )
+        for field in ("name", "email", "phone"):
+            if field in cleaned:
+                setattr(contact, field, cleaned[field])
+        if "attributes" in cleaned:
+            merged = {**contact.attributes, **cleaned["attributes"]}
+            contact.attributes = check_attributes({k: v for k, v in merged.items() if v is not None})
+        contact.save()
+        _claim_identities(contact, cleaned)
+        record_audit(actor, "contact.updated", contact, **cleaned)
+    return contact

@@ -1,0 +1,1 @@
+"""Journey has nothing to configure in the platform's admin: its settings are in the product."""

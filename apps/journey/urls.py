@@ -1,0 +1,12 @@
+from django.urls import URLPattern, URLResolver, include, path
+
+from . import apis
+
+api_urlpatterns: list[URLPattern | URLResolver] = [
+    path("contacts/<int:pk>/journey", apis.ContactJourneyApi.as_view(), name="api-contact-journey"),
+    path("contacts/<int:pk>/events", apis.ContactEventsApi.as_view(), name="api-contact-events"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_urlpatterns)),
+]
