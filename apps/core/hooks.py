@@ -23,6 +23,9 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
 - `routing_names_used(reference) -> list[str]`: agents is about to rename or delete a skill (or routing an
   interaction attribute) that routing steps may name, e.g. "skills.billing". Routing returns the names
   of the queues whose steps use it (the change is refused while any do).
+- `widget_tracker_config() -> dict`: the widget loader asks whether its page may use its key
+  (`/widget/check/`, inside the tenant). Journey returns what its tracker needs: the query parameters
+  page addresses keep (`params`).
 - `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
   raises SeatLimitReached when a seat-taking role finds no free seat.
 """
@@ -48,6 +51,7 @@ HOOKS: dict[str, str] = {
     "tenant_schema_created": "tenant: Tenant",
     "login_handoff": "schema_name: str, user: User -> str",
     "user_created": "user: User, actor: User | None",
+    "widget_tracker_config": "-> dict",
 }
 
 _registered: dict[str, list[Callable[..., Any]]] = {name: [] for name in HOOKS}

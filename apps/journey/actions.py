@@ -7,6 +7,7 @@ import json
 import re
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +21,7 @@ from apps.inbox.actions import check_attributes
 from apps.inbox.models import Contact
 
 from .models import JourneySettings, WebEvent
+from .selectors import contact_ids
 
 MAX_BATCH_EVENTS = 100
 MAX_BATCH_BYTES = 64 * 1024
@@ -112,17 +114,203 @@ def do_record_contact_events(actor: User | None, contact: Contact, payload: Any)
     return stored
 
 
-def do_save_journey_settings(actor: User | None, *, web_event_retention_days: int) -> JourneySettings:
-    if not 1 <= web_event_retention_days <= 3650:
+# --- the website's tracker (the widget loader) -------------------------------------------------------
+
+# A browser sends what it recorded every few seconds; a batch is at most a few minutes old (it waits
+# in the page while the visitor token is being issued), never a day.
+MAX_BROWSER_EVENT_AGE = timedelta(hours=6)
+_SESSION = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+_BROWSER_FIELDS = {
+    "page": {"type", "url", "title", "referrer", "session", "at", "view"},
+    "event": {"type", "name", "properties", "session", "at", "url"},
+    "page_time": {"type", "view", "session", "seconds"},
+}
+
+
+def clean_url(raw: Any, allowed_params: list[str], *, keep_query: bool = True) -> str:
+    """An http(s) address without its fragment and without the query parameters the tenant did not
+    allow ("" for anything else): a page address can carry tokens, emails, search terms."""
+    if not isinstance(raw, str) or len(raw) > 4000:
+        return ""
+    try:
+        parts = urlsplit(raw)
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return ""
+    query = ""
+    if keep_query and allowed_params:
+        query = urlencode([(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k in allowed_params])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))[:2000]
+
+
+def check_browser_batch(events: Any, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """What the loader sends: page views, the site's own events (CCAAS.track) and time on page."""
+    now = now or timezone.now()
+    if not isinstance(events, list) or not events:
+        raise ValidationFailed(_("Send at least one event."), fields={"events": [_("A non-empty list.")]})
+    if len(events) > MAX_BATCH_EVENTS:
+        raise ValidationFailed(
+            _("At most %(n)d events per batch.") % {"n": MAX_BATCH_EVENTS},
+            fields={"events": [_("At most %(n)d events.") % {"n": MAX_BATCH_EVENTS}]},
+        )
+    allowed_params = list(JourneySettings.current().allowed_query_params)
+    checked = []
+    for index, event in enumerate(events):
+        kind = event.get("type") if isinstance(event, dict) else None
+        if kind not in _BROWSER_FIELDS:
+            raise _event_error(index, "type", _("the type is page, event or page_time."))
+        unknown = sorted(set(event) - _BROWSER_FIELDS[kind])
+        if unknown:
+            raise _event_error(index, unknown[0], _("unknown field “%(f)s”.") % {"f": unknown[0]})
+        session = event.get("session")
+        if not isinstance(session, str) or not _SESSION.match(session):
+            raise _event_error(index, "session", _("a session id is 8 to 64 letters, digits, “_” or “-”."))
+        view = event.get("view", "")
+        if kind != "event" and (not isinstance(view, str) or not _SESSION.match(view)):
+            raise _event_error(index, "view", _("a view id is 8 to 64 letters, digits, “_” or “-”."))
+        if kind == "page_time":
+            seconds = event.get("seconds")
+            if not isinstance(seconds, int) or isinstance(seconds, bool) or not 0 <= seconds <= 86_400:
+                raise _event_error(index, "seconds", _("seconds is a whole number from 0 to 86,400."))
+            checked.append({"type": kind, "session": session, "view": view, "seconds": seconds})
+            continue
+        parsed = parse_datetime(event["at"]) if isinstance(event.get("at"), str) else None
+        if parsed is None or timezone.is_naive(parsed):
+            raise _event_error(index, "at", _("“at” is a time in ISO 8601 with its time zone."))
+        if parsed > now + FUTURE_SLACK:
+            raise _event_error(index, "at", _("“at” is in the future."))
+        if parsed < now - MAX_BROWSER_EVENT_AGE:
+            raise _event_error(index, "at", _("“at” is too old for a browser's batch."))
+        url = clean_url(event.get("url"), allowed_params)
+        if kind == "page":
+            if not url:
+                raise _event_error(index, "url", _("a page view needs the page's http(s) address."))
+            title = event.get("title", "")
+            if not isinstance(title, str):
+                raise _event_error(index, "title", _("the title is text."))
+            checked.append(
+                {
+                    "type": kind,
+                    "session": session,
+                    "name": "page_view",
+                    "url": url,
+                    "title": title[:300],
+                    # Another site's address: its origin and path only.
+                    "referrer": clean_url(event.get("referrer"), [], keep_query=False),
+                    "properties": {"view": view},
+                    "at": parsed,
+                }
+            )
+            continue
+        name = event.get("name")
+        if not isinstance(name, str) or not _EVENT_NAME.match(name):
+            raise _event_error(
+                index, "name", _("a name is 1 to 64 letters, digits, “_”, “.”, “:” or “-”, starting with a letter.")
+            )
+        try:
+            properties = check_attributes(event.get("properties") or {})
+        except ValidationFailed as exc:
+            raise _event_error(index, "properties", exc.message) from None
+        if len(json.dumps(properties, ensure_ascii=False).encode()) > MAX_PROPERTIES_BYTES:
+            raise _event_error(index, "properties", _("properties may hold at most 4 KB."))
+        checked.append(
+            {
+                "type": kind,
+                "session": session,
+                "name": name,
+                "url": url,
+                "title": "",
+                "referrer": "",
+                "properties": properties,
+                "at": parsed,
+            }
+        )
+    return checked
+
+
+def do_record_browser_events(contact_id: int, visitor_id: str, events: Any) -> int:
+    """A batch from the widget loader on the business's site, for the visitor its token names (the
+    visitor is the actor: no user, no audit row; the rows are the record). Checked whole, stored in
+    one transaction; time on page is added to the page view it belongs to."""
+    checked = check_browser_batch(events)
+    contact = Contact.objects.filter(pk=contact_id).first()
+    if contact is None:
+        raise ValidationFailed(_("This visitor is not known here."), code="unknown_visitor")
+    while contact.merged_into_id:
+        contact = Contact.objects.get(pk=contact.merged_into_id)
+    rows = [
+        WebEvent(
+            contact=contact,
+            visitor_id=visitor_id[:64],
+            session_id=e["session"],
+            kind=WebEvent.Kind.PAGE if e["type"] == "page" else WebEvent.Kind.EVENT,
+            source=WebEvent.Source.WIDGET,
+            name=e["name"],
+            url=e["url"],
+            title=e["title"],
+            referrer=e["referrer"],
+            properties=e["properties"],
+            occurred_at=e["at"],
+        )
+        for e in checked
+        if e["type"] != "page_time"
+    ]
+    merged = contact_ids(contact)  # a view recorded before a merge is on the contact merged away
+    with transaction.atomic():
+        WebEvent.objects.bulk_create(rows)
+        for e in checked:
+            if e["type"] == "page_time":
+                page = (
+                    WebEvent.objects.filter(
+                        contact_id__in=merged,
+                        session_id=e["session"],
+                        kind=WebEvent.Kind.PAGE,
+                        properties__view=e["view"],
+                    )
+                    .order_by("-occurred_at")
+                    .first()
+                )
+                if page is not None:
+                    page.properties = {**page.properties, "seconds": e["seconds"]}
+                    page.save(update_fields=["properties"])
+    return len(checked)
+
+
+def do_save_journey_settings(
+    actor: User | None, *, web_event_retention_days: int | None = None, allowed_query_params: Any = None
+) -> JourneySettings:
+    """Change how long web events are kept and which query parameters page addresses keep."""
+    if web_event_retention_days is not None and not (
+        isinstance(web_event_retention_days, int) and 1 <= web_event_retention_days <= 3650
+    ):
         raise ValidationFailed(
             _("Keep web events between 1 and 3,650 days."),
             fields={"web_event_retention_days": [_("Between 1 and 3,650.")]},
         )
+    if allowed_query_params is not None and (
+        not isinstance(allowed_query_params, list)
+        or len(allowed_query_params) > 20
+        or not all(isinstance(p, str) and re.match(r"^[A-Za-z0-9_.-]{1,64}$", p) for p in allowed_query_params)
+    ):
+        raise ValidationFailed(
+            _("Query parameters are names of letters, digits, “_”, “.” or “-”; at most 20."),
+            fields={"allowed_query_params": [_("For example utm_source, utm_campaign.")]},
+        )
     with transaction.atomic():
         current = JourneySettings.objects.select_for_update().order_by("pk").first() or JourneySettings()
-        current.web_event_retention_days = web_event_retention_days
+        if web_event_retention_days is not None:
+            current.web_event_retention_days = web_event_retention_days
+        if allowed_query_params is not None:
+            current.allowed_query_params = sorted(set(allowed_query_params))
         current.save()
-        record_audit(actor, "journey.settings_saved", current, web_event_retention_days=web_event_retention_days)
+        record_audit(
+            actor,
+            "journey.settings_saved",
+            current,
+            web_event_retention_days=current.web_event_retention_days,
+            allowed_query_params=current.allowed_query_params,
+        )
     return current
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -55,6 +56,10 @@ class JourneySettings(models.Model):
         default=180,
         help_text=_("Older page views and events are deleted automatically; conversations are kept."),
     )
+
+    # Query-string parameters kept in recorded page addresses (utm_source, say); every other one is
+    # dropped before the address is stored, as is the fragment.
+    allowed_query_params = ArrayField(models.CharField(max_length=64), default=list, blank=True)
 
     def __str__(self) -> str:
         return "Journey settings"

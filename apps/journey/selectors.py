@@ -194,9 +194,7 @@ def _interactions(contact_pks: list[int], f: JourneyFilters) -> QuerySet[Interac
     if f.outcome == "resolved":
         qs = qs.filter(status=Interaction.Status.RESOLVED)
     elif f.outcome in ("open", "waiting"):
-        qs = qs.exclude(status=Interaction.Status.RESOLVED).exclude(
-            routing_status=Interaction.RoutingStatus.ABANDONED
-        )
+        qs = qs.exclude(status=Interaction.Status.RESOLVED).exclude(routing_status=Interaction.RoutingStatus.ABANDONED)
         waiting = Q(routing_status__in=[Interaction.RoutingStatus.QUEUED, Interaction.RoutingStatus.OFFERED])
         qs = qs.filter(waiting) if f.outcome == "waiting" else qs.exclude(waiting)
     elif f.outcome == "abandoned":

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, include, path
 
-from . import apis
+from . import apis, views
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("contacts/<int:pk>/journey", apis.ContactJourneyApi.as_view(), name="api-contact-journey"),
@@ -9,4 +9,5 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
+    path("widget/events/", views.track, name="widget-events"),
 ]

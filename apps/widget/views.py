@@ -11,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.errors import ApplicationError
+from apps.core.hooks import run_hooks
 from apps.core.tenancy import current_schema
 from apps.inbox.actions import do_post_message, do_store_attachment
 from apps.inbox.models import Message
@@ -127,7 +128,11 @@ def check(request: HttpRequest) -> JsonResponse:
         ) % {"origin": origin[:200] or _("this page"), "key": wk.public_key}
     else:
         allowed, message = True, ""
-    response = JsonResponse({"allowed": allowed, "message": message})
+    body: dict[str, object] = {"allowed": allowed, "message": message}
+    if allowed:
+        for config in run_hooks("widget_tracker_config"):  # journey: the tracker's settings
+            body.update(config)
+    response = JsonResponse(body)
     response["Access-Control-Allow-Origin"] = "*"
     response["Cache-Control"] = "no-store"
     return response

@@ -273,6 +273,9 @@ CELERY_BEAT_SCHEDULE = {
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
 # Sign-ups allowed per client address per hour.
+# Batches of web events one website visitor may send per minute (the loader sends one every few seconds
+# at most); over it: 429 with Retry-After, and the loader keeps the events for later.
+WEB_EVENT_BATCHES_PER_MINUTE = int(env("WEB_EVENT_BATCHES_PER_MINUTE", "30") or 30)
 SIGNUP_RATE_LIMIT_PER_HOUR = int(env("SIGNUP_RATE_LIMIT_PER_HOUR", "20") or 20)
 # A tenant's API requests per second (all web processes together) and each user's; WebSocket frames
 # per second per tenant and per user in each web process. Bursts of up to RATE_LIMIT_BURST_SECONDS

@@ -44,15 +44,68 @@
     if (e.data.type === "ccaas:unread" && !frame.classList.contains("open")) badge.classList.add("on");
     if (e.data.type === "ccaas:close") toggle(false);
     if (e.data.type === "ccaas:ready") init();
-    if (e.data.type === "ccaas:visitor") { try { localStorage.setItem(vKey, e.data.token); } catch (x) { /* private mode */ } }
+    if (e.data.type === "ccaas:visitor") { try { localStorage.setItem(vKey, e.data.token); } catch (x) { /* private mode */ } flush(); }
   });
+  // The journey tracker: page views, time on page and the site's own events (CCAAS.track), batched
+  // (one request every few seconds at most, a beacon as the page goes away), never form fields, and
+  // nothing at all with data-track="off" or after CCAAS.consent(false). Visits end after 30 min idle.
+  var tracking = s.getAttribute("data-track") !== "off", allowed = null, params = [], queue = [], timer, view, shown;
+  function rnd() { return Math.random().toString(36).slice(2, 12) + Date.now().toString(36); }
+  function session() {
+    var k = "ccaas:session:" + key, now = Date.now(), st;
+    try { st = JSON.parse(localStorage.getItem(k)); } catch (e) { st = null; }
+    if (!st || now - st.t > 18e5) st = {id: rnd()};
+    st.t = now;
+    try { localStorage.setItem(k, JSON.stringify(st)); } catch (e) { /* private mode: one visit per page */ }
+    return st.id;
+  }
+  function url(u) {
+    try { u = new URL(u); } catch (e) { return ""; }
+    var q = new URLSearchParams();
+    u.searchParams.forEach(function (v, k) { if (params.indexOf(k) >= 0) q.append(k, v); });
+    u.search = q.toString(); u.hash = "";
+    return u.href;
+  }
+  function rec(e) {
+    if (!tracking || allowed === false) return;
+    e.session = session(); if (e.type !== "page_time") e.at = new Date().toISOString();
+    queue.push(e);
+    if (!timer) timer = setTimeout(flush, 3000);
+  }
+  function flush(beacon) {
+    timer = null;
+    var v = stored();
+    if (!queue.length || !v || !allowed) return;
+    var to = base + "/widget/events/", body = JSON.stringify({key: key, visitor: v, events: queue.splice(0, 100).map(function (e) {
+      if (e.url) e.url = url(e.url);
+      return e;
+    })});
+    if (beacon === true && navigator.sendBeacon) navigator.sendBeacon(to, new Blob([body], {type: "text/plain"}));
+    else fetch(to, {method: "POST", body: body, keepalive: true, headers: {"Content-Type": "text/plain"}});
+    if (queue.length) timer = setTimeout(flush, 3000);
+  }
+  function pageView() {
+    leave();
+    view = rnd(); shown = Date.now();
+    rec({type: "page", view: view, url: location.href, title: document.title, referrer: document.referrer});
+  }
+  function leave() {
+    if (view) rec({type: "page_time", view: view, seconds: Math.min(86400, Math.round((Date.now() - shown) / 1000))});
+  }
+  addEventListener("pagehide", function () { leave(); view = null; flush(true); });
+  addEventListener("visibilitychange", function () { if (document.visibilityState === "hidden") flush(true); });
   var api = window.CCAAS = window.CCAAS || {};
+  api.track = function (name, props) { rec({type: "event", name: String(name), properties: props || {}, url: location.href}); };
+  api.page = pageView;
+  api.consent = function (yes) { tracking = !!yes; if (!tracking) queue = []; else if (!view) pageView(); };
+  if (tracking) pageView();
   api.identify = function (t) { token = t || ""; init(); };
   api.open = function () { toggle(true); };
   api.close = function () { toggle(false); };
   // Draw nothing on a page that may not use this key: a console message for the site's owner instead.
   fetch(base + "/widget/check/?key=" + encodeURIComponent(key)).then(function (r) { return r.json(); }).then(function (j) {
-    if (!j.allowed) { console.error(j.message); return; }
+    allowed = j.allowed; params = j.params || [];
+    if (!j.allowed) { queue = []; console.error(j.message); return; }
     frame.src = base + "/widget/frame/?key=" + encodeURIComponent(key);
     (document.body || document.documentElement).appendChild(host);
   }, function (e) { console.error("Contact center widget: cannot reach " + base + " (" + e + ")."); });

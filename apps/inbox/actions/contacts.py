@@ -70,6 +70,17 @@ def do_identify_contact(
             contact = Contact.objects.get(pk=contact.merged_into_id)
         if contact is None:
             contact = Contact.objects.create()
+        # A browser's anonymous visitor (no proven identity but the visitor id we issued) that now
+        # proves who they are: its history (conversations, web events) joins the customer's.
+        for other_id in sorted({i.contact_id for i in found} - {contact.pk}):
+            other = Contact.objects.select_for_update().get(pk=other_id)
+            anonymous = not (
+                ContactIdentity.objects.filter(contact=other, verified=True)
+                .exclude(kind=ContactIdentity.Kind.VISITOR)
+                .exists()
+            )
+            if anonymous and other.merged_into_id is None:
+                do_merge_contacts(contact, other)
         changed = []
         for field in ("name", "email", "phone"):
             value = str(profile.get(field) or "")[:150]
