@@ -7,7 +7,7 @@
   var log = $("log"), input = $("input"), statusEl = $("status");
   var storeKey = "ccaas:visitor:" + C.key;
   var ws = null, init = null, lastSeq = 0, seen = {}, interaction = null, retry = 500, pollTimer = null;
-  var pending = {}, typingTimer = null, opened = false, memory = {};
+  var pending = {}, typingTimer = null, opened = false, memory = {}, waiting = [];
   // Third-party iframes often may not use storage; the loader keeps the token on the host page.
   var store = {
     get: function (k) { try { return localStorage.getItem(k); } catch (e) { return memory[k] || null; } },
@@ -40,7 +40,12 @@
     var el = document.createElement("div"); el.className = "msg customer pending"; el.textContent = body;
     el.dataset.body = body;
     log.appendChild(el); pending[id] = el; log.scrollTop = log.scrollHeight;
-    if (!ws || ws.readyState !== 1) { failed(id, T.notConnected); return; }
+    // Written while connecting: it goes as soon as the socket is welcomed. Offline: not sent, say so.
+    if (!ws || ws.readyState !== 1) {
+      if ($("conn").dataset.state === "offline" || navigator.onLine === false) failed(id, T.notConnected);
+      else waiting.push(id);
+      return;
+    }
     send({type: "message.send", body: body, client_id: id});
   }
 
@@ -105,7 +110,11 @@
       show("offline-none", f.offline_reason === "no_agents");
       show("offline-closed", f.offline_reason !== "no_agents");
       // Sent before a reconnect and never echoed back (the welcome carries what was missed): not sent.
-      Object.keys(pending).forEach(function (id) { failed(id, T.notConnected); });
+      Object.keys(pending).forEach(function (id) { if (waiting.indexOf(id) < 0) failed(id, T.notConnected); });
+      waiting.forEach(function (id) {
+        if (pending[id]) send({type: "message.send", body: pending[id].dataset.body, client_id: id});
+      });
+      waiting = [];
       show("composer", !(f.offline && !f.interaction));
       offlineNow = !!f.offline;
       show("callbar", !f.offline && !call);
@@ -256,7 +265,11 @@
     };
     ws.onclose = function (e) {
       if (call) endCall(T.callEnded);  // the server ends a call whose customer socket is gone
-      Object.keys(pending).forEach(function (id) { failed(id, T.notConnected); });
+      Object.keys(pending).forEach(function (id) { if (waiting.indexOf(id) < 0) failed(id, T.notConnected); });
+      waiting.forEach(function (id) {
+        if (pending[id]) send({type: "message.send", body: pending[id].dataset.body, client_id: id});
+      });
+      waiting = [];
       if (e.code === 4403) return;
       setConn(navigator.onLine === false ? "offline" : "reconnecting");
       retryTimer = setTimeout(connect, retry);
@@ -270,9 +283,11 @@
     if (!e.data || typeof e.data !== "object") return;
     if (C.allowedOrigins.indexOf(e.origin) === -1) return;  // only the business's own pages
     if (e.data.type === "ccaas:init") {
-      var first = !init;
+      var first = !init, before = init && init.token;
       init = {origin: e.origin, token: e.data.token, page: e.data.page, visitor: e.data.visitor};
-      if (first) connect(); else if (ws && ws.readyState === 1) ws.close();  // new identity: say hello again
+      // The loader says init on the frame's load and when this script is ready: reconnect only for a
+      // new identity (a reconnect for nothing could catch the customer's first message in between).
+      if (first) connect(); else if (ws && ws.readyState === 1 && (e.data.token || "") !== (before || "")) ws.close();
     }
     if (e.data.type === "ccaas:opened") { opened = true; markRead(); input.focus(); }
     if (e.data.type === "ccaas:closed") opened = false;

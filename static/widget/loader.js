@@ -30,6 +30,8 @@
   function init() {
     post({type: "ccaas:init", token: token, visitor: stored(),
           page: {url: location.href, title: document.title, referrer: document.referrer}});
+    // Opened before the frame's script listened (a quick click): tell it again, or it never marks read.
+    if (frame.classList.contains("open")) post({type: "ccaas:opened"});
   }
   function toggle(open) {
     var show = open === undefined ? !frame.classList.contains("open") : open;
