@@ -42,6 +42,22 @@ def catalogue() -> dict[str, Any]:
             "previous": _("Previous conversations"),
             "unverified": _("(unverified)"),
         },
+        "journey": {
+            "title": _("Journey"),
+            "last": _("Last contact"),
+            "conversations": _("Conversations"),
+            "openCases": _("Open cases"),
+            "visits": _("Web visits"),
+            "visit": _("Web visit, pages: %(n)s"),
+            "cart": _("cart %(v)s"),
+            "full": _("Full journey"),
+            "outcomes": {
+                "resolved": _("resolved"),
+                "abandoned": _("abandoned"),
+                "waiting": _("waiting"),
+                "open": _("open"),
+            },
+        },
         "presence": {
             "available": _("available"),
             "busy": _("busy"),

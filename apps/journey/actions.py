@@ -17,8 +17,10 @@ from django.utils.translation import gettext as _
 from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.core.errors import ValidationFailed
-from apps.inbox.actions import check_attributes
-from apps.inbox.models import Contact
+from apps.core.events import send_events_on_commit
+from apps.core.tenancy import current_schema
+from apps.inbox.actions import agents_group, check_attributes
+from apps.inbox.models import Contact, Interaction
 
 from .models import JourneySettings, WebEvent
 from .selectors import contact_ids
@@ -30,6 +32,15 @@ MAX_PROPERTIES_BYTES = 4 * 1024
 FUTURE_SLACK = timedelta(minutes=5)
 _EVENT_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,63}$")
 _EVENT_FIELDS = {"name", "at", "properties"}
+
+
+def announce_journey_updated(contact: Contact) -> None:
+    """After commit: the agents viewing one of the contact's open conversations reload its journey."""
+    schema = current_schema()
+    open_ids = Interaction.objects.filter(contact_id=contact.pk).exclude(status=Interaction.Status.RESOLVED)
+    groups = [agents_group(schema, pk) for pk in open_ids.values_list("pk", flat=True)[:20]]
+    if groups:
+        send_events_on_commit(schema, [({"type": "journey.updated", "contact_id": contact.pk}, groups)])
 
 
 def _event_error(index: int, field: str, message: str) -> ValidationFailed:
@@ -111,6 +122,7 @@ def do_record_contact_events(actor: User | None, contact: Contact, payload: Any)
             for e in events
         )
         record_audit(actor, "contact.events_recorded", contact, count=len(stored))
+        announce_journey_updated(contact)
     return stored
 
 
@@ -274,6 +286,8 @@ def do_record_browser_events(contact_id: int, visitor_id: str, events: Any) -> i
                 if page is not None:
                     page.properties = {**page.properties, "seconds": e["seconds"]}
                     page.save(update_fields=["properties"])
+        if rows:
+            announce_journey_updated(contact)
     return len(checked)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import cast
 
 from django.shortcuts import get_object_or_404
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -13,24 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
-from apps.core.errors import NotFound
 from apps.core.permissions import IsTenantAdmin
 from apps.inbox.models import Contact
-from apps.inbox.selectors import can_read_contact, contact_payload
+from apps.inbox.selectors import contact_payload
 
 from .actions import do_record_contact_events
-from .selectors import contact_journey, journey_summary, parse_filters
-
-
-def readable_contact(user: User, pk: int) -> Contact:
-    """The contact, if `user` may read its journey (agents: contacts they work with); a merged
-    contact answers as the one it was merged into."""
-    contact = get_object_or_404(Contact, pk=pk)
-    while contact.merged_into_id:
-        contact = Contact.objects.get(pk=contact.merged_into_id)
-    if not can_read_contact(user, contact):
-        raise NotFound(_("No such contact."))
-    return contact
+from .selectors import contact_journey, journey_summary, parse_filters, readable_contact
 
 
 class ContactJourneyApi(APIView):

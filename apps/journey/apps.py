@@ -17,4 +17,6 @@ class JourneyConfig(AppConfig):
     def ready(self) -> None:
         from apps.core.hooks import register_hook
 
+        from . import events  # noqa: F401  (declares the app's realtime events)
+
         register_hook("widget_tracker_config", tracker_config)

@@ -7,16 +7,19 @@ import base64
 import binascii
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from django.db.models import Count, Max, Min, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from apps.core.errors import ValidationFailed
+from apps.accounts.models import User
+from apps.core.errors import NotFound, ValidationFailed
 from apps.inbox.models import Channel, Contact, Interaction, Segment
+from apps.inbox.selectors import can_read_contact
 from apps.media.models import Call, Recording
 
 from .models import WebEvent
@@ -42,7 +45,8 @@ OUTCOMES = ("open", "waiting", "resolved", "abandoned", "transferred")
 
 def parse_filters(params: Any) -> JourneyFilters:
     """The journey API's query string, checked: a bad value names its parameter."""
-    channels = frozenset(c for c in str(params.get("channel", "")).split(",") if c)
+    raw_channels = params.getlist("channel") if hasattr(params, "getlist") else [params.get("channel", "")]
+    channels = frozenset(c for value in raw_channels for c in str(value).split(",") if c)
     unknown = sorted(channels - {*Channel.values, WEB})
     if unknown:
         raise ValidationFailed(
@@ -58,7 +62,18 @@ def parse_filters(params: Any) -> JourneyFilters:
     times: dict[str, datetime | None] = {}
     for name in ("since", "until"):
         raw = params.get(name)
-        parsed = parse_datetime(raw) if raw else None
+        parsed = day = None
+        try:
+            if raw and len(raw) == 10:
+                day = parse_date(raw)
+            elif raw:
+                parsed = parse_datetime(raw)
+        except ValueError:
+            pass
+        if day is not None:  # a whole day, in UTC: `until` a day includes that day
+            parsed = datetime.combine(day, time.min, tzinfo=UTC) + (
+                timedelta(days=1) if name == "until" else timedelta()
+            )
         if raw and (parsed is None or parsed.tzinfo is None):
             raise ValidationFailed(
                 _("“%(p)s” is a time in ISO 8601 with its time zone.") % {"p": name},
@@ -405,3 +420,14 @@ def contact_journey(contact: Contact, f: JourneyFilters) -> dict[str, Any]:
         "cases": {k: v for k, v in cases.items() if len(v) > 1},
         "next_cursor": _encode_cursor(parse_datetime(last["at"]), last["key"]) if more and last else None,  # type: ignore[arg-type]
     }
+
+
+def readable_contact(user: User, pk: int) -> Contact:
+    """The contact, if `user` may read its journey (agents: contacts they work with); a merged
+    contact answers as the one it was merged into."""
+    contact = get_object_or_404(Contact, pk=pk)
+    while contact.merged_into_id:
+        contact = Contact.objects.get(pk=contact.merged_into_id)
+    if not can_read_contact(user, contact):
+        raise NotFound(_("No such contact."))
+    return contact

@@ -251,8 +251,47 @@
         li.appendChild(b); ul.appendChild(li); });
       c.appendChild(ul); }
     current_detail = d;
+    if (d.contact) loadJourney(d.contact.id);
   }
   var current_detail = null;
+
+  // The customer's journey beside the conversation: a summary and the latest entries, reloaded when
+  // the server says something new happened (journey.updated), with a link to the whole timeline.
+  function loadJourney(contactId) {
+    api("GET", "contacts/" + contactId + "/journey?limit=5").then(function (j) {
+      if (!current_detail || !current_detail.contact || current_detail.contact.id !== contactId) return;
+      renderJourney(j);
+    }, function () { /* not theirs to read: the panel stays without it */ });
+  }
+  function renderJourney(j) {
+    var J = T.journey, old = $("journey"); if (old) old.remove();
+    var box = el("section", "journey"); box.id = "journey"; box.setAttribute("aria-labelledby", "journey-h");
+    var h = el("h3", "", J.title); h.id = "journey-h"; box.appendChild(h);
+    var s = j.summary, dl = el("dl");
+    function row(k, v) { dl.appendChild(el("dt", "", k)); var dd = el("dd"); if (v instanceof Node) dd.appendChild(v); else dd.textContent = v; dl.appendChild(dd); }
+    if (s.last_contact) {
+      var last = el("span", "", s.last_contact.channel + " · " + (J.outcomes[s.last_contact.outcome] || s.last_contact.outcome) + " ");
+      last.appendChild(timeEl(s.last_contact.at)); row(J.last, last);
+    }
+    row(J.conversations, Object.keys(s.by_channel).map(function (c) { return c + " " + s.by_channel[c]; }).join(" · ") || "0");
+    row(J.openCases, String(s.open_cases));
+    row(J.visits, String(s.web_visits));
+    box.appendChild(dl);
+    var ol = el("ol", "rows journey-entries"); ol.id = "journey-entries";
+    j.entries.forEach(function (e) {
+      var text;
+      if (e.type === "interaction") {
+        text = [e.channel, J.outcomes[e.outcome] || e.outcome, e.category, e.agents.map(function (a) { return a.name; }).join(" → ")]
+          .filter(Boolean).join(" · ");
+      } else if (e.type === "web_session") {
+        text = J.visit.replace("%(n)s", e.page_count) + (e.cart_value !== null && e.cart_value !== undefined ? " · " + J.cart.replace("%(v)s", e.cart_value) : "");
+      } else text = e.name;
+      var li = el("li", "entry " + e.type, text + " "); li.dataset.key = e.key; li.appendChild(timeEl(e.at)); ol.appendChild(li);
+    });
+    box.appendChild(ol);
+    var a = el("a", "", J.full); a.href = "/contacts/" + j.contact.id + "/journey/"; a.target = "_blank"; a.rel = "noopener"; box.appendChild(a);
+    $("customer-body").appendChild(box);
+  }
 
   // --- replying ----------------------------------------------------------------------------------
   var input = $("reply-input"), cannedBox = $("canned"), cannedSel = 0;
@@ -364,6 +403,7 @@
     else if (f.type === "interaction.resolved" && f.interaction_id === current) { setReadOnly(true); api("GET", "interactions/" + current + "/detail").then(renderDetail); }
     else if (f.type === "typing" && f.by === "customer" && f.interaction_id === current) $("agent-typing").hidden = !f.active;
     else if (f.type === "read" && f.by === "customer" && f.interaction_id === current) showSeen(f.seq);
+    else if (f.type === "journey.updated" && current_detail && current_detail.contact && current_detail.contact.id === f.contact_id) loadJourney(f.contact_id);
     else if (f.type === "agent.state") presence.value = f.state === "away" && f.reason ? presence.value : (f.state === "available" ? "available" : f.state === "offline" ? "offline" : presence.value);
     else if (f.type === "error") toast(f.message);
   });
