@@ -12,14 +12,23 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from apps.core.proxy import TrustedProxyMiddleware  # noqa: E402
+from apps.journey import asgi as web_events  # noqa: E402
 from apps.tenants.asgi import TenantWebSocketMiddleware  # noqa: E402
 from ccaas.routing import websocket_urlpatterns  # noqa: E402
+
+
+async def http_application(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
+    """Django, but for the website tracker's endpoint, which runs on the event loop (journey.asgi)."""
+    if web_events.handles(scope):
+        return await web_events.handle(scope, receive, send)
+    return await django_asgi_app(scope, receive, send)  # type: ignore[arg-type]
+
 
 # The client's address and scheme: from X-Forwarded-* only when a trusted proxy sent them.
 application = TrustedProxyMiddleware(
     ProtocolTypeRouter(
         {
-            "http": django_asgi_app,
+            "http": http_application,
             "websocket": TenantWebSocketMiddleware(URLRouter(websocket_urlpatterns)),
         }
     )

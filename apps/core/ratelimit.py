@@ -49,6 +49,24 @@ def check_rate(schema_name: str, bucket: str, ident: str, limit: int, window_sec
         )
 
 
+async def acheck_rate(schema_name: str, bucket: str, ident: str, limit: int, window_seconds: int) -> None:
+    """`check_rate` for code on the event loop (one round trip on the loop's asyncio client)."""
+    from .redis import get_async_redis
+
+    safe_ident = "".join(c if c.isalnum() else "-" for c in ident)[:80] or "unknown"
+    key = redis_key(schema_name, "rate", bucket, safe_ident)
+    pipe = get_async_redis().pipeline()
+    pipe.set(key, 0, ex=window_seconds, nx=True)
+    pipe.incr(key)
+    pipe.pttl(key)
+    _opened, count, ttl_ms = await pipe.execute()
+    if int(count) > limit:
+        raise RateLimited(
+            _("Too many attempts. Please try again later."),
+            retry_after=_retry_after((int(ttl_ms) if int(ttl_ms) > 0 else window_seconds * 1000) / 1000),
+        )
+
+
 @dataclass(frozen=True)
 class Rate:
     """`per_second` sustained, `burst` at once. A rate of 0 means no limit."""

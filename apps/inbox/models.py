@@ -156,6 +156,8 @@ class Interaction(models.Model):
             models.Index(
                 fields=["queue", "enqueued_at"], name="interaction_waiting", condition=models.Q(routing_status="queued")
             ),
+            # A customer's history, newest first (the journey, the desktop's previous conversations).
+            models.Index(fields=["contact", "-created_at"], name="interaction_contact_time"),
         ]
 
     def __str__(self) -> str:

@@ -23,7 +23,6 @@ from apps.inbox.actions import agents_group, check_attributes
 from apps.inbox.models import Contact, Interaction
 
 from .models import JourneySettings, WebEvent
-from .selectors import contact_ids
 
 MAX_BATCH_EVENTS = 100
 MAX_BATCH_BYTES = 64 * 1024
@@ -156,8 +155,9 @@ def clean_url(raw: Any, allowed_params: list[str], *, keep_query: bool = True) -
     return urlunsplit((parts.scheme, parts.netloc, parts.path, query, ""))[:2000]
 
 
-def check_browser_batch(events: Any, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """What the loader sends: page views, the site's own events (CCAAS.track) and time on page."""
+def check_browser_batch(events: Any, *, allowed_params: list[str], now: datetime | None = None) -> list[dict[str, Any]]:
+    """What the loader sends: page views, the site's own events (CCAAS.track) and time on page.
+    Pure (no database): the endpoint runs it on the event loop (`journey.asgi`)."""
     now = now or timezone.now()
     if not isinstance(events, list) or not events:
         raise ValidationFailed(_("Send at least one event."), fields={"events": [_("A non-empty list.")]})
@@ -166,7 +166,6 @@ def check_browser_batch(events: Any, *, now: datetime | None = None) -> list[dic
             _("At most %(n)d events per batch.") % {"n": MAX_BATCH_EVENTS},
             fields={"events": [_("At most %(n)d events.") % {"n": MAX_BATCH_EVENTS}]},
         )
-    allowed_params = list(JourneySettings.current().allowed_query_params)
     checked = []
     for index, event in enumerate(events):
         kind = event.get("type") if isinstance(event, dict) else None
@@ -241,56 +240,6 @@ def check_browser_batch(events: Any, *, now: datetime | None = None) -> list[dic
     return checked
 
 
-def do_record_browser_events(contact_id: int, visitor_id: str, events: Any) -> int:
-    """A batch from the widget loader on the business's site, for the visitor its token names (the
-    visitor is the actor: no user, no audit row; the rows are the record). Checked whole, stored in
-    one transaction; time on page is added to the page view it belongs to."""
-    checked = check_browser_batch(events)
-    contact = Contact.objects.filter(pk=contact_id).first()
-    if contact is None:
-        raise ValidationFailed(_("This visitor is not known here."), code="unknown_visitor")
-    while contact.merged_into_id:
-        contact = Contact.objects.get(pk=contact.merged_into_id)
-    rows = [
-        WebEvent(
-            contact=contact,
-            visitor_id=visitor_id[:64],
-            session_id=e["session"],
-            kind=WebEvent.Kind.PAGE if e["type"] == "page" else WebEvent.Kind.EVENT,
-            source=WebEvent.Source.WIDGET,
-            name=e["name"],
-            url=e["url"],
-            title=e["title"],
-            referrer=e["referrer"],
-            properties=e["properties"],
-            occurred_at=e["at"],
-        )
-        for e in checked
-        if e["type"] != "page_time"
-    ]
-    merged = contact_ids(contact)  # a view recorded before a merge is on the contact merged away
-    with transaction.atomic():
-        WebEvent.objects.bulk_create(rows)
-        for e in checked:
-            if e["type"] == "page_time":
-                page = (
-                    WebEvent.objects.filter(
-                        contact_id__in=merged,
-                        session_id=e["session"],
-                        kind=WebEvent.Kind.PAGE,
-                        properties__view=e["view"],
-                    )
-                    .order_by("-occurred_at")
-                    .first()
-                )
-                if page is not None:
-                    page.properties = {**page.properties, "seconds": e["seconds"]}
-                    page.save(update_fields=["properties"])
-        if rows:
-            announce_journey_updated(contact)
-    return len(checked)
-
-
 def do_save_journey_settings(
     actor: User | None, *, web_event_retention_days: int | None = None, allowed_query_params: Any = None
 ) -> JourneySettings:
@@ -328,13 +277,57 @@ def do_save_journey_settings(
     return current
 
 
+def do_rebuild_web_sessions(contact_ids: list[int] | None = None) -> int:
+    """Recompute the visits (WebSession) of these contacts (every contact: None) from their events:
+    after a purge cut visits in two, after events were loaded in bulk (imports, benchmarks, tests)."""
+    from django.db import connection
+
+    from .models import WebSession
+
+    where, params = ("WHERE session_id <> ''", [])
+    if contact_ids is not None:
+        where, params = ("WHERE session_id <> '' AND contact_id = ANY(%s)", [list(contact_ids)])
+    with transaction.atomic():
+        scope = (
+            WebSession.objects.all() if contact_ids is None else WebSession.objects.filter(contact_id__in=contact_ids)
+        )
+        scope.delete()
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                INSERT INTO journey_websession (contact_id, session_id, started_at, ended_at, pages, events,
+                                                cart_value, cart_at)
+                SELECT contact_id, session_id, min(occurred_at), max(occurred_at),
+                       count(*) FILTER (WHERE kind = 'page'), count(*) FILTER (WHERE kind = 'event'),
+                       (array_agg((properties ->> 'value')::float ORDER BY occurred_at DESC)
+                            FILTER (WHERE name = 'cart' AND jsonb_typeof(properties -> 'value') = 'number'))[1],
+                       max(occurred_at) FILTER (WHERE name = 'cart' AND jsonb_typeof(properties -> 'value') = 'number')
+                FROM journey_webevent {where} GROUP BY contact_id, session_id
+                """,
+                params,
+            )
+            return cursor.rowcount
+
+
 def do_purge_web_events(*, now: datetime | None = None, batch: int = 10_000) -> int:
     """Delete the web events older than the tenant keeps (in batches, so a long backlog never holds
     one huge transaction). Idempotent."""
+    from .models import WebSession
+
     cutoff = (now or timezone.now()) - timedelta(days=JourneySettings.current().web_event_retention_days)
     deleted = 0
+    touched: set[int] = set()
     while True:
-        ids = list(WebEvent.objects.filter(occurred_at__lt=cutoff).values_list("pk", flat=True)[:batch])
-        if not ids:
-            return deleted
-        deleted += WebEvent.objects.filter(pk__in=ids).delete()[0]
+        rows = list(WebEvent.objects.filter(occurred_at__lt=cutoff).values_list("pk", "contact_id")[:batch])
+        if not rows:
+            break
+        touched.update(c for _pk, c in rows if c is not None)
+        deleted += WebEvent.objects.filter(pk__in=[pk for pk, _c in rows]).delete()[0]
+    # Visits wholly before the cutoff go; one that straddles it is recounted from what is left.
+    WebSession.objects.filter(ended_at__lt=cutoff).delete()
+    straddling = list(
+        WebSession.objects.filter(started_at__lt=cutoff, contact_id__in=touched).values_list("contact_id", flat=True)
+    )
+    if straddling:
+        do_rebuild_web_sessions(sorted(set(straddling)))
+    return deleted

@@ -42,10 +42,43 @@ class WebEvent(models.Model):
         indexes: ClassVar[list[Any]] = [
             models.Index(fields=["contact", "-occurred_at"], name="webevent_contact_time"),
             models.Index(fields=["received_at"], name="webevent_received"),
+            # The business's backend events (no visit): the timeline reads them newest first.
+            models.Index(
+                fields=["contact", "-occurred_at"], name="webevent_backend_time", condition=models.Q(session_id="")
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class WebSession(models.Model):
+    """One visit of a contact to the website, kept up to date by the same statement that stores its
+    events (`journey.asgi`): the timeline reads visits from here instead of grouping every event of
+    the contact (50,000 events: one row per visit instead of a scan of them all). A visit that
+    continues after the visitor was merged into another contact has a row on each."""
+
+    id = models.BigAutoField(primary_key=True)
+    contact = models.ForeignKey("inbox.Contact", on_delete=models.CASCADE, related_name="+")
+    session_id = models.CharField(max_length=64)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField()
+    pages = models.PositiveIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+    # The last value of an event named `cart` with a numeric `value`, and when it was reported.
+    cart_value = models.FloatField(null=True, blank=True)
+    cart_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["contact", "session_id"], name="websession_once_per_contact"),
+        ]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["contact", "-started_at"], name="websession_contact_start"),
+        ]
+
+    def __str__(self) -> str:
+        return f"visit {self.session_id}"
 
 
 class JourneySettings(models.Model):

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections import Counter
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
@@ -126,7 +126,7 @@ def contact_ids(contact: Contact) -> list[int]:
     return ids
 
 
-def journey_outcome(interaction: Interaction, segments: list[Segment]) -> str:
+def journey_outcome(interaction: Interaction, segments: list[SegmentRow]) -> str:
     """How an interaction ended, from its record: resolved, abandoned (left while queued, never
     answered), transferred (last handled after a transfer), open, waiting."""
     if interaction.status == Interaction.Status.RESOLVED:
@@ -141,7 +141,7 @@ def journey_outcome(interaction: Interaction, segments: list[Segment]) -> str:
     return "open"
 
 
-def _interaction_entry(interaction: Interaction, segments: list[Segment], recordings: list[int]) -> dict[str, Any]:
+def _interaction_entry(interaction: Interaction, segments: list[SegmentRow], recordings: list[int]) -> dict[str, Any]:
     queued = [s for s in segments if s.kind == Segment.Kind.QUEUE]
     handled = [s for s in segments if s.kind == Segment.Kind.HANDLING]
     first_answer = min((s.started_at for s in handled), default=None)
@@ -155,8 +155,8 @@ def _interaction_entry(interaction: Interaction, segments: list[Segment], record
     acw = sum(s.seconds or 0.0 for s in segments if s.kind == Segment.Kind.ACW)
     agents: list[dict[str, Any]] = []
     for s in handled:
-        if s.agent_id and s.agent and all(a["id"] != s.agent_id for a in agents):
-            agents.append({"id": s.agent_id, "name": s.agent.user.display_name})
+        if s.agent_id and all(a["id"] != s.agent_id for a in agents):
+            agents.append({"id": s.agent_id, "name": s.agent_name})
     transfers = [
         {
             "at": s.started_at.isoformat(),
@@ -200,12 +200,14 @@ def _interaction_entry(interaction: Interaction, segments: list[Segment], record
 
 
 def _interactions(contact_pks: list[int], f: JourneyFilters) -> QuerySet[Interaction]:
+    """The contact's interactions matching the filters (subqueries, not joins: no DISTINCT, so the
+    newest are read straight from the contact-and-time index)."""
     qs = Interaction.objects.filter(contact_id__in=contact_pks)
-    media_channels = f.channels - {WEB}
     if f.channels:
-        qs = qs.filter(channel__in=media_channels)
+        qs = qs.filter(channel__in=f.channels - {WEB})
     if f.category:
         qs = qs.filter(Q(disposition__name__iexact=f.category) | Q(labels__contains=[f.category]))
+    segments = Segment.objects.filter(interaction_id=OuterRef("pk"))
     if f.outcome == "resolved":
         qs = qs.filter(status=Interaction.Status.RESOLVED)
     elif f.outcome in ("open", "waiting"):
@@ -213,66 +215,103 @@ def _interactions(contact_pks: list[int], f: JourneyFilters) -> QuerySet[Interac
         waiting = Q(routing_status__in=[Interaction.RoutingStatus.QUEUED, Interaction.RoutingStatus.OFFERED])
         qs = qs.filter(waiting) if f.outcome == "waiting" else qs.exclude(waiting)
     elif f.outcome == "abandoned":
-        qs = qs.filter(segments__kind=Segment.Kind.QUEUE, segments__outcome=Segment.Outcome.ABANDONED).exclude(
-            segments__kind=Segment.Kind.HANDLING
+        qs = qs.filter(
+            Exists(segments.filter(kind=Segment.Kind.QUEUE, outcome=Segment.Outcome.ABANDONED)),
+            ~Exists(segments.filter(kind=Segment.Kind.HANDLING)),
         )
-    if f.outcome == "transferred":  # whatever came after: it went through a transfer
-        qs = qs.filter(segments__kind=Segment.Kind.TRANSFER)
+    elif f.outcome == "transferred":  # whatever came after: it went through a transfer
+        qs = qs.filter(Exists(segments.filter(kind=Segment.Kind.TRANSFER)))
     if f.since:
         qs = qs.filter(created_at__gte=f.since)
     if f.until:
         qs = qs.filter(created_at__lt=f.until)
-    return qs.distinct()
-
-
-def _sessions(contact_pks: list[int], f: JourneyFilters) -> QuerySet[Any]:
-    """Web visits (one row per session) and backend events (one row each, keyed by id)."""
-    qs = WebEvent.objects.filter(contact_id__in=contact_pks)
-    if f.since:
-        qs = qs.filter(occurred_at__gte=f.since)
-    if f.until:
-        qs = qs.filter(occurred_at__lt=f.until)
     return qs
+
+
+_VISITS_SQL = """
+WITH v AS (
+    SELECT session_id, min(started_at) AS s, max(ended_at) AS e, sum(pages) AS p, sum(events) AS ev,
+           (array_agg(cart_value ORDER BY cart_at DESC NULLS LAST))[1] AS cart
+    FROM journey_websession WHERE contact_id = ANY(%(c)s) {where}
+    GROUP BY session_id {having}
+    ORDER BY s DESC, session_id DESC LIMIT %(n)s
+)
+SELECT v.session_id, v.s, v.e, v.p, v.ev, v.cart,
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('url', x.url, 'title', x.title, 'seconds', x.properties -> 'seconds')
+                               ORDER BY x.occurred_at, x.id), '[]')
+     FROM (SELECT w.id, w.url, w.title, w.properties, w.occurred_at FROM journey_webevent w
+           WHERE w.contact_id = ANY(%(c)s) AND w.occurred_at BETWEEN v.s AND v.e
+             AND w.session_id = v.session_id AND w.kind = 'page'
+           ORDER BY w.occurred_at, w.id LIMIT 20) x),
+    (SELECT coalesce(jsonb_agg(jsonb_build_object('name', y.name, 'count', y.n) ORDER BY y.n DESC, y.name), '[]')
+     FROM (SELECT w.name, count(*) AS n FROM journey_webevent w
+           WHERE w.contact_id = ANY(%(c)s) AND w.occurred_at BETWEEN v.s AND v.e
+             AND w.session_id = v.session_id AND w.kind = 'event'
+           GROUP BY w.name) y)
+FROM v ORDER BY v.s DESC, v.session_id DESC
+"""
+
+
+def _visits(contact_pks: list[int], f: JourneyFilters, before: tuple[str, str] | None, n: int) -> list[dict[str, Any]]:
+    """The newest `n` visits, from their rollup (WebSession), with their first 20 pages and event
+    counts read from the contact-and-time index: one statement, whatever the contact's history."""
+    from django.db import connection
+
+    params: dict[str, Any] = {"c": contact_pks, "n": n}
+    where, having = "", ""
+    if f.since:
+        where += " AND ended_at >= %(since)s"
+        params["since"] = f.since
+    if f.until:
+        where += " AND started_at < %(until)s"
+        params["until"] = f.until
+    if before is not None:
+        at, key = before
+        params["at"] = at
+        if key[:1] > "s":
+            having = "HAVING min(started_at) <= %(at)s"
+        elif key[:1] < "s":
+            having = "HAVING min(started_at) < %(at)s"
+        else:
+            params["key"] = key[1:]
+            having = "HAVING min(started_at) < %(at)s OR (min(started_at) = %(at)s AND session_id < %(key)s)"
+    with connection.cursor() as cursor:
+        cursor.execute(_VISITS_SQL.format(where=where, having=having), params)
+        rows = cursor.fetchall()
+    out = []
+    for session_id, start, end, pages, events, cart, page_list, event_counts in rows:
+        if isinstance(page_list, str):
+            page_list, event_counts = json.loads(page_list), json.loads(event_counts)
+        out.append(
+            {
+                "type": "web_session",
+                "key": f"s{session_id}",
+                "at": start.isoformat(),
+                "ended_at": end.isoformat(),
+                "channel": WEB,
+                "seconds": round((end - start).total_seconds()),
+                "page_count": int(pages),
+                "event_count": int(events),
+                "pages": page_list,
+                "events": event_counts,
+                "cart_value": (int(cart) if cart is not None and float(cart).is_integer() else cart),
+            }
+        )
+    return out
 
 
 def _web_entries(
     contact_pks: list[int], f: JourneyFilters, before: tuple[str, str] | None, n: int
 ) -> list[dict[str, Any]]:
-    events = _sessions(contact_pks, f)
-    visits = (
-        events.exclude(session_id="")
-        .values("session_id")
-        .annotate(
-            start=Min("occurred_at"),
-            end=Max("occurred_at"),
-            pages=Count("pk", filter=Q(kind=WebEvent.Kind.PAGE)),
-            events=Count("pk", filter=Q(kind=WebEvent.Kind.EVENT)),
-        )
-    )
-    singles = events.filter(session_id="")
+    """Visits and the business's backend events, newest first, `n` of each at most."""
+    singles = WebEvent.objects.filter(contact_id__in=contact_pks, session_id="")
+    if f.since:
+        singles = singles.filter(occurred_at__gte=f.since)
+    if f.until:
+        singles = singles.filter(occurred_at__lt=f.until)
     if before is not None:
-        visits = visits.filter(_older("start", "session_id", "s", before, numeric=False))
         singles = singles.filter(_older("occurred_at", "pk", "e", before, numeric=True))
-    entries: list[dict[str, Any]] = []
-    visit_rows = list(visits.order_by("-start", "-session_id")[:n])
-    details = _visit_details(contact_pks, [v["session_id"] for v in visit_rows])
-    for v in visit_rows:
-        d = details.get(v["session_id"], {})
-        entries.append(
-            {
-                "type": "web_session",
-                "key": f"s{v['session_id']}",
-                "at": v["start"].isoformat(),
-                "ended_at": v["end"].isoformat(),
-                "channel": WEB,
-                "seconds": round((v["end"] - v["start"]).total_seconds()),
-                "page_count": v["pages"],
-                "event_count": v["events"],
-                "pages": d.get("pages", []),
-                "events": d.get("events", []),
-                "cart_value": d.get("cart_value"),
-            }
-        )
+    entries = _visits(contact_pks, f, before, n)
     for e in singles.order_by("-occurred_at", "-pk")[:n]:
         entries.append(
             {
@@ -309,42 +348,52 @@ def _older(time_field: str, key_field: str, prefix: str, cursor: tuple[str, str]
     return older | Q(**{time_field: at, f"{key_field}__lt": value})
 
 
-def _visit_details(contact_pks: list[int], session_ids: list[str]) -> dict[str, dict[str, Any]]:
-    """For the visits on one page: the pages (first 20, in order), event names with counts, and the
-    last cart value the site reported (an event named `cart` with a numeric `value`)."""
-    if not session_ids:
-        return {}
-    out: dict[str, dict[str, Any]] = {}
-    names: dict[str, Counter[str]] = {}
-    rows = (
-        WebEvent.objects.filter(contact_id__in=contact_pks, session_id__in=session_ids)
-        .order_by("occurred_at", "pk")
-        .values_list("session_id", "kind", "name", "url", "title", "properties")
-    )
-    for session_id, kind, name, url, title, props in rows:
-        d = out.setdefault(session_id, {"pages": [], "events": [], "cart_value": None})
-        if kind == WebEvent.Kind.PAGE:
-            if len(d["pages"]) < 20:
-                d["pages"].append({"url": url, "title": title, "seconds": props.get("seconds")})
-        else:
-            names.setdefault(session_id, Counter())[name] += 1
-            value = props.get("value")
-            if name == "cart" and isinstance(value, int | float) and not isinstance(value, bool):
-                d["cart_value"] = value
-    for session_id, counter in names.items():
-        out[session_id]["events"] = [{"name": n, "count": c} for n, c in counter.most_common()]
-    return out
+@dataclass(frozen=True)
+class SegmentRow:
+    """What the timeline needs of a segment (read without building model instances)."""
+
+    interaction_id: int
+    kind: str
+    started_at: datetime
+    ended_at: datetime | None
+    outcome: str
+    data: dict[str, Any]
+    agent_id: int | None
+    agent_name: str
+
+    @property
+    def seconds(self) -> float | None:
+        return (self.ended_at - self.started_at).total_seconds() if self.ended_at else None
 
 
-def _segments_by_interaction(ids: list[int]) -> dict[int, list[Segment]]:
-    by: dict[int, list[Segment]] = {i: [] for i in ids}
-    for s in Segment.objects.filter(interaction_id__in=ids).select_related("agent__user").order_by("started_at", "pk"):
-        by[s.interaction_id].append(s)
+def _segments_by_interaction(ids: list[int]) -> dict[int, list[SegmentRow]]:
+    from django.db import connection
+
+    by: dict[int, list[SegmentRow]] = {i: [] for i in ids}
+    if not ids:
+        return by
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT s.interaction_id, s.kind, s.started_at, s.ended_at, s.outcome, s.data, s.agent_id,
+                   coalesce(nullif(u.full_name, ''), split_part(u.email, '@', 1), '')
+            FROM inbox_segment s
+            LEFT JOIN agents_agentprofile a ON a.id = s.agent_id
+            LEFT JOIN accounts_user u ON u.id = a.user_id
+            WHERE s.interaction_id = ANY(%s) ORDER BY s.started_at, s.id
+            """,
+            [ids],
+        )
+        for row in cursor.fetchall():
+            data = json.loads(row[5]) if isinstance(row[5], str) else (row[5] or {})
+            by[row[0]].append(SegmentRow(row[0], row[1], row[2], row[3], row[4] or "", data, row[6], row[7]))
     return by
 
 
 def _recordings_by_interaction(ids: list[int]) -> dict[int, list[int]]:
     calls = dict(Call.objects.filter(interaction_id__in=ids, recorded=True).values_list("call_id", "interaction_id"))
+    if not calls:
+        return {}
     out: dict[int, list[int]] = {}
     for pk, call_id in Recording.objects.filter(call_id__in=list(calls)).values_list("pk", "call_id"):
         out.setdefault(calls[call_id], []).append(pk)
@@ -369,24 +418,37 @@ def journey_summary(contact: Contact) -> dict[str, Any]:
             "outcome": entry["outcome"],
             "agent": entry["agents"][-1] if entry["agents"] else None,
         }
-    by_channel = dict(interactions.values_list("channel").annotate(n=Count("pk")).order_by())
-    # A case is open while one of its interactions still waits for the business: not resolved, and
-    # not a conversation the customer left before anyone answered.
-    open_cases = (
-        interactions.exclude(status=Interaction.Status.RESOLVED)
-        .exclude(routing_status=Interaction.RoutingStatus.ABANDONED)
-        .values("case_id")
-        .distinct()
-        .count()
-    )
-    web = WebEvent.objects.filter(contact_id__in=pks)
+    # The counts in one statement: interactions by channel; open cases (a case is open while one of
+    # its interactions still waits for the business: not resolved, and not a conversation the customer
+    # left before anyone answered); visits; the last time on the web.
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT
+              (SELECT coalesce(jsonb_object_agg(channel, n), '{}') FROM (
+                 SELECT channel, count(*) AS n FROM inbox_interaction WHERE contact_id = ANY(%(c)s)
+                 GROUP BY channel) x),
+              (SELECT count(DISTINCT case_id) FROM inbox_interaction
+                 WHERE contact_id = ANY(%(c)s) AND status <> 'resolved' AND routing_status <> 'abandoned'),
+              (SELECT count(DISTINCT session_id) FROM journey_websession WHERE contact_id = ANY(%(c)s)),
+              greatest((SELECT max(ended_at) FROM journey_websession WHERE contact_id = ANY(%(c)s)),
+                       (SELECT max(occurred_at) FROM journey_webevent
+                        WHERE contact_id = ANY(%(c)s) AND session_id = ''))
+            """,
+            {"c": pks},
+        )
+        by_channel, open_cases, web_visits, last_seen = cursor.fetchone()
+    if isinstance(by_channel, str):
+        by_channel = json.loads(by_channel)
     return {
         "last_contact": last_entry,
         "interactions": sum(by_channel.values()),
         "by_channel": by_channel,
         "open_cases": open_cases,
-        "web_visits": web.exclude(session_id="").values("session_id").distinct().count(),
-        "last_seen_on_web": (web.aggregate(t=Max("occurred_at"))["t"] or None),
+        "web_visits": web_visits,
+        "last_seen_on_web": last_seen.isoformat() if last_seen else None,
         "first_seen": contact.created_at.isoformat(),
     }
 

@@ -9,7 +9,6 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 
 urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
-    path("widget/events/", views.track, name="widget-events"),
     path("contacts/", views.contacts_page, name="journey-contacts"),
     path("contacts/<int:pk>/journey/", views.journey_page, name="journey-contact"),
 ]

@@ -16,7 +16,7 @@ from apps.agents.actions import do_set_agent_state
 from apps.agents.models import AgentState
 from apps.inbox.actions import do_merge_contacts, do_open_interaction, do_resolve, do_transfer
 from apps.inbox.models import Contact, Disposition, Interaction
-from apps.journey.actions import do_save_journey_settings
+from apps.journey.actions import do_rebuild_web_sessions, do_save_journey_settings
 from apps.journey.models import WebEvent
 from apps.journey.tasks import purge_web_events
 from apps.routing.actions import do_abandon_interaction, do_accept_offer
@@ -96,6 +96,7 @@ def build_history(cc: ContactCenter) -> dict[str, Any]:
         url="https://shop.example/",
         occurred_at=now - timedelta(days=3),
     )
+    do_rebuild_web_sessions([wu.pk])  # these rows were written directly, not through the tracker
     connection.set_schema_to_public()
     return {"wu": wu, "gave_up": gave_up, "transferred": transferred, "call": call}
 
@@ -216,6 +217,7 @@ def test_merge_keeps_every_interaction_and_event() -> None:
         url="https://shop.example/help",
         occurred_at=timezone.now(),
     )
+    do_rebuild_web_sessions([anon.pk])
     do_open_interaction(channel="chat", queue=cc.queue, contact=anon, subject="Hello?")
     do_merge_contacts(h["wu"], anon)
     connection.set_schema_to_public()

@@ -1,21 +1,26 @@
 """The website tracker (issue 13): what the widget loader sends to /widget/events/ is checked whole,
 stored for the visitor its signed token names, kept only from allowed sites, stripped of query
-parameters the tenant did not allow, throttled per visitor; time on page lands on its page view."""
+parameters the tenant did not allow, throttled per visitor; time on page lands on its page view.
+Through the real web process (daphne): the endpoint runs on its event loop, not in Django's views."""
 
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 from datetime import timedelta
 from typing import Any
 
+import pytest
+from django.conf import settings
 from django.db import connection
-from django.test import Client, override_settings
 from django.utils import timezone
 
 from apps.inbox.models import Contact
-from apps.journey.actions import do_save_journey_settings
-from apps.journey.models import WebEvent
+from apps.journey.actions import do_rebuild_web_sessions, do_save_journey_settings
+from apps.journey.models import WebEvent, WebSession
 from apps.widget.identity import visitor_token
+from tests.conftest import WebServer
 from tests.inbox.conftest import ContactCenter, make_center
 
 SHOP = "http://127.0.0.1:9"
@@ -30,10 +35,40 @@ def setup() -> tuple[ContactCenter, Contact, str]:
     return cc, visitor, tok
 
 
-def send(cc: ContactCenter, body: Any, origin: str = SHOP) -> Any:
-    client = Client(HTTP_HOST=cc.info.host)
-    raw = body if isinstance(body, bytes | str) else json.dumps(body)
-    return client.post("/widget/events/", raw, content_type="text/plain", HTTP_ORIGIN=origin)
+class Answer:
+    def __init__(self, status: int, headers: Any, body: bytes) -> None:
+        self.status_code, self.headers, self.body = status, headers, body
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def __getitem__(self, name: str) -> str:
+        return str(self.headers[name])
+
+
+WEB: WebServer | None = None
+
+
+def send(cc: ContactCenter, body: Any, origin: str = SHOP) -> Answer:
+    assert WEB is not None
+    raw = body if isinstance(body, bytes) else (body.encode() if isinstance(body, str) else json.dumps(body).encode())
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{WEB.port}/widget/events/",
+        data=raw,
+        method="POST",
+        headers={"Host": f"{cc.info.host}:{WEB.port}", "Origin": origin, "Content-Type": "text/plain"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return Answer(response.status, response.headers, response.read())
+    except urllib.error.HTTPError as exc:
+        return Answer(exc.code, exc.headers, exc.read())
+
+
+@pytest.fixture(autouse=True)
+def _web(web_server: WebServer) -> None:
+    global WEB
+    WEB = web_server
 
 
 def now() -> str:
@@ -91,6 +126,13 @@ def test_page_views_events_and_time_on_page_are_recorded() -> None:
     assert rows[0].referrer == "https://search.example/"
     assert rows[0].properties == {"view": "view-0001", "seconds": 42}
     assert rows[1].properties == {"value": 129, "items": 3}
+    # The visit's rollup, kept by the same statement, is what recounting the events gives.
+    connection.set_schema(cc.info.schema_name)
+    live = list(WebSession.objects.values_list("contact_id", "session_id", "pages", "events", "cart_value"))
+    assert live == [(visitor.pk, "sess-0001", 1, 1, 129.0)]
+    do_rebuild_web_sessions([visitor.pk])
+    assert list(WebSession.objects.values_list("contact_id", "session_id", "pages", "events", "cart_value")) == live
+    connection.set_schema_to_public()
 
 
 def test_refused_batches_store_nothing_and_say_why() -> None:
@@ -141,11 +183,18 @@ def test_refused_batches_store_nothing_and_say_why() -> None:
     assert stored(cc) == []
 
 
-@override_settings(WEB_EVENT_BATCHES_PER_MINUTE=3)
 def test_a_flooding_visitor_is_throttled() -> None:
     cc, _visitor, tok = setup()
+    limit = settings.WEB_EVENT_BATCHES_PER_MINUTE
     good = {"type": "page", "view": "view-0001", "session": "sess-0001", "at": now(), "url": f"{SHOP}/"}
-    answers = [send(cc, {"key": cc.key.public_key, "visitor": tok, "events": [good]}) for _ in range(5)]
-    assert [a.status_code for a in answers] == [204, 204, 204, 429, 429]
+    answers = [send(cc, {"key": cc.key.public_key, "visitor": tok, "events": [good]}) for _ in range(limit + 2)]
+    assert [a.status_code for a in answers] == [204] * limit + [429, 429]
     assert int(answers[-1]["Retry-After"]) >= 1
-    assert len(stored(cc)) == 3
+    assert answers[-1].json()["error"]["code"] == "rate_limited"
+    assert len(stored(cc)) == limit
+    # Another visitor of the same site is not held back.
+    connection.set_schema(cc.info.schema_name)
+    other = Contact.objects.create()
+    other_token = visitor_token(cc.info.schema_name, cc.key.pk, other.pk, "v-other123")
+    connection.set_schema_to_public()
+    assert send(cc, {"key": cc.key.public_key, "visitor": other_token, "events": [good]}).status_code == 204
