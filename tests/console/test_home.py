@@ -31,7 +31,7 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
     owner.force_login(tenant_a.owner)
     html = owner.get("/").content.decode()
     assert steps(html) == {"queue": False, "agent": False, "widget": False, "conversation": False, "billing": True}
-    assert nav(html) == ["dashboard", "desktop", "settings", "team", "billing-overview", "api-docs"]
+    assert nav(html) == ["dashboard", "desktop", "journey-contacts", "settings", "team", "billing-overview", "api-docs"]
     assert "Nobody answers the queue “Support”: add members to it." in html
     # The owner has an agent profile from sign-up (they can be put in a queue at once), and is not
     # nagged for answering no queue.
@@ -59,7 +59,7 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
     client = Client(HTTP_HOST=tenant_a.host)
     client.force_login(agent)
     html = client.get("/").content.decode()
-    assert nav(html) == ["dashboard", "desktop"]
+    assert nav(html) == ["dashboard", "desktop", "journey-contacts"]  # their own customers
     assert 'data-testid="onboarding"' not in html
     assert client.get("/settings/").status_code == 403
     assert client.get("/settings/widget/").status_code == 403

@@ -291,3 +291,38 @@ def test_who_may_read_a_journey(tenant_b: TenantInfo) -> None:
     assert login(cc.info.host, sue.email).get(url).status_code == 200
     assert Client(HTTP_HOST=cc.info.host).get(url).status_code in (401, 403)
     assert login(tenant_b.host, tenant_b.email).get(url).status_code == 404
+
+
+def test_purge_keeps_the_visits_true() -> None:
+    cc = make_center("http://127.0.0.1:9")
+    connection.set_schema(cc.info.schema_name)
+    wu = Contact.objects.create(name="Wu Lei")
+    now = timezone.now()
+
+    def page(session: str, days_ago: float) -> None:
+        WebEvent.objects.create(
+            contact=wu,
+            session_id=session,
+            kind=WebEvent.Kind.PAGE,
+            source=WebEvent.Source.WIDGET,
+            name="page_view",
+            url="https://shop.example/",
+            occurred_at=now - timedelta(days=days_ago),
+        )
+
+    page("gone-visit", 40)
+    page("gone-visit", 39.9)
+    page("long-visit", 31)  # a visit that straddles the cutoff (made up: visits are minutes long)
+    page("long-visit", 29)
+    page("long-visit", 28)
+    page("new-visit", 1)
+    do_rebuild_web_sessions([wu.pk])
+    do_save_journey_settings(None, web_event_retention_days=30)
+    connection.set_schema_to_public()
+    assert purge_web_events.apply().get()[cc.info.schema_name] == 3
+    connection.set_schema(cc.info.schema_name)
+    from apps.journey.models import WebSession
+
+    visits = dict(WebSession.objects.values_list("session_id", "pages"))
+    assert visits == {"long-visit": 2, "new-visit": 1}
+    connection.set_schema_to_public()
