@@ -96,6 +96,9 @@
   function hideOffer() { clearInterval(countdown); offer = null; if ($("offer-dialog").open) $("offer-dialog").close(); }
   $("offer-accept").addEventListener("click", function () { if (offer) send({type: "offer.accept", offer_id: offer.id}); });
   $("offer-reject").addEventListener("click", function () { if (offer) send({type: "offer.reject", offer_id: offer.id}); hideOffer(); });
+  // Escape closes a dialog; on a ringing offer that means no: reject it, as the button does (it used
+  // to hide the dialog and leave the offer ringing unseen until it timed out).
+  $("offer-dialog").addEventListener("cancel", function () { if (offer) send({type: "offer.reject", offer_id: offer.id}); hideOffer(); });
   if (window.Notification && Notification.permission === "default") document.addEventListener("click", function once() { Notification.requestPermission(); document.removeEventListener("click", once); });
 
   // --- inbox -------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from apps.inbox.actions import do_open_interaction, do_post_message, do_resolve
 from apps.inbox.models import Contact, Disposition, Interaction, Message
 from apps.routing.actions import do_accept_offer
 from apps.routing.models import Offer
-from tests.conftest import PASSWORD, WebServer
+from tests.conftest import PASSWORD, WebServer, wait_until
 from tests.inbox.conftest import ContactCenter, Shop, desktop, make_center, shop  # noqa: F401  (the fixture)
 
 
@@ -243,3 +243,27 @@ def test_buttons_and_labels_stay_on_one_line_in_simplified_chinese(
     for label in page.locator(".reply-tools label").all():
         assert label.evaluate(LINES) == 1, f"{label.inner_text()!r} wraps"
     page.context.close()
+
+
+def test_escape_on_a_ringing_offer_rejects_it(browser: Any, web_server: WebServer, shop: Shop) -> None:
+    cc = make_center(shop.origin)
+    agent = desktop(browser, web_server, cc, 1)
+    agent.select_option("#presence", "available")
+    expect(agent.locator("#presence")).to_have_value("available")
+    connection.set_schema(cc.info.schema_name)
+    waiting = chat(cc, Contact.objects.create(name="Lee"), "Is anyone there?")
+    connection.set_schema_to_public()
+    dialog = agent.locator("#offer-dialog")
+    expect(dialog).to_be_visible()
+    expect(agent.locator("#offer-subject")).to_have_text("Is anyone there?")
+    agent.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+    def statuses() -> list[str]:
+        connection.set_schema(cc.info.schema_name)
+        found = list(Offer.objects.filter(interaction=waiting).values_list("status", flat=True))
+        connection.set_schema_to_public()
+        return found
+
+    wait_until(lambda: statuses() == ["rejected"], 10, "the offer to be rejected")  # not left ringing unseen
+    agent.context.close()
