@@ -14,7 +14,8 @@ from django.views.decorators.http import require_GET
 
 from apps.accounts.models import User
 from apps.agents.actions import ensure_agent_profile
-from apps.agents.models import ReasonCode
+from apps.agents.models import Channel, ReasonCode
+from apps.inbox.models import Interaction
 from apps.inbox.selectors import colleagues, directory
 
 
@@ -42,6 +43,9 @@ def catalogue() -> dict[str, Any]:
             "previous": _("Previous conversations"),
             "unverified": _("(unverified)"),
         },
+        # Channel and status words as people read them (the API's values are codes).
+        "channels": {str(value): str(label) for value, label in Channel.choices},
+        "statuses": {str(value): str(label) for value, label in Interaction.Status.choices},
         "journey": {
             "title": _("Journey"),
             "last": _("Last contact"),

@@ -27,6 +27,9 @@
       return r.status === 204 ? {} : r.json().then(function (j) { if (!r.ok) throw j.error || j; return j; });
     });
   }
+  // Channel and status codes in the reader's language.
+  function chName(c) { return (T.channels && T.channels[c]) || c; }
+  function stName(v) { return (T.statuses && T.statuses[v]) || v; }
   function el(tag, cls, text) { var e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; }
   // A time in the agent's local time: hours and minutes today, with the date before; the full
   // timestamp in `datetime` and as a tooltip. The visible text is drawn by CSS from data-label, so
@@ -80,7 +83,7 @@
   }
   function showOffer(o) {
     offer = o;
-    $("offer-channel").textContent = o.channel; $("offer-subject").textContent = o.subject || "";
+    $("offer-channel").textContent = chName(o.channel); $("offer-subject").textContent = o.subject || "";
     $("offer-queue").textContent = o.queue || "";
     var d = $("offer-dialog"); if (!d.open) openDialog(d);
     ring();
@@ -121,7 +124,7 @@
         var title = el("div", "", (r.contact || "#" + r.id) + " — " + (r.subject || ""));
         var badge = el("span", "badge"); badge.hidden = true; title.appendChild(badge);
         li.appendChild(title);
-        li.appendChild(el("div", "meta", r.channel + " · " + r.status + (r.queue ? " · " + r.queue : "") + (r.assignee ? " · " + r.assignee : "")));
+        li.appendChild(el("div", "meta", chName(r.channel) + " · " + stName(r.status) + (r.queue ? " · " + r.queue : "") + (r.assignee ? " · " + r.assignee : "")));
         li.appendChild(el("div", "preview"));
         li.addEventListener("click", function () { openConversation(r.id); });
         ul.appendChild(li);
@@ -233,7 +236,7 @@
     if (d.id !== current) return;
     var F = T.fields;
     if (d.contact) contactNames[d.id] = d.contact.display;
-    $("conv-title").textContent = (d.contact ? d.contact.display : "#" + d.id) + " · " + d.channel + " · " + d.status;
+    $("conv-title").textContent = (d.contact ? d.contact.display : "#" + d.id) + " · " + chName(d.channel) + " · " + stName(d.status);
     setReadOnly(d.status === "resolved");
     var c = $("customer-body"); c.innerHTML = ""; c.classList.remove("muted");
     var dl = el("dl");
@@ -249,7 +252,7 @@
     if (d.context && Object.keys(d.context).length) { c.appendChild(el("h3", "", F.context)); c.appendChild(el("pre", "context", JSON.stringify(d.context, null, 2))); }
     if (d.previous.length) { c.appendChild(el("h3", "", F.previous)); var ul = el("ul", "rows");
       d.previous.forEach(function (p) {
-        var li = el("li"), b = el("button", "prev-open", p.channel + " · " + p.status + " · " + (p.subject || "")); b.type = "button";
+        var li = el("li"), b = el("button", "prev-open", chName(p.channel) + " · " + stName(p.status) + " · " + (p.subject || "")); b.type = "button";
         b.appendChild(timeEl(p.created_at)); b.addEventListener("click", function () { openConversation(p.id); });
         li.appendChild(b); ul.appendChild(li); });
       c.appendChild(ul); }
@@ -273,10 +276,10 @@
     var s = j.summary, dl = el("dl");
     function row(k, v) { dl.appendChild(el("dt", "", k)); var dd = el("dd"); if (v instanceof Node) dd.appendChild(v); else dd.textContent = v; dl.appendChild(dd); }
     if (s.last_contact) {
-      var last = el("span", "", s.last_contact.channel + " · " + (J.outcomes[s.last_contact.outcome] || s.last_contact.outcome) + " ");
+      var last = el("span", "", chName(s.last_contact.channel) + " · " + (J.outcomes[s.last_contact.outcome] || s.last_contact.outcome) + " ");
       last.appendChild(timeEl(s.last_contact.at)); row(J.last, last);
     }
-    row(J.conversations, Object.keys(s.by_channel).map(function (c) { return c + " " + s.by_channel[c]; }).join(" · ") || "0");
+    row(J.conversations, Object.keys(s.by_channel).map(function (c) { return chName(c) + " " + s.by_channel[c]; }).join(" · ") || "0");
     row(J.openCases, String(s.open_cases));
     row(J.visits, String(s.web_visits));
     box.appendChild(dl);
@@ -284,7 +287,7 @@
     j.entries.forEach(function (e) {
       var text;
       if (e.type === "interaction") {
-        text = [e.channel, J.outcomes[e.outcome] || e.outcome, e.category, e.agents.map(function (a) { return a.name; }).join(" → ")]
+        text = [chName(e.channel), J.outcomes[e.outcome] || e.outcome, e.category, e.agents.map(function (a) { return a.name; }).join(" → ")]
           .filter(Boolean).join(" · ");
       } else if (e.type === "web_session") {
         text = J.visit.replace("%(n)s", e.page_count) + (e.cart_value !== null && e.cart_value !== undefined ? " · " + J.cart.replace("%(v)s", e.cart_value) : "");

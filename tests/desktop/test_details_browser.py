@@ -237,6 +237,11 @@ def test_buttons_and_labels_stay_on_one_line_in_simplified_chinese(
     page.locator(f'#inbox li[data-id="{box.open_mine.pk}"]').click()
     expect(page.locator("#conv-title")).to_contain_text("Acme Trading Company")
     assert page.locator("#reply-send").inner_text() != "Send"  # translated
+    # Channel and status words too, in the list and the title (the API's codes were shown as they were).
+    row_meta = page.locator(f'#inbox li[data-id="{box.open_mine.pk}"] .meta')
+    expect(row_meta).to_contain_text("在线聊天")
+    expect(page.locator("#conv-title")).to_contain_text("在线聊天")
+    assert "chat" not in row_meta.inner_text() and "open" not in row_meta.inner_text()
     for selector in ("#reply-send", "#btn-transfer", "#btn-resolve", "#tab-mine", "#tab-queues", "#tab-all"):
         element = page.locator(selector)
         assert element.evaluate(LINES) == 1, f"{selector} ({element.inner_text()!r}) wraps"

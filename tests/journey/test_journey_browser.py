@@ -107,7 +107,7 @@ def test_an_agent_sees_the_journey_beside_the_conversation_live(
     expect(agent.locator("#offer-dialog")).to_be_visible()
     agent.click("#offer-accept")
     panel = agent.locator("#journey")
-    expect(panel).to_contain_text("chat 1")
+    expect(panel).to_contain_text("Chat 1")
     expect(agent.locator("#journey-entries li.web_session")).to_have_count(1)  # the page they chat from
     expect(agent.locator("#journey-entries li.web_session")).to_contain_text("Web visit, pages: 1")
 

@@ -144,7 +144,7 @@ def test_customer_calls_from_the_widget_agent_answers_sees_draws_and_snapshots(
 
     # The call rings on the desktop like any offer; the agent answers.
     expect(agent.locator("#offer-dialog")).to_be_visible()
-    expect(agent.locator("#offer-channel")).to_have_text("video")
+    expect(agent.locator("#offer-channel")).to_have_text("Video")
     agent.click("#offer-accept")
     expect(agent.locator("#call-panel")).to_be_visible()
     expect(agent.locator("#call-rec")).to_be_visible()
