@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agents, canned, catalog, hours, queues, views
+from . import agents, canned, catalog, hours, journey, queues, views
 
 urlpatterns = [
     path("", views.home, name="dashboard"),
@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/canned/<int:pk>/delete/", canned.canned_delete, name="settings-canned-delete"),
     path("settings/canned/preview/", canned.canned_preview, name="settings-canned-preview"),
     path("settings/widget/", views.widget_settings, name="settings-widget"),
+    path("settings/journey/", journey.journey_settings, name="settings-journey"),
     path("settings/widget/<int:pk>/", views.widget_settings, name="settings-widget-save"),
     path("settings/hours/", hours.hours_list, name="settings-hours"),
     path("settings/hours/new/", hours.hours_edit, name="settings-hours-new"),

@@ -49,6 +49,27 @@ def _event_error(index: int, field: str, message: str) -> ValidationFailed:
     )
 
 
+def _check_properties(index: int, raw: Any) -> dict[str, Any]:
+    """An event's properties: as contact attributes (flat values), 4 KB at most."""
+    try:
+        properties = check_attributes(raw or {})
+    except ValidationFailed as exc:
+        raise _event_error(index, "properties", exc.message) from None
+    if len(json.dumps(properties, ensure_ascii=False).encode()) > MAX_PROPERTIES_BYTES:
+        raise _event_error(index, "properties", _("properties may hold at most 4 KB."))
+    return properties
+
+
+def _check_batch_size(events: Any) -> None:
+    if not isinstance(events, list) or not events:
+        raise ValidationFailed(_("Send at least one event."), fields={"events": [_("A non-empty list.")]})
+    if len(events) > MAX_BATCH_EVENTS:
+        raise ValidationFailed(
+            _("At most %(n)d events per batch.") % {"n": MAX_BATCH_EVENTS},
+            fields={"events": [_("At most %(n)d events.") % {"n": MAX_BATCH_EVENTS}]},
+        )
+
+
 def check_event_batch(payload: Any, *, now: datetime | None = None) -> list[dict[str, Any]]:
     """A batch as the API receives it ({"events": [...]} or one event object), checked whole: the
     first thing wrong is named with the event's number and field."""
@@ -59,13 +80,7 @@ def check_event_batch(payload: Any, *, now: datetime | None = None) -> list[dict
         events = payload["events"]
     else:
         events = [payload]
-    if not isinstance(events, list) or not events:
-        raise ValidationFailed(_("Send at least one event."), fields={"events": [_("A non-empty list.")]})
-    if len(events) > MAX_BATCH_EVENTS:
-        raise ValidationFailed(
-            _("At most %(n)d events per batch.") % {"n": MAX_BATCH_EVENTS},
-            fields={"events": [_("At most %(n)d events.") % {"n": MAX_BATCH_EVENTS}]},
-        )
+    _check_batch_size(events)
     if len(json.dumps(events, ensure_ascii=False).encode()) > MAX_BATCH_BYTES:
         raise ValidationFailed(_("A batch may hold at most 64 KB."), fields={"events": [_("At most 64 KB.")]})
     oldest = now - timedelta(days=JourneySettings.current().web_event_retention_days)
@@ -91,13 +106,7 @@ def check_event_batch(payload: Any, *, now: datetime | None = None) -> list[dict
             if parsed < oldest:
                 raise _event_error(index, "at", _("“at” is older than this account keeps events."))
             at = parsed
-        properties = event.get("properties") or {}
-        try:
-            properties = check_attributes(properties)
-        except ValidationFailed as exc:
-            raise _event_error(index, "properties", exc.message) from None
-        if len(json.dumps(properties, ensure_ascii=False).encode()) > MAX_PROPERTIES_BYTES:
-            raise _event_error(index, "properties", _("properties may hold at most 4 KB."))
+        properties = _check_properties(index, event.get("properties"))
         checked.append({"name": name, "at": at, "properties": properties})
     return checked
 
@@ -159,13 +168,7 @@ def check_browser_batch(events: Any, *, allowed_params: list[str], now: datetime
     """What the loader sends: page views, the site's own events (CCAAS.track) and time on page.
     Pure (no database): the endpoint runs it on the event loop (`journey.asgi`)."""
     now = now or timezone.now()
-    if not isinstance(events, list) or not events:
-        raise ValidationFailed(_("Send at least one event."), fields={"events": [_("A non-empty list.")]})
-    if len(events) > MAX_BATCH_EVENTS:
-        raise ValidationFailed(
-            _("At most %(n)d events per batch.") % {"n": MAX_BATCH_EVENTS},
-            fields={"events": [_("At most %(n)d events.") % {"n": MAX_BATCH_EVENTS}]},
-        )
+    _check_batch_size(events)
     checked = []
     for index, event in enumerate(events):
         kind = event.get("type") if isinstance(event, dict) else None
@@ -219,12 +222,7 @@ def check_browser_batch(events: Any, *, allowed_params: list[str], now: datetime
             raise _event_error(
                 index, "name", _("a name is 1 to 64 letters, digits, “_”, “.”, “:” or “-”, starting with a letter.")
             )
-        try:
-            properties = check_attributes(event.get("properties") or {})
-        except ValidationFailed as exc:
-            raise _event_error(index, "properties", exc.message) from None
-        if len(json.dumps(properties, ensure_ascii=False).encode()) > MAX_PROPERTIES_BYTES:
-            raise _event_error(index, "properties", _("properties may hold at most 4 KB."))
+        properties = _check_properties(index, event.get("properties"))
         checked.append(
             {
                 "type": kind,

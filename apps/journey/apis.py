@@ -16,7 +16,8 @@ from apps.core.permissions import IsTenantAdmin
 from apps.inbox.models import Contact
 from apps.inbox.selectors import contact_payload
 
-from .actions import do_record_contact_events
+from .actions import do_record_contact_events, do_save_journey_settings
+from .models import JourneySettings
 from .selectors import contact_journey, journey_summary, parse_filters, readable_contact
 
 
@@ -57,3 +58,31 @@ class ContactEventsApi(APIView):
         contact = get_object_or_404(Contact, pk=pk)
         stored = do_record_contact_events(cast(User, request.user), contact, request.data)
         return Response({"recorded": len(stored)}, status=status.HTTP_201_CREATED)
+
+
+class JourneySettingsApi(APIView):
+    """How long web events are kept and which query parameters page addresses keep (owners, admins)."""
+
+    permission_classes = [IsTenantAdmin]
+
+    class SettingsSerializer(serializers.Serializer):
+        web_event_retention_days = serializers.IntegerField(required=False)
+        allowed_query_params = serializers.ListField(child=serializers.CharField(), required=False)
+
+    @staticmethod
+    def _payload(current: JourneySettings) -> dict[str, object]:
+        return {
+            "web_event_retention_days": current.web_event_retention_days,
+            "allowed_query_params": list(current.allowed_query_params),
+        }
+
+    @extend_schema(responses={200: SettingsSerializer})
+    def get(self, request: Request) -> Response:
+        return Response(self._payload(JourneySettings.current()))
+
+    @extend_schema(request=SettingsSerializer, responses={200: SettingsSerializer})
+    def patch(self, request: Request) -> Response:
+        data = self.SettingsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        current = do_save_journey_settings(cast(User, request.user), **data.validated_data)
+        return Response(self._payload(current))

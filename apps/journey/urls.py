@@ -5,6 +5,7 @@ from . import apis, views
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("contacts/<int:pk>/journey", apis.ContactJourneyApi.as_view(), name="api-contact-journey"),
     path("contacts/<int:pk>/events", apis.ContactEventsApi.as_view(), name="api-contact-events"),
+    path("journey/settings", apis.JourneySettingsApi.as_view(), name="api-journey-settings"),
 ]
 
 urlpatterns = [
