@@ -81,6 +81,13 @@ async def execute(query: bytes | sql.Composed, params: dict[str, Any]) -> int:
         return cursor.rowcount
 
 
+async def fetchall(query: bytes | sql.Composed, params: dict[str, Any]) -> list[tuple[Any, ...]]:
+    """Run one statement (autocommit) and return every row."""
+    async with (await pool()).connection() as conn:
+        cursor = await conn.execute(query, params)
+        return await cursor.fetchall()
+
+
 async def fetchone(query: bytes | sql.Composed, params: dict[str, Any]) -> tuple[Any, ...] | None:
     """Run one statement (autocommit: committed when this returns) and return its first row."""
     async with (await pool()).connection() as conn:

@@ -125,6 +125,14 @@ class BoundedASGIHandler(ASGIHandler):
             executor.release()
 
 
+def scope_header(scope: dict[str, Any], name: bytes) -> str:
+    """One request header of an ASGI scope (`name` in lower case), "" when absent."""
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return str(value.decode("latin-1"))
+    return ""
+
+
 def get_asgi_application() -> BoundedASGIHandler:
     """`django.core.asgi.get_asgi_application` with the bounded handler."""
     import django

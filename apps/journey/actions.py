@@ -22,7 +22,7 @@ from apps.core.tenancy import current_schema
 from apps.inbox.actions import agents_group, check_attributes
 from apps.inbox.models import Contact, Interaction
 
-from .models import JourneySettings, WebEvent
+from .models import VISIT_AGGREGATES, JourneySettings, WebEvent
 
 MAX_BATCH_EVENTS = 100
 MAX_BATCH_BYTES = 64 * 1024
@@ -60,6 +60,26 @@ def _check_properties(index: int, raw: Any) -> dict[str, Any]:
     return properties
 
 
+def _check_name(index: int, name: Any) -> str:
+    if not isinstance(name, str) or not _EVENT_NAME.match(name):
+        raise _event_error(
+            index, "name", _("a name is 1 to 64 letters, digits, “_”, “.”, “:” or “-”, starting with a letter.")
+        )
+    return name
+
+
+def _check_at(index: int, raw: Any, *, now: datetime, oldest: datetime, too_old: str) -> datetime:
+    """An event's time: ISO 8601 with its zone, not more than FUTURE_SLACK ahead, not before `oldest`."""
+    parsed = parse_datetime(raw) if isinstance(raw, str) else None
+    if parsed is None or timezone.is_naive(parsed):
+        raise _event_error(index, "at", _("“at” is a time in ISO 8601 with its time zone."))
+    if parsed > now + FUTURE_SLACK:
+        raise _event_error(index, "at", _("“at” is in the future."))
+    if parsed < oldest:
+        raise _event_error(index, "at", too_old)
+    return parsed
+
+
 def _check_batch_size(events: Any) -> None:
     if not isinstance(events, list) or not events:
         raise ValidationFailed(_("Send at least one event."), fields={"events": [_("A non-empty list.")]})
@@ -91,21 +111,11 @@ def check_event_batch(payload: Any, *, now: datetime | None = None) -> list[dict
         unknown = sorted(set(event) - _EVENT_FIELDS)
         if unknown:
             raise _event_error(index, unknown[0], _("unknown field “%(f)s”.") % {"f": unknown[0]})
-        name = event.get("name")
-        if not isinstance(name, str) or not _EVENT_NAME.match(name):
-            raise _event_error(
-                index, "name", _("a name is 1 to 64 letters, digits, “_”, “.”, “:” or “-”, starting with a letter.")
-            )
+        name = _check_name(index, event.get("name"))
         at = now
         if event.get("at") is not None:
-            parsed = parse_datetime(event["at"]) if isinstance(event["at"], str) else None
-            if parsed is None or timezone.is_naive(parsed):
-                raise _event_error(index, "at", _("“at” is a time in ISO 8601 with its time zone."))
-            if parsed > now + FUTURE_SLACK:
-                raise _event_error(index, "at", _("“at” is in the future."))
-            if parsed < oldest:
-                raise _event_error(index, "at", _("“at” is older than this account keeps events."))
-            at = parsed
+            too_old = _("“at” is older than this account keeps events.")
+            at = _check_at(index, event["at"], now=now, oldest=oldest, too_old=too_old)
         properties = _check_properties(index, event.get("properties"))
         checked.append({"name": name, "at": at, "properties": properties})
     return checked
@@ -189,13 +199,8 @@ def check_browser_batch(events: Any, *, allowed_params: list[str], now: datetime
                 raise _event_error(index, "seconds", _("seconds is a whole number from 0 to 86,400."))
             checked.append({"type": kind, "session": session, "view": view, "seconds": seconds})
             continue
-        parsed = parse_datetime(event["at"]) if isinstance(event.get("at"), str) else None
-        if parsed is None or timezone.is_naive(parsed):
-            raise _event_error(index, "at", _("“at” is a time in ISO 8601 with its time zone."))
-        if parsed > now + FUTURE_SLACK:
-            raise _event_error(index, "at", _("“at” is in the future."))
-        if parsed < now - MAX_BROWSER_EVENT_AGE:
-            raise _event_error(index, "at", _("“at” is too old for a browser's batch."))
+        too_old = _("“at” is too old for a browser's batch.")
+        parsed = _check_at(index, event.get("at"), now=now, oldest=now - MAX_BROWSER_EVENT_AGE, too_old=too_old)
         url = clean_url(event.get("url"), allowed_params)
         if kind == "page":
             if not url:
@@ -217,11 +222,7 @@ def check_browser_batch(events: Any, *, allowed_params: list[str], now: datetime
                 }
             )
             continue
-        name = event.get("name")
-        if not isinstance(name, str) or not _EVENT_NAME.match(name):
-            raise _event_error(
-                index, "name", _("a name is 1 to 64 letters, digits, “_”, “.”, “:” or “-”, starting with a letter.")
-            )
+        name = _check_name(index, event.get("name"))
         properties = _check_properties(index, event.get("properties"))
         checked.append(
             {
@@ -282,9 +283,9 @@ def do_rebuild_web_sessions(contact_ids: list[int] | None = None) -> int:
 
     from .models import WebSession
 
-    where, params = ("WHERE session_id <> ''", [])
+    where, params = ("WHERE e.session_id <> ''", [])
     if contact_ids is not None:
-        where, params = ("WHERE session_id <> '' AND contact_id = ANY(%s)", [list(contact_ids)])
+        where, params = ("WHERE e.session_id <> '' AND e.contact_id = ANY(%s)", [list(contact_ids)])
     with transaction.atomic():
         scope = (
             WebSession.objects.all() if contact_ids is None else WebSession.objects.filter(contact_id__in=contact_ids)
@@ -295,12 +296,8 @@ def do_rebuild_web_sessions(contact_ids: list[int] | None = None) -> int:
                 f"""
                 INSERT INTO journey_websession (contact_id, session_id, started_at, ended_at, pages, events,
                                                 cart_value, cart_at)
-                SELECT contact_id, session_id, min(occurred_at), max(occurred_at),
-                       count(*) FILTER (WHERE kind = 'page'), count(*) FILTER (WHERE kind = 'event'),
-                       (array_agg((properties ->> 'value')::float ORDER BY occurred_at DESC)
-                            FILTER (WHERE name = 'cart' AND jsonb_typeof(properties -> 'value') = 'number'))[1],
-                       max(occurred_at) FILTER (WHERE name = 'cart' AND jsonb_typeof(properties -> 'value') = 'number')
-                FROM journey_webevent {where} GROUP BY contact_id, session_id
+                SELECT e.contact_id, e.session_id, {VISIT_AGGREGATES}
+                FROM journey_webevent e {where} GROUP BY e.contact_id, e.session_id
                 """,
                 params,
             )

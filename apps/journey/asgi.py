@@ -31,7 +31,11 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from apps.core import adb
+from apps.core.asgi import scope_header
 from apps.core.errors import ApplicationError, ValidationFailed
+
+from .models import VISIT_AGGREGATES
 
 logger = logging.getLogger(__name__)
 PATH = "/widget/events/"
@@ -39,19 +43,11 @@ _TENANT_TTL = 30.0
 _KEY_TTL = 10.0
 _tenants: dict[str, tuple[float, str | None]] = {}
 _keys: dict[tuple[str, str], tuple[float, tuple[int, list[str]] | None]] = {}
-_settings: dict[str, tuple[float, tuple[list[str], int]]] = {}
+_params: dict[str, tuple[float, list[str]]] = {}
 
 
 def handles(scope: dict[str, Any]) -> bool:
     return scope.get("type") == "http" and scope.get("path") == PATH
-
-
-async def _rows(query: Any, params: dict[str, Any]) -> list[tuple[Any, ...]]:
-    from apps.core import adb
-
-    async with (await adb.pool()).connection() as conn:
-        cursor = await conn.execute(query, params)
-        return await cursor.fetchall()
 
 
 async def _schema_for(host: str) -> str | None:
@@ -60,7 +56,7 @@ async def _schema_for(host: str) -> str | None:
     hit = _tenants.get(hostname)
     if hit and hit[0] > now:
         return hit[1]
-    rows = await _rows(
+    rows = await adb.fetchall(
         b"SELECT t.schema_name FROM public.tenants_tenant t JOIN public.tenants_domain d ON d.tenant_id = t.id "
         b"WHERE d.domain = %(h)s AND NOT t.is_template AND t.schema_name <> 'public' LIMIT 1",
         {"h": hostname},
@@ -73,8 +69,6 @@ async def _schema_for(host: str) -> str | None:
 
 
 async def _key(schema: str, public_key: Any) -> tuple[int, list[str]] | None:
-    from apps.core.adb import table
-
     if not isinstance(public_key, str) or len(public_key) > 64:
         return None
     now = time.monotonic()
@@ -84,9 +78,9 @@ async def _key(schema: str, public_key: Any) -> tuple[int, list[str]] | None:
     from psycopg import sql
 
     query = sql.SQL("SELECT id, allowed_origins FROM {} WHERE public_key = %(k)s AND enabled").format(
-        table(schema, "widget_widgetkey")
+        adb.table(schema, "widget_widgetkey")
     )
-    rows = await _rows(query, {"k": public_key})
+    rows = await adb.fetchall(query, {"k": public_key})
     found = (rows[0][0], list(rows[0][1] or [])) if rows else None
     if len(_keys) > 10_000:
         _keys.clear()
@@ -94,23 +88,22 @@ async def _key(schema: str, public_key: Any) -> tuple[int, list[str]] | None:
     return found
 
 
-async def _journey_settings(schema: str) -> tuple[list[str], int]:
+async def _allowed_params(schema: str) -> list[str]:
+    """The query parameters this tenant's page addresses keep (JourneySettings; cached 10 s)."""
     from psycopg import sql
 
-    from apps.core.adb import table
-
     now = time.monotonic()
-    hit = _settings.get(schema)
+    hit = _params.get(schema)
     if hit and hit[0] > now:
         return hit[1]
-    query = sql.SQL("SELECT allowed_query_params, web_event_retention_days FROM {} ORDER BY id LIMIT 1").format(
-        table(schema, "journey_journeysettings")
+    query = sql.SQL("SELECT allowed_query_params FROM {} ORDER BY id LIMIT 1").format(
+        adb.table(schema, "journey_journeysettings")
     )
-    rows = await _rows(query, {})
-    found = (list(rows[0][0] or []), int(rows[0][1])) if rows else ([], 180)
-    if len(_settings) > 10_000:
-        _settings.clear()
-    _settings[schema] = (now + _KEY_TTL, found)
+    rows = await adb.fetchall(query, {})
+    found = list(rows[0][0] or []) if rows else []
+    if len(_params) > 10_000:
+        _params.clear()
+    _params[schema] = (now + _KEY_TTL, found)
     return found
 
 
@@ -134,12 +127,8 @@ WITH RECURSIVE chain(id, merged_into_id, depth) AS (
     RETURNING session_id, kind, name, properties, occurred_at
 ), visits AS (
     INSERT INTO {websession} AS v (contact_id, session_id, started_at, ended_at, pages, events, cart_value, cart_at)
-    SELECT target.id, ins.session_id, min(ins.occurred_at), max(ins.occurred_at),
-           count(*) FILTER (WHERE ins.kind = 'page'), count(*) FILTER (WHERE ins.kind = 'event'),
-           (array_agg((ins.properties ->> 'value')::float ORDER BY ins.occurred_at DESC)
-                FILTER (WHERE ins.name = 'cart' AND jsonb_typeof(ins.properties -> 'value') = 'number'))[1],
-           max(ins.occurred_at) FILTER (WHERE ins.name = 'cart' AND jsonb_typeof(ins.properties -> 'value') = 'number')
-    FROM target, ins GROUP BY target.id, ins.session_id
+    SELECT target.id, e.session_id, [aggregates]
+    FROM target, ins AS e GROUP BY target.id, e.session_id
     ON CONFLICT (contact_id, session_id) DO UPDATE SET
         started_at = least(v.started_at, excluded.started_at),
         ended_at = greatest(v.ended_at, excluded.ended_at),
@@ -176,8 +165,6 @@ WHERE id = (
 def _queries(schema: str) -> tuple[bytes, bytes]:
     from psycopg import sql
 
-    from apps.core import adb
-
     names = {
         "contact": adb.table(schema, "inbox_contact"),
         "webevent": adb.table(schema, "journey_webevent"),
@@ -185,13 +172,12 @@ def _queries(schema: str) -> tuple[bytes, bytes]:
         "websession": adb.table(schema, "journey_websession"),
     }
     return (
-        sql.SQL(_INSERT).format(**names).as_bytes(),
+        sql.SQL(_INSERT.replace("[aggregates]", VISIT_AGGREGATES)).format(**names).as_bytes(),
         sql.SQL(_PAGE_TIME).format(contact=names["contact"], webevent=names["webevent"]).as_bytes(),
     )
 
 
 async def record(schema: str, contact_id: int, visitor_id: str, events: list[dict[str, Any]]) -> None:
-    from apps.core import adb
     from apps.core.events import asend_events
     from apps.inbox.actions import agents_group
 
@@ -223,13 +209,6 @@ async def record(schema: str, contact_id: int, visitor_id: str, events: list[dic
         await asend_events(schema, [({"type": "journey.updated", "contact_id": target}, groups)])
 
 
-def _header(scope: dict[str, Any], name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""
-
-
 async def _body(receive: Any, limit: int) -> bytes | None:
     """The request body, or None when it is over `limit` bytes (the rest is not read)."""
     chunks: list[bytes] = []
@@ -255,7 +234,7 @@ async def handle(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
     from .actions import MAX_BATCH_BYTES, check_browser_batch
 
-    origin = _header(scope, b"origin")
+    origin = scope_header(scope, b"origin")
     status, body, retry_after = 204, b"", None
     try:
         if scope.get("method") != "POST":
@@ -266,7 +245,7 @@ async def handle(scope: dict[str, Any], receive: Any, send: Any) -> None:
         payload = loads(raw)
         if not isinstance(payload, dict):
             raise ValidationFailed(_("Send a JSON object."))
-        schema = await _schema_for(_header(scope, b"host"))
+        schema = await _schema_for(scope_header(scope, b"host"))
         if schema is None:
             raise ApplicationError(_("No contact center here."), code="not_found", status=404)
         key = await _key(schema, payload.get("key"))
@@ -281,7 +260,7 @@ async def handle(scope: dict[str, Any], receive: Any, send: Any) -> None:
         if visitor is None:
             raise ValidationFailed(_("The visitor token is missing or expired."), code="unknown_visitor")
         await acheck_rate(schema, "webevents", str(visitor["v"]), settings.WEB_EVENT_BATCHES_PER_MINUTE, 60)
-        allowed_params, _retention = await _journey_settings(schema)
+        allowed_params = await _allowed_params(schema)
         events = check_browser_batch(payload.get("events"), allowed_params=allowed_params)
         await record(schema, int(visitor["c"]), str(visitor["v"]), events)
     except ApplicationError as exc:

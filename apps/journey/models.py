@@ -52,6 +52,18 @@ class WebEvent(models.Model):
         return f"{self.name} at {self.occurred_at:%Y-%m-%d %H:%M}"
 
 
+# How a visit's figures come from its events, in SQL over rows named `e` (one place for the live
+# upsert in `journey.asgi` and the recount in `actions.do_rebuild_web_sessions`): started_at,
+# ended_at, pages, events, cart_value (the last numeric `value` of an event named `cart`), cart_at.
+_CART = "e.name = 'cart' AND jsonb_typeof(e.properties -> 'value') = 'number'"
+VISIT_AGGREGATES = (
+    "min(e.occurred_at), max(e.occurred_at), count(*) FILTER (WHERE e.kind = 'page'), "
+    "count(*) FILTER (WHERE e.kind = 'event'), "
+    f"(array_agg((e.properties ->> 'value')::float ORDER BY e.occurred_at DESC) FILTER (WHERE {_CART}))[1], "
+    f"max(e.occurred_at) FILTER (WHERE {_CART})"
+)
+
+
 class WebSession(models.Model):
     """One visit of a contact to the website, kept up to date by the same statement that stores its
     events (`journey.asgi`): the timeline reads visits from here instead of grouping every event of

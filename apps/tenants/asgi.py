@@ -15,20 +15,15 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django_tenants.utils import schema_context
 
+from apps.core.asgi import scope_header
+
 from .selectors import tenant_for_host
-
-
-def _header(scope: dict[str, Any], name: bytes) -> str:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""
 
 
 def _cookie(scope: dict[str, Any], name: str) -> str | None:
     from http.cookies import SimpleCookie
 
-    raw = _header(scope, b"cookie")
+    raw = scope_header(scope, b"cookie")
     if not raw:
         return None
     jar: SimpleCookie = SimpleCookie()
@@ -64,7 +59,7 @@ class TenantWebSocketMiddleware:
         from apps.core import adb
 
         adb.warm()
-        host = _header(scope, b"host")
+        host = scope_header(scope, b"host")
         session_key = _cookie(scope, settings.SESSION_COOKIE_NAME)
         tenant, user = await database_sync_to_async(_resolve)(host, session_key)
         if tenant is None:

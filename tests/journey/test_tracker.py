@@ -198,3 +198,18 @@ def test_a_flooding_visitor_is_throttled() -> None:
     other_token = visitor_token(cc.info.schema_name, cc.key.pk, other.pk, "v-other123")
     connection.set_schema_to_public()
     assert send(cc, {"key": cc.key.public_key, "visitor": other_token, "events": [good]}).status_code == 204
+
+
+def test_nothing_crosses_tenants() -> None:
+    a, _visitor_a, token_a = setup()
+    b, _visitor_b, _token_b = setup()
+    good = {"type": "page", "view": "view-0001", "session": "sess-0001", "at": now(), "url": f"{SHOP}/"}
+    # A's key on B's host: B has no such key.
+    assert send(b, {"key": a.key.public_key, "visitor": token_a, "events": [good]}).status_code == 403
+    # B's own key with A's visitor token: the token names A's schema, so B does not know the visitor.
+    answer = send(b, {"key": b.key.public_key, "visitor": token_a, "events": [good]})
+    assert answer.status_code == 400 and answer.json()["error"]["code"] == "unknown_visitor"
+    assert stored(a) == [] and stored(b) == []
+    # The control: the same batch on A's own host is recorded there.
+    assert send(a, {"key": a.key.public_key, "visitor": token_a, "events": [good]}).status_code == 204
+    assert len(stored(a)) == 1 and stored(b) == []

@@ -40,6 +40,18 @@ _KIND_PRIORITY: dict[str, int] = {
 }
 
 
+def _verify_identity(contact: Contact, kind: str, value: str) -> bool:
+    """Make (kind, value) a verified identity of `contact`: the one it only claimed becomes verified,
+    or a new verified row. False when another contact holds it verified (the unique constraint)."""
+    try:
+        with transaction.atomic():
+            if not ContactIdentity.objects.filter(contact=contact, kind=kind, value=value).update(verified=True):
+                ContactIdentity.objects.create(contact=contact, kind=kind, value=value, verified=True)
+    except IntegrityError:
+        return False
+    return True
+
+
 def do_identify_contact(
     identities: dict[str, str],
     profile: dict[str, Any] | None = None,
@@ -97,14 +109,8 @@ def do_identify_contact(
         for kind, value in proven.items():
             if (kind, value) in owned:
                 continue  # verified already (on this contact, or on another one that keeps it)
-            # One this contact once only claimed becomes verified; otherwise a new verified row.
-            updated = ContactIdentity.objects.filter(contact=contact, kind=kind, value=value).update(verified=True)
-            if not updated:
-                try:
-                    with transaction.atomic():
-                        ContactIdentity.objects.create(contact=contact, kind=kind, value=value, verified=True)
-                except IntegrityError:
-                    pass  # another request verified it on its contact a moment ago; that one keeps it
+            # False: another request verified it on its contact a moment ago; that one keeps it.
+            _verify_identity(contact, kind, value)
         for kind, value in (claimed or {}).items():
             if value:
                 ContactIdentity.objects.get_or_create(contact=contact, kind=kind, value=value[:254])
@@ -242,16 +248,11 @@ def _claim_identities(contact: Contact, cleaned: dict[str, Any]) -> None:
                 _("Contact %(id)s already has this %(what)s.") % {"id": taken.contact_id, "what": kind.label.lower()},
                 fields={field_of[kind]: [_("Already used by contact %(id)s.") % {"id": taken.contact_id}]},
             )
-        updated = ContactIdentity.objects.filter(contact=contact, kind=kind, value=value).update(verified=True)
-        if not updated:
-            try:
-                with transaction.atomic():
-                    ContactIdentity.objects.create(contact=contact, kind=kind, value=value, verified=True)
-            except IntegrityError:
-                raise IdentityTaken(
-                    _("Another contact took this %(what)s a moment ago.") % {"what": kind.label.lower()},
-                    fields={field_of[kind]: [_("Already used by another contact.")]},
-                ) from None
+        if not _verify_identity(contact, kind, value):
+            raise IdentityTaken(
+                _("Another contact took this %(what)s a moment ago.") % {"what": kind.label.lower()},
+                fields={field_of[kind]: [_("Already used by another contact.")]},
+            )
 
 
 def do_create_contact(actor: User | None, fields: dict[str, Any]) -> Contact:
