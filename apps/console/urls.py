@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agents, canned, catalog, hours, journey, queues, views
+from . import agents, canned, catalog, engagement, hours, journey, queues, views
 
 urlpatterns = [
     path("", views.home, name="dashboard"),
@@ -14,6 +14,10 @@ urlpatterns = [
     path("settings/canned/preview/", canned.canned_preview, name="settings-canned-preview"),
     path("settings/widget/", views.widget_settings, name="settings-widget"),
     path("settings/journey/", journey.journey_settings, name="settings-journey"),
+    path("settings/engagement/", engagement.engagement_settings, name="settings-engagement"),
+    path("settings/engagement/<int:pk>/", engagement.engagement_settings, name="settings-engagement-save"),
+    path("settings/engagement/<int:pk>/delete/", engagement.engagement_delete, name="settings-engagement-delete"),
+    path("settings/engagement/check/", engagement.engagement_check, name="settings-engagement-check"),
     path("settings/widget/<int:pk>/", views.widget_settings, name="settings-widget-save"),
     path("settings/hours/", hours.hours_list, name="settings-hours"),
     path("settings/hours/new/", hours.hours_edit, name="settings-hours-new"),

@@ -25,7 +25,13 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
   of the queues whose steps use it (the change is refused while any do).
 - `widget_tracker_config() -> dict`: the widget loader asks whether its page may use its key
   (`/widget/check/`, inside the tenant). Journey returns what its tracker needs: the query parameters
-  page addresses keep (`params`).
+  page addresses keep (`params`), and whether proactive engagement rules are on (`engage`).
+- `widget_invitation_accepted(token, visitor_id) -> dict | None`: a website visitor took a proactive
+  invitation (the widget's `invitation.accept` frame). Journey checks the signed token is this
+  visitor's, counts it accepted and returns `{id, queue_id, action, message}` (None: not theirs).
+- `widget_conversation_opened(invitation_id, interaction)`: the conversation (or call) an accepted
+  invitation opened (inside the transaction that opened it). Journey links them, so the agent sees
+  why the customer was invited.
 - `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
   raises SeatLimitReached when a seat-taking role finds no free seat.
 """
@@ -52,6 +58,8 @@ HOOKS: dict[str, str] = {
     "login_handoff": "schema_name: str, user: User -> str",
     "user_created": "user: User, actor: User | None",
     "widget_tracker_config": "-> dict",
+    "widget_invitation_accepted": "token: str, visitor_id: str -> dict | None",
+    "widget_conversation_opened": "invitation_id: int, interaction: Interaction",
 }
 
 _registered: dict[str, list[Callable[..., Any]]] = {name: [] for name in HOOKS}

@@ -55,6 +55,7 @@ def catalogue() -> dict[str, Any]:
             "visit": _("Web visit, pages: %(n)s"),
             "cart": _("cart %(v)s"),
             "full": _("Full journey"),
+            "invited": _("Invited proactively by the rule “%(rule)s”"),
             "outcomes": {
                 "resolved": _("resolved"),
                 "abandoned": _("abandoned"),

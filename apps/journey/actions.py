@@ -22,7 +22,9 @@ from apps.core.tenancy import current_schema
 from apps.inbox.actions import agents_group, check_attributes
 from apps.inbox.models import Contact, Interaction
 
+from .engagement import do_mark_conversions
 from .models import VISIT_AGGREGATES, JourneySettings, WebEvent
+from .selectors import contact_ids
 
 MAX_BATCH_EVENTS = 100
 MAX_BATCH_BYTES = 64 * 1024
@@ -140,6 +142,8 @@ def do_record_contact_events(actor: User | None, contact: Contact, payload: Any)
             for e in events
         )
         record_audit(actor, "contact.events_recorded", contact, count=len(stored))
+        # An order reported by the backend converts the invitations shown to this customer.
+        do_mark_conversions(contact_ids(contact), sorted({e["name"] for e in events}))
         announce_journey_updated(contact)
     return stored
 

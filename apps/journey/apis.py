@@ -1,10 +1,14 @@
-"""REST API of journey: a contact's timeline, and events from the business's backend."""
+"""REST API of journey: a contact's timeline, events from the business's backend, the journey
+settings and the proactive engagement rules with their counts."""
 
 from __future__ import annotations
 
-from typing import cast
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -12,13 +16,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.accounts.models import User
-from apps.core.permissions import IsTenantAdmin
+from apps.core.errors import ValidationFailed
+from apps.core.permissions import IsSupervisor, IsTenantAdmin
 from apps.inbox.models import Contact
 from apps.inbox.selectors import contact_payload
 
 from .actions import do_record_contact_events, do_save_journey_settings
+from .engagement import do_delete_engagement_rule, do_save_engagement_rule, rule_or_404
 from .models import JourneySettings
-from .selectors import contact_journey, journey_summary, parse_filters, readable_contact
+from .selectors import contact_journey, engagement_stats, journey_summary, parse_filters, readable_contact, rule_payload
 
 
 class ContactJourneyApi(APIView):
@@ -86,3 +92,59 @@ class JourneySettingsApi(APIView):
         data.is_valid(raise_exception=True)
         current = do_save_journey_settings(cast(User, request.user), **data.validated_data)
         return Response(self._payload(current))
+
+
+def _since(request: Request) -> datetime | None:
+    raw = request.query_params.get("days")
+    if raw in (None, ""):
+        return None
+    if not str(raw).isdigit() or not 1 <= int(raw) <= 3650:
+        raise ValidationFailed(_("days: a whole number from 1 to 3,650."), fields={"days": [_("From 1 to 3,650.")]})
+    return timezone.now() - timedelta(days=int(raw))
+
+
+def _rule_fields(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise ValidationFailed(_("Send a JSON object."))
+    return dict(request.data)
+
+
+class EngagementRulesApi(APIView):
+    """Proactive engagement rules, each with its counts (shown, dismissed, accepted, converted):
+    supervisors and up read them; owners and admins create them."""
+
+    def get_permissions(self) -> list[Any]:
+        return [IsSupervisor()] if self.request.method == "GET" else [IsTenantAdmin()]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("days", int, description="Count invitations of the last N days (all time)")],
+        responses={200: serializers.DictField()},
+    )
+    def get(self, request: Request) -> Response:
+        return Response({"results": engagement_stats(since=_since(request))})
+
+    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    def post(self, request: Request) -> Response:
+        rule = do_save_engagement_rule(cast(User, request.user), None, **_rule_fields(request))
+        return Response(rule_payload(rule), status=status.HTTP_201_CREATED)
+
+
+class EngagementRuleApi(APIView):
+    def get_permissions(self) -> list[Any]:
+        return [IsSupervisor()] if self.request.method == "GET" else [IsTenantAdmin()]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int) -> Response:
+        rule = rule_or_404(pk)
+        found = [r for r in engagement_stats(since=_since(request)) if r["id"] == rule.pk]
+        return Response(found[0])
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def patch(self, request: Request, pk: int) -> Response:
+        rule = do_save_engagement_rule(cast(User, request.user), rule_or_404(pk), **_rule_fields(request))
+        return Response(rule_payload(rule))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int) -> Response:
+        do_delete_engagement_rule(cast(User, request.user), rule_or_404(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,7 +16,8 @@ docs/benchmarks.md). It runs the same checks, in this order, on the loop:
 7. one schema-qualified statement (`apps.core.adb`, autocommit) that follows the visitor's contact
    through merges, inserts the batch and returns the contact's open conversations; time on page is
    one more statement per `page_time`; then `journey.updated` to the agents viewing those
-   conversations.
+   conversations. An event named as an engagement rule's conversion event (names cached 10 s) marks
+   this visitor's invitations of the week converted: one more statement, only then.
 Answers 204, or the product's error body; `Access-Control-Allow-Origin` names the page's origin.
 """
 
@@ -107,6 +108,35 @@ async def _allowed_params(schema: str) -> list[str]:
     return found
 
 
+_conversion_names: dict[str, tuple[float, frozenset[str]]] = {}
+
+
+async def _conversions(schema: str) -> frozenset[str]:
+    """The event names that convert an invitation (the rules' `conversion_event`; cached 10 s)."""
+    from psycopg import sql
+
+    now = time.monotonic()
+    hit = _conversion_names.get(schema)
+    if hit and hit[0] > now:
+        return hit[1]
+    query = sql.SQL("SELECT DISTINCT conversion_event FROM {} WHERE conversion_event <> ''").format(
+        adb.table(schema, "journey_engagementrule")
+    )
+    found = frozenset(row[0] for row in await adb.fetchall(query, {}))
+    if len(_conversion_names) > 10_000:
+        _conversion_names.clear()
+    _conversion_names[schema] = (now + _KEY_TTL, found)
+    return found
+
+
+_CONVERT = """
+UPDATE {invitation} i SET converted_at = now()
+FROM {rule} r
+WHERE i.rule_id = r.id AND i.visitor_id = %(visitor)s AND r.conversion_event = ANY(%(names)s::varchar[])
+  AND i.converted_at IS NULL AND i.shown_at >= now() - interval '7 days'
+"""
+
+
 _INSERT = """
 WITH RECURSIVE chain(id, merged_into_id, depth) AS (
     SELECT id, merged_into_id, 0 FROM {contact} WHERE id = %(contact)s
@@ -162,7 +192,7 @@ WHERE id = (
 
 
 @functools.lru_cache(maxsize=4096)
-def _queries(schema: str) -> tuple[bytes, bytes]:
+def _queries(schema: str) -> tuple[bytes, bytes, bytes]:
     from psycopg import sql
 
     names = {
@@ -174,6 +204,9 @@ def _queries(schema: str) -> tuple[bytes, bytes]:
     return (
         sql.SQL(_INSERT.replace("[aggregates]", VISIT_AGGREGATES)).format(**names).as_bytes(),
         sql.SQL(_PAGE_TIME).format(contact=names["contact"], webevent=names["webevent"]).as_bytes(),
+        sql.SQL(_CONVERT)
+        .format(invitation=adb.table(schema, "journey_invitation"), rule=adb.table(schema, "journey_engagementrule"))
+        .as_bytes(),
     )
 
 
@@ -181,7 +214,7 @@ async def record(schema: str, contact_id: int, visitor_id: str, events: list[dic
     from apps.core.events import asend_events
     from apps.inbox.actions import agents_group
 
-    insert, page_time = _queries(schema)
+    insert, page_time, convert = _queries(schema)
     rows = [e for e in events if e["type"] != "page_time"]
     params = {
         "contact": contact_id,
@@ -204,6 +237,10 @@ async def record(schema: str, contact_id: int, visitor_id: str, events: list[dic
             await adb.execute(
                 page_time, {"contact": target, "session": e["session"], "view": e["view"], "seconds": e["seconds"]}
             )
+    converting = await _conversions(schema) if rows else frozenset()
+    names = sorted({e["name"] for e in rows if e["type"] == "event"} & converting)
+    if names:  # the site reports an order: the invitations shown to this visitor this week converted
+        await adb.execute(convert, {"visitor": visitor_id[:64], "names": names})
     if rows and open_ids:
         groups = [agents_group(schema, pk) for pk in open_ids]
         await asend_events(schema, [({"type": "journey.updated", "contact_id": target}, groups)])

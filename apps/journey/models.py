@@ -113,3 +113,75 @@ class JourneySettings(models.Model):
     def current(cls) -> JourneySettings:
         found = cls.objects.order_by("pk").first()
         return found if found is not None else cls()
+
+
+class EngagementRule(models.Model):
+    """Proactive engagement: when a website visitor matches `expression` (the routing expression
+    language over page, session, cart and contact facts), the widget invites them to chat or to call
+    in the browser, if the capacity condition holds. See `journey.engagement`."""
+
+    class Action(models.TextChoices):
+        CHAT = "chat", _("Invite to chat")
+        VOICE = "voice", _("Offer a voice call in the browser")
+        VIDEO = "video", _("Offer a video call in the browser")
+
+    class Capacity(models.TextChoices):
+        ALWAYS = "always", _("Always")
+        AGENT_AVAILABLE = "agent_available", _("Only when an agent of the queue is available")
+        SHORT_WAIT = "short_wait", _("Only when the estimated wait is short")
+
+    name = models.CharField(_("name"), max_length=80, unique=True)
+    enabled = models.BooleanField(_("active"), default=True)
+    # Lower first: the first matching rule of a check invites.
+    priority = models.PositiveSmallIntegerField(_("priority"), default=100)
+    expression = models.CharField(_("when"), max_length=1000)
+    action = models.CharField(_("action"), max_length=8, choices=Action.choices, default=Action.CHAT)
+    message = models.CharField(_("invitation text"), max_length=200)
+    # Where the conversation goes; none: the widget key's queue.
+    queue = models.ForeignKey(
+        "routing.Queue", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name=_("queue")
+    )
+    capacity = models.CharField(_("capacity"), max_length=16, choices=Capacity.choices, default=Capacity.ALWAYS)
+    max_wait_seconds = models.PositiveIntegerField(_("longest estimated wait (seconds)"), null=True, blank=True)
+    # An event the site sends when the visitor did what the business wanted (an order): counted as a
+    # conversion of an invitation shown to that visitor in the week before.
+    conversion_event = models.CharField(_("conversion event"), max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("priority", "id")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Invitation(models.Model):
+    """One invitation shown to a website visitor, and what became of it."""
+
+    id = models.BigAutoField(primary_key=True)
+    rule = models.ForeignKey(EngagementRule, on_delete=models.CASCADE, related_name="invitations")
+    contact = models.ForeignKey("inbox.Contact", on_delete=models.CASCADE, related_name="+")
+    visitor_id = models.CharField(max_length=64)
+    session_id = models.CharField(max_length=64)
+    # The facts the rule named when it matched: why the customer was invited (the agent sees them).
+    facts = models.JSONField(default=dict, blank=True)
+    shown_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    converted_at = models.DateTimeField(null=True, blank=True)
+    interaction = models.ForeignKey(
+        "inbox.Interaction", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["visitor_id", "session_id", "rule"], name="invitation_once_per_visit"),
+        ]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["visitor_id", "-shown_at"], name="invitation_visitor_time"),
+            models.Index(fields=["rule", "-shown_at"], name="invitation_rule_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation {self.pk} ({self.rule_id})"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
@@ -22,7 +22,7 @@ from apps.inbox.models import Channel, Contact, Interaction, Segment
 from apps.inbox.selectors import can_read_contact
 from apps.media.models import Call, Recording
 
-from .models import WebEvent
+from .models import EngagementRule, Invitation, WebEvent
 
 MAX_PAGE = 100
 WEB = "web"  # the journey's own channel name for web sessions and backend events
@@ -400,6 +400,71 @@ def _recordings_by_interaction(ids: list[int]) -> dict[int, list[int]]:
     return out
 
 
+def invitations_by_interaction(ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Why each of these conversations began: the proactive invitation the customer accepted."""
+    found: dict[int, dict[str, Any]] = {}
+    rows = Invitation.objects.filter(interaction_id__in=ids).select_related("rule").order_by("shown_at")
+    for inv in rows:
+        found[inv.interaction_id] = {  # type: ignore[index]
+            "rule": inv.rule.name,
+            "action": inv.rule.action,
+            "message": inv.rule.message,
+            "facts": inv.facts,
+            "shown_at": inv.shown_at.isoformat(),
+        }
+    return found
+
+
+def engagement_stats(*, since: datetime | None = None) -> list[dict[str, Any]]:
+    """Every rule with its invitations since `since` (all time: None): shown, dismissed, accepted,
+    converted, and the conversions of those who accepted."""
+    window = Q(invitations__shown_at__gte=since) if since else Q()
+    rules = EngagementRule.objects.annotate(
+        shown=Count("invitations", filter=window),
+        dismissed=Count("invitations", filter=window & Q(invitations__dismissed_at__isnull=False)),
+        accepted=Count("invitations", filter=window & Q(invitations__accepted_at__isnull=False)),
+        converted=Count("invitations", filter=window & Q(invitations__converted_at__isnull=False)),
+        accepted_converted=Count(
+            "invitations",
+            filter=window & Q(invitations__accepted_at__isnull=False, invitations__converted_at__isnull=False),
+        ),
+    ).select_related("queue")
+    out = []
+    for r in rules:
+        out.append(
+            {
+                **rule_payload(r),
+                "stats": {
+                    "shown": r.shown,  # type: ignore[attr-defined]
+                    "dismissed": r.dismissed,  # type: ignore[attr-defined]
+                    "accepted": r.accepted,  # type: ignore[attr-defined]
+                    "converted": r.converted,  # type: ignore[attr-defined]
+                    "accepted_converted": r.accepted_converted,  # type: ignore[attr-defined]
+                    "accept_rate": round(100 * r.accepted / r.shown, 1) if r.shown else None,  # type: ignore[attr-defined]
+                    "conversion_rate": round(100 * r.converted / r.shown, 1) if r.shown else None,  # type: ignore[attr-defined]
+                },
+            }
+        )
+    return out
+
+
+def rule_payload(r: EngagementRule) -> dict[str, Any]:
+    return {
+        "id": r.pk,
+        "name": r.name,
+        "enabled": r.enabled,
+        "priority": r.priority,
+        "expression": r.expression,
+        "action": r.action,
+        "message": r.message,
+        "queue": {"id": r.queue_id, "name": r.queue.name} if r.queue else None,
+        "capacity": r.capacity,
+        "max_wait_seconds": r.max_wait_seconds,
+        "conversion_event": r.conversion_event,
+        "updated_at": r.updated_at.isoformat(),
+    }
+
+
 def journey_summary(contact: Contact) -> dict[str, Any]:
     """Unfiltered: the last contact (when, channel, intent, outcome, agent), counts by channel, the
     cases still open, web visits."""
@@ -467,7 +532,11 @@ def contact_journey(contact: Contact, f: JourneyFilters) -> dict[str, Any]:
         rows = list(qs.select_related("disposition", "queue").order_by("-created_at", "-pk")[:n])
         ids = [i.pk for i in rows]
         segments, recordings = _segments_by_interaction(ids), _recordings_by_interaction(ids)
-        entries += [_interaction_entry(i, segments[i.pk], recordings.get(i.pk, [])) for i in rows]
+        invitations = invitations_by_interaction(ids)
+        for i in rows:
+            entry = _interaction_entry(i, segments[i.pk], recordings.get(i.pk, []))
+            entry["invitation"] = invitations.get(i.pk)
+            entries.append(entry)
     if want_web:
         entries += _web_entries(pks, f, f.cursor, n)
     entries.sort(key=lambda e: (e["at"], e["key"]), reverse=True)

@@ -5,20 +5,23 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Max
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from apps.accounts.models import User
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import ApplicationError, NotFound, ValidationFailed
 from apps.inbox.models import Channel
 from apps.inbox.selectors import contact_payload, search_contacts, visible_contacts
 
+from .engagement import do_engage
 from .selectors import (
     OUTCOMES,
     WEB,
@@ -160,3 +163,64 @@ def journey_page(request: HttpRequest, pk: int) -> HttpResponse:
     }
     template = "journey/_journey_results.html" if request.htmx else "journey/journey.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+# --- the widget's engagement script: `POST /widget/engage/` ----------------------------------------
+
+
+@csrf_exempt
+def engage(request: HttpRequest) -> HttpResponse:
+    """Should this visitor be invited now (see `journey.engagement`)? Called from the business's page
+    (cross-origin, `text/plain` so the browser sends it without a preflight), checked as the tracker's
+    endpoint is: the key and the page's origin, the signed visitor token, a limit per visitor."""
+    from apps.core.jsonsafety import loads
+    from apps.core.ratelimit import check_rate
+    from apps.core.tenancy import current_schema
+    from apps.widget.identity import read_visitor_token
+    from apps.widget.selectors import widget_key
+
+    origin = request.headers.get("Origin", "")
+    status, body, retry_after = 200, {}, None
+    try:
+        if request.method != "POST":
+            raise ApplicationError(_("Use POST."), code="method_not_allowed", status=405)
+        if len(request.body) > 16 * 1024:
+            raise ValidationFailed(_("At most 16 KB."), code="too_large", status=413)
+        payload = loads(request.body)
+        if not isinstance(payload, dict):
+            raise ValidationFailed(_("Send a JSON object."))
+        wk = widget_key(payload.get("key"))
+        if wk is None or not wk.allows_origin(origin):
+            raise ApplicationError(_("This site may not use this widget key."), code="origin_not_allowed", status=403)
+        schema = current_schema()
+        visitor = read_visitor_token(payload.get("visitor"), schema, wk.pk)
+        if visitor is None:
+            raise ValidationFailed(_("The visitor token is missing or expired."), code="unknown_visitor")
+        check_rate(schema, "engage", str(visitor["v"]), settings.ENGAGE_CHECKS_PER_MINUTE, 60)
+        body = do_engage(
+            queue=wk.queue,
+            contact_id=int(visitor["c"]),
+            visitor_id=str(visitor["v"]),
+            session_id=payload.get("session"),
+            facts=payload.get("facts"),
+            dismiss=payload.get("dismiss"),
+        )
+        if body.get("invitation"):  # the buttons, in the visitor's language
+            body["labels"] = {
+                "title": _("An invitation from us"),
+                "chat": _("Chat now"),
+                "voice": _("Call me"),
+                "video": _("Video call"),
+                "dismiss": _("No thanks"),
+            }
+    except ApplicationError as exc:
+        status, body = exc.status, {"error": exc.as_dict()}
+        retry_after = getattr(exc, "retry_after", None)
+    response = JsonResponse(body, status=status)
+    response["Cache-Control"] = "no-store"
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Vary"] = "Origin"
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response

@@ -77,6 +77,23 @@ def staffed_agents(queue: Queue) -> int:
     return queue.members.exclude(state=AgentState.OFFLINE).count()
 
 
+def available_agents(queue: Queue, channel: str) -> int:
+    """Agents of the queue who are available and could take one more of `channel` now (a call needs
+    an agent on no other call)."""
+    count = 0
+    for member in queue.members.filter(state=AgentState.AVAILABLE):
+        if member.load(channel) >= member.capacity(channel):
+            continue
+        if channel in {"voice", "video"} and member.load("voice") + member.load("video") > 0:
+            continue
+        count += 1
+    return count
+
+
+def waiting_count(queue: Queue) -> int:
+    return Interaction.objects.filter(queue=queue, routing_status=Interaction.RoutingStatus.QUEUED).count()
+
+
 def estimated_wait_seconds(queue: Queue, position: int, channel: str) -> int:
     """Simple and honest: the work ahead, shared by the agents signed in to the queue."""
     agents = staffed_agents(queue)

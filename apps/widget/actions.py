@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from apps.agents import presence
 from apps.agents.models import AgentState
 from apps.core.errors import ApplicationError, ValidationFailed
+from apps.core.hooks import run_hooks
 from apps.core.tenancy import current_schema
 from apps.inbox.actions import (
     do_identify_contact,
@@ -25,6 +26,7 @@ from apps.inbox.actions import (
     message_payload,
 )
 from apps.inbox.models import Contact, ContactIdentity, Interaction, Message
+from apps.routing.models import Queue
 from apps.routing.selectors import estimated_wait_seconds, queue_is_open, queue_position, routing_allowed
 
 from .identity import IdentityRefused, read_visitor_token, verify_identity, visitor_token
@@ -50,6 +52,9 @@ class Visit:
     context: dict[str, Any] = field(default_factory=dict)
     page: dict[str, str] = field(default_factory=dict)
     attributes: dict[str, Any] = field(default_factory=dict)
+    # A proactive invitation the visitor took (journey's answer to `widget_invitation_accepted`): the
+    # conversation it opens goes to its queue and is linked to it.
+    invitation: dict[str, Any] | None = None
 
 
 def _clean_page(page: Any) -> dict[str, str]:
@@ -181,20 +186,21 @@ def do_customer_message(visit: Visit, body: Any, client_id: Any) -> tuple[Visit,
             )
         wk = WidgetKey.objects.select_related("queue").get(pk=visit.key_id)
         contact = Contact.objects.get(pk=visit.contact_id)
-        if wk.prechat_form and not contact.name:
+        if wk.prechat_form and not contact.name and visit.invitation is None:
             # The pre-chat form cannot be skipped by writing in the message box below it.
             raise ApplicationError(_("Tell us your name and email first."), code="prechat_required")
         typed = _routing_attributes(visit.attributes)
         with transaction.atomic():  # the conversation and its first message, or neither
             interaction = do_open_interaction(
                 channel="chat",
-                queue=wk.queue,
+                queue=_invitation_queue(visit) or wk.queue,
                 contact=contact,
                 attributes=typed,
                 context=visit.context,
                 page=visit.page,
                 subject=body.strip()[:80],
             )
+            _opened_by_invitation(visit, interaction)
             do_post_message(interaction, kind=Message.Kind.CUSTOMER, body=body, client_id=client)
         visit.interaction_id = interaction.pk
         interaction.refresh_from_db()
@@ -202,6 +208,30 @@ def do_customer_message(visit: Visit, body: Any, client_id: Any) -> tuple[Visit,
     do_post_message(interaction, kind=Message.Kind.CUSTOMER, body=body, client_id=client)
     interaction.refresh_from_db()
     return visit, interaction
+
+
+def do_accept_invitation(visit: Visit, token: Any) -> dict[str, Any]:
+    """The visitor took a proactive invitation (shown by the engagement script on the site's page)."""
+    accepted = None
+    if isinstance(token, str):
+        for answer in run_hooks("widget_invitation_accepted", token=token, visitor_id=_visitor_of(visit)):
+            accepted = answer or accepted
+    if accepted is None:
+        raise ApplicationError(_("This invitation is no longer valid."), code="unknown_invitation", status=404)
+    visit.invitation = accepted
+    return {"type": "invitation.ok", "action": accepted["action"], "message": accepted["message"]}
+
+
+def _invitation_queue(visit: Visit) -> Queue | None:
+    queue_id = (visit.invitation or {}).get("queue_id")
+    return Queue.objects.filter(pk=queue_id).first() if queue_id else None
+
+
+def _opened_by_invitation(visit: Visit, interaction: Interaction) -> None:
+    """Inside the transaction that opened it: journey links the invitation to the conversation."""
+    if visit.invitation is not None:
+        run_hooks("widget_conversation_opened", invitation_id=visit.invitation["id"], interaction=interaction)
+        visit.invitation = None  # one conversation per invitation
 
 
 def _routing_attributes(attributes: dict[str, Any]) -> dict[str, Any]:
@@ -290,15 +320,19 @@ def do_widget_call(visit: Visit, mode: Any) -> Any:
     contact = Contact.objects.get(pk=visit.contact_id)
     chat = Interaction.objects.filter(pk=visit.interaction_id).first() if visit.interaction_id else None
     upgrade = chat if chat is not None and chat.status != Interaction.Status.RESOLVED else None
-    return do_start_call(
-        contact=contact,
-        queue=wk.queue,
-        mode=mode,
-        context=visit.context or (upgrade.context if upgrade else {}),
-        page=visit.page,
-        attributes=_routing_attributes(visit.attributes),
-        from_interaction=upgrade,
-    )
+    with transaction.atomic():
+        call = do_start_call(
+            contact=contact,
+            queue=_invitation_queue(visit) or wk.queue,
+            mode=mode,
+            context=visit.context or (upgrade.context if upgrade else {}),
+            page=visit.page,
+            attributes=_routing_attributes(visit.attributes),
+            from_interaction=upgrade,
+        )
+        if upgrade is None:
+            _opened_by_invitation(visit, Interaction.objects.get(pk=call.interaction_id))
+    return call
 
 
 def call_queue_state(call_id: str) -> dict[str, Any]:

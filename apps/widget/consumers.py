@@ -144,6 +144,14 @@ class WidgetConsumer(CallFrames, TenantConsumer):
             if reply:
                 await self.send_json(reply)
 
+    async def on_invitation_accept(self, frame: dict[str, Any]) -> None:
+        """The visitor took a proactive invitation on the site's page: the conversation it opens goes to
+        the invitation's queue, and the agent sees why they were invited."""
+        if await self._need_visit() and self.visit is not None:
+            reply = await self._call(actions.do_accept_invitation, self.visit, frame.get("token"))
+            if reply:
+                await self.send_json(reply)
+
     async def on_offline_submit(self, frame: dict[str, Any]) -> None:
         if await self._need_visit() and self.visit is not None:
             reply = await self._call(

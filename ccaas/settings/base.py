@@ -272,10 +272,12 @@ CELERY_BEAT_SCHEDULE = {
 # address cannot be dodged by sending a different header. Empty: no proxy is trusted.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", "")
 
-# Sign-ups allowed per client address per hour.
 # Batches of web events one website visitor may send per minute (the loader sends one every few seconds
 # at most); over it: 429 with Retry-After, and the loader keeps the events for later.
 WEB_EVENT_BATCHES_PER_MINUTE = int(env("WEB_EVENT_BATCHES_PER_MINUTE", "30") or 30)
+# The widget's engagement script asks whether to invite when a page opens, an event or a rule's time comes.
+ENGAGE_CHECKS_PER_MINUTE = int(env("ENGAGE_CHECKS_PER_MINUTE", "30") or 30)
+# Sign-ups allowed per client address per hour.
 SIGNUP_RATE_LIMIT_PER_HOUR = int(env("SIGNUP_RATE_LIMIT_PER_HOUR", "20") or 20)
 # A tenant's API requests per second (all web processes together) and each user's; WebSocket frames
 # per second per tenant and per user in each web process. Bursts of up to RATE_LIMIT_BURST_SECONDS

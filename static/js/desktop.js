@@ -273,6 +273,15 @@
     var J = T.journey, old = $("journey"); if (old) old.remove();
     var box = el("section", "journey"); box.id = "journey"; box.setAttribute("aria-labelledby", "journey-h");
     var h = el("h3", "", J.title); h.id = "journey-h"; box.appendChild(h);
+    // Why this conversation began: the proactive invitation the customer accepted, and what matched.
+    var mine = j.entries.filter(function (e) { return e.type === "interaction" && e.id === current && e.invitation; })[0];
+    if (mine) {
+      var inv = el("div", "invited"); inv.id = "journey-invited";
+      inv.appendChild(el("strong", "", J.invited.replace("%(rule)s", mine.invitation.rule)));
+      var facts = Object.keys(mine.invitation.facts).map(function (k) { return k + " " + mine.invitation.facts[k]; }).join(" · ");
+      if (facts) inv.appendChild(el("div", "muted small", facts));
+      box.appendChild(inv);
+    }
     var s = j.summary, dl = el("dl");
     function row(k, v) { dl.appendChild(el("dt", "", k)); var dd = el("dd"); if (v instanceof Node) dd.appendChild(v); else dd.textContent = v; dl.appendChild(dd); }
     if (s.last_contact) {

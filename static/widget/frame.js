@@ -7,7 +7,7 @@
   var log = $("log"), input = $("input"), statusEl = $("status");
   var storeKey = "ccaas:visitor:" + C.key;
   var ws = null, init = null, lastSeq = 0, seen = {}, interaction = null, retry = 500, pollTimer = null;
-  var pending = {}, typingTimer = null, opened = false, memory = {}, waiting = [];
+  var pending = {}, typingTimer = null, opened = false, memory = {}, waiting = [], invited = null, welcomed = false;
   // Third-party iframes often may not use storage; the loader keeps the token on the host page.
   var store = {
     get: function (k) { try { return localStorage.getItem(k); } catch (e) { return memory[k] || null; } },
@@ -118,7 +118,20 @@
       show("composer", !(f.offline && !f.interaction));
       offlineNow = !!f.offline;
       show("callbar", !f.offline && !call);
-      if (C.prechat && !f.contact.name && !f.interaction && !f.offline) showPrechat(true); else show("prechat", false);
+      if (C.prechat && !f.contact.name && !f.interaction && !f.offline && !invited) showPrechat(true); else show("prechat", false);
+      welcomed = true;
+      if (invited) send({type: "invitation.accept", token: invited.token});
+    },
+    // A proactive invitation the visitor took on the page: the business's words open the chat, no
+    // form first; a "call me" invitation starts the call at once.
+    "invitation.ok": function (f) {
+      invited = null;
+      showPrechat(false);
+      var el = document.createElement("div"); el.className = "msg agent invitation";
+      var body = document.createElement("span"); body.className = "body"; body.textContent = f.message; el.appendChild(body);
+      log.appendChild(el); log.scrollTop = log.scrollHeight;
+      if (f.action === "voice" || f.action === "video") startCall(f.action === "voice" ? "audio" : "video");
+      else input.focus();
     },
     "conversation.started": function (f) { (f.messages || []).forEach(render); applyState(f.interaction); },
     messages: function (f) { f.messages.forEach(render); },
@@ -140,6 +153,7 @@
     "offline.ok": function () { show("offline", false); setStatus(T.offlineSent); },
     "csat.ok": function () { show("csat", false); setStatus(T.thanks); },
     error: function (f) {
+      if (f.code === "unknown_invitation") invited = null;
       if (f.code === "prechat_required") showPrechat(true);  // the form first, then the message
       if (f.client_id && pending[f.client_id]) { failed(f.client_id, f.message); return; }
       if (f.code === "invalid" && !$("prechat").hidden && f.fields && (f.fields.name || f.fields.email)) {
@@ -290,6 +304,10 @@
       if (first) connect(); else if (ws && ws.readyState === 1 && (e.data.token || "") !== (before || "")) ws.close();
     }
     if (e.data.type === "ccaas:opened") { opened = true; markRead(); input.focus(); }
+    if (e.data.type === "ccaas:invited" && typeof e.data.token === "string") {
+      invited = {token: e.data.token, action: e.data.action};
+      if (welcomed) send({type: "invitation.accept", token: invited.token});
+    }
     if (e.data.type === "ccaas:closed") opened = false;
   });
   parent.postMessage({type: "ccaas:ready"}, "*");

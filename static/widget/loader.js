@@ -110,5 +110,9 @@
     if (!j.allowed) { queue = []; console.error(j.message); return; }
     frame.src = base + "/widget/frame/?key=" + encodeURIComponent(key);
     (document.body || document.documentElement).appendChild(host);
+    if (j.engage) {  // proactive invitations: a script of their own, where rules are on
+      api._w = {k: key, b: base, v: stored, s: session, r: root, f: frame, o: toggle, t: function () { return tracking; }};
+      var x = document.createElement("script"); x.src = base + j.engage; document.head.appendChild(x);
+    }
   }, function (e) { console.error("Contact center widget: cannot reach " + base + " (" + e + ")."); });
 })();

@@ -22,7 +22,7 @@ from apps.routing.expressions import (
 from tests.routing.conftest import World
 
 KNOWN = KnownNames(
-    skills=frozenset({"billing", "tech", "sales"}),
+    skills=frozenset({"billing", "tech", "sales", "contains"}),
     interaction_attributes={
         "tier": "text",
         "vip": "boolean",
@@ -52,11 +52,15 @@ def agent(**kw: object) -> AgentFacts:
         ("__import__('os').system('x')", "Expected a comparison", 1),
         ("skills.billing >= len('ab')", "Expected a name, a number", 19),
         ("(lambda: 1)()", "Expected a comparison", 1),
-        ("skills.billing", "Expected a comparison", 1),
+        ("skills.billing", "is not true or false on its own: compare it", 1),
         ("location in 'Berlin'", "'in' needs a list", 1),
         ("interaction.tier > 3", "not a number", 1),
         ("location > 'a'", "Only numbers", 1),
         ("", "Write an expression", None),
+        ("interaction.location startswith 3", "needs a text in quotes on its right", 1),
+        ("interaction.cart_value contains 'x'", "compares a text name with a text", 1),
+        ("skills.billing << 2", "Unexpected '<<'", 16),
+        ("interaction.tier", "is not true or false on its own", 1),
     ],
 )
 def test_bad_expressions_are_refused_with_a_pointer(text: str, message: str, column: int | None) -> None:
@@ -94,6 +98,13 @@ def test_meaning_of_expressions() -> None:
         ("false", {}, False, False),
         ("0 < skills.billing < 3", {}, False, True),
         ("language == interaction.language", {"language": "zh"}, True, False),
+        ('location startswith "Shang"', {}, True, False),
+        ('location contains "erl"', {}, False, True),
+        ('interaction.tier endswith "old"', {"tier": "gold"}, True, True),
+        ('interaction.tier startswith "g"', {}, False, False),  # a missing fact never matches
+        ('not interaction.location contains "x" and skills.contains >= 0', {"location": "Paris"}, True, True),
+        ("interaction.vip", {"vip": True}, True, True),
+        ("not interaction.vip", {"vip": True}, False, False),
     ]
     for text, interaction, want_zh, want_novice in cases:
         node = parse(text, KNOWN)
@@ -123,6 +134,11 @@ RANDOM_TERMS = [
     'interaction.tier in ["gold", "{tier}"]',
     "language == interaction.language",
     "agent.senior == true",
+    'interaction.location startswith "{loc3}"',
+    'interaction.tier endswith "{end}"',
+    'location contains "{mid}"',
+    'agent.tier startswith "g"',
+    "interaction.vip",
 ]
 
 
@@ -133,6 +149,9 @@ def random_expression(rng: random.Random) -> str:
             lang=rng.choice(["zh", "en", "de"]),
             loc=rng.choice(["Berlin", "Paris"]),
             tier=rng.choice(["gold", "silver"]),
+            loc3=rng.choice(["Ber", "Par", "X"]),
+            end=rng.choice(["ld", "er", ""]),
+            mid=rng.choice(["erl", "ar", "x"]),
         )
         return f"not {t}" if rng.random() < 0.2 else t
 

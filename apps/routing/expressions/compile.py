@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .parse import (
+    TEXT_OPS,
     AgentAttr,
     AgentLanguages,
     AgentLocation,
@@ -16,6 +17,7 @@ from .parse import (
     Cmp,
     Const,
     ExpressionError,
+    Fact,
     InteractionAttr,
     Node,
     Not,
@@ -46,14 +48,23 @@ class AgentFacts:
 class Binding:
     """Where each side's facts come from: constants (a Python dict) or SQL columns (a table alias)."""
 
-    def __init__(self, agent: AgentFacts | str, interaction: dict[str, Any] | str) -> None:
+    def __init__(
+        self,
+        agent: AgentFacts | str,
+        interaction: dict[str, Any] | str,
+        facts: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.agent = agent
         self.interaction = interaction
+        self.facts = facts or {}
 
     def value(self, o: Operand) -> Any:
         """The constant value of an operand, or raise LookupError when it is a column."""
         if isinstance(o, Const):
             return o.value
+        if isinstance(o, Fact):  # other scopes are always known facts (a missing one is None)
+            value = self.facts.get(o.scope, {}).get(o.name)
+            return value if isinstance(value, (str, int, float, bool)) else None
         if isinstance(o, InteractionAttr):
             if isinstance(self.interaction, str):
                 raise LookupError
@@ -120,6 +131,12 @@ _PY: dict[str, Callable[[Any, Any], bool]] = {
 
 
 def _py_compare(op: str, left: Any, right: Any) -> bool:
+    if op in TEXT_OPS:
+        if not (isinstance(left, str) and isinstance(right, str)):
+            return False
+        if op == "contains":
+            return right in left
+        return left.startswith(right) if op == "startswith" else left.endswith(right)
     if op in {"in", "notin"}:
         left_values = left if isinstance(left, tuple) else (left,)
         right_values = right if isinstance(right, tuple) else (right,)
@@ -198,6 +215,17 @@ def _compile_cmp(cmp: Cmp, b: Binding) -> Folded:
         return _languages_sql(cmp.op, left if left_const else None, cmp.left if not left_const else None, b)
     if isinstance(cmp.left, AgentLanguages) and not left_const:
         return _languages_sql(cmp.op, right if right_const else None, cmp.right if not right_const else None, b)
+    if cmp.op in TEXT_OPS:  # the parser keeps a text constant on the right and a name on the left
+        if not isinstance(right, str):
+            return False
+        column = b.column(cmp.left, "text")
+        name_params = b.column_params(cmp.left)
+        sql = {
+            "startswith": f"starts_with({column}, %s)",
+            "endswith": f"starts_with(reverse({column}), reverse(%s))",
+            "contains": f"strpos({column}, %s) > 0",
+        }[cmp.op]
+        return Sql(f"COALESCE({sql}, false)", [*name_params, right])
     want = _compare_type(cmp, left if left_const else None, right if right_const else None)
     parts: list[str] = []
     params: list[Any] = []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass
+import io
+import tokenize
+from dataclasses import dataclass, field
 from typing import Any, Union
 
 BUILTIN_INTERACTION_ATTRIBUTES: dict[str, str] = {
@@ -30,6 +32,10 @@ class ExpressionError(ValueError):
 class KnownNames:
     skills: frozenset[str]
     interaction_attributes: dict[str, str]  # name -> "text" | "number" | "boolean"
+    # Other scopes a use of the language offers (proactive engagement: page, session, cart, contact):
+    # scope -> {name: type}, or scope -> None for any name (its type is "any": checked when compared).
+    facts: dict[str, dict[str, str] | None] = field(default_factory=dict)
+    agents: bool = True  # skills.*, agent.*, language, location and interaction.* may be named
 
 
 # --- the tree ---------------------------------------------------------------------------------
@@ -66,12 +72,22 @@ class InteractionAttr:
     type: str
 
 
-Operand = Const | AgentSkill | AgentLanguages | AgentLocation | AgentAttr | InteractionAttr
+@dataclass(frozen=True)
+class Fact:
+    """A fact of another scope than agent and interaction (page.path, cart.value, contact.vip)."""
+
+    scope: str
+    name: str
+    type: str  # text | number | boolean | any
+
+
+Operand = Const | AgentSkill | AgentLanguages | AgentLocation | AgentAttr | InteractionAttr | Fact
+TEXT_OPS = ("startswith", "endswith", "contains")
 
 
 @dataclass(frozen=True)
 class Cmp:
-    op: str  # == != < <= > >= in notin
+    op: str  # == != < <= > >= in notin startswith endswith contains
     left: Operand
     right: Operand
 
@@ -105,14 +121,41 @@ _OPS = {
 }
 
 
+# The text operators are words, not Python: each is written over with an operator Python parses
+# with the same precedence as a comparison's operands, padded so columns in errors stay true.
+_TEXT_OP_MARKS = {"startswith": ast.LShift, "endswith": ast.RShift, "contains": ast.FloorDiv}
+_MARK_TEXT = {"startswith": "<<", "endswith": ">>", "contains": "//"}
+
+
+def _text_operators(text: str) -> str:
+    """`a startswith "x"` -> `a << "x"` (same length); a bare `<<`, `>>` or `//` is refused."""
+    lines = text.split("\n")
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return text  # the parser reports the syntax error itself
+    for i in range(len(tokens) - 1, -1, -1):
+        tok = tokens[i]
+        (row, col), (_erow, ecol) = tok.start, tok.end
+        if tok.type == tokenize.OP and tok.string in {"<<", ">>", "//"}:
+            raise ExpressionError(f"Unexpected '{tok.string}'.", col if row == 1 else None)
+        after_dot = i > 0 and tokens[i - 1].string == "."  # skills.contains is a name, not the operator
+        if tok.type == tokenize.NAME and tok.string in _MARK_TEXT and not after_dot:
+            line = lines[row - 1]
+            mark = _MARK_TEXT[tok.string]
+            lines[row - 1] = line[:col] + mark + " " * (ecol - col - len(mark)) + line[ecol:]
+    return "\n".join(lines)
+
+
 def parse(text: str, known: KnownNames) -> Node:
     """Parse and check an expression; raise ExpressionError pointing at the problem."""
     if not isinstance(text, str) or not text.strip():
-        raise ExpressionError("Write an expression, e.g. skills.billing >= 2 (or true for anyone).")
+        example = "skills.billing >= 2" if known.agents else 'page.path startswith "/checkout"'
+        raise ExpressionError(f"Write an expression, e.g. {example} (or true for anyone).")
     if len(text) > MAX_LENGTH:
         raise ExpressionError(f"Expressions are limited to {MAX_LENGTH} characters.")
     try:
-        tree = ast.parse(text.strip(), mode="eval")
+        tree = ast.parse(_text_operators(text.strip()), mode="eval")
     except SyntaxError as exc:
         hint = " Use == to compare." if "=" in text and "==" not in text else ""
         raise ExpressionError(f"Not a valid expression: {exc.msg}.{hint}", (exc.offset or 1) - 1) from None
@@ -131,21 +174,36 @@ class _Parser:
             return And(children) if isinstance(n.op, ast.And) else Or(children)
         if isinstance(n, ast.UnaryOp) and isinstance(n.op, ast.Not):
             return Not(self.node(n.operand))
+        if isinstance(n, ast.BinOp):
+            for word, mark in _TEXT_OP_MARKS.items():
+                if isinstance(n.op, mark):
+                    return self.check(Cmp(word, self.operand(n.left), self.operand(n.right)), n)
         if isinstance(n, ast.Compare):
             parts: list[Node] = []
             left = self.operand(n.left)
             for op, comparator in zip(n.ops, n.comparators, strict=True):
                 if type(op) not in _OPS:
-                    raise ExpressionError("Use ==, !=, <, <=, >, >=, in or not in.", n.col_offset)
+                    raise ExpressionError(
+                        "Use ==, !=, <, <=, >, >=, in, not in, startswith, endswith or contains.", n.col_offset
+                    )
                 right = self.operand(comparator)
                 parts.append(self.check(Cmp(_OPS[type(op)], left, right), n))
                 left = right
             return parts[0] if len(parts) == 1 else And(tuple(parts))
         if isinstance(n, ast.Name) and n.id.lower() in {"true", "false"}:
             return Const(n.id.lower() == "true")
+        if isinstance(n, ast.Attribute):  # a yes/no name on its own: contact.vip, interaction.vip
+            named = self.operand(n)
+            if isinstance(named, (Fact, InteractionAttr)) and named.type in {"boolean", "any"}:
+                return Cmp("==", named, Const(True))
+            raise ExpressionError(
+                f"{ast.unparse(n)} is not true or false on its own: compare it, e.g. {ast.unparse(n)} == ...",
+                n.col_offset,
+            )
         if isinstance(n, ast.Constant) and isinstance(n.value, bool):
             return Const(n.value)
-        raise ExpressionError("Expected a comparison such as skills.billing >= 2.", getattr(n, "col_offset", None))
+        example = "skills.billing >= 2" if self.known.agents else "session.pages >= 3"
+        raise ExpressionError(f"Expected a comparison such as {example}.", getattr(n, "col_offset", None))
 
     def operand(self, n: ast.AST) -> Operand:
         col = getattr(n, "col_offset", None)
@@ -169,6 +227,8 @@ class _Parser:
         if isinstance(n, ast.Name):
             if n.id.lower() in {"true", "false"}:
                 return Const(n.id.lower() == "true")
+            if not self.known.agents:
+                raise ExpressionError(f"Unknown name '{n.id}'. Use {self._scopes()}.", col)
             if n.id in {"language", "languages"}:
                 return AgentLanguages()
             if n.id == "location":
@@ -180,6 +240,17 @@ class _Parser:
             )
         if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name):
             scope, name = n.value.id, n.attr
+            if scope in self.known.facts:
+                names = self.known.facts[scope]
+                if names is None:
+                    return Fact(scope, name, "any")
+                if name not in names:
+                    raise ExpressionError(
+                        f"Unknown name '{scope}.{name}'. {scope} has: {', '.join(sorted(names))}.", col
+                    )
+                return Fact(scope, name, names[name])
+            if not self.known.agents:
+                raise ExpressionError(f"Unknown name '{scope}'. Use {self._scopes()}.", col)
             if scope == "skills":
                 if name not in self.known.skills:
                     raise ExpressionError(f"Unknown skill '{name}'.", col)
@@ -198,8 +269,23 @@ class _Parser:
             raise ExpressionError(f"Unknown name '{scope}'.", col)
         raise ExpressionError("Expected a name, a number, a text in quotes or a list.", col)
 
+    def _scopes(self) -> str:
+        return ", ".join(f"{scope}.<name>" for scope in self.known.facts)
+
     def check(self, cmp: Cmp, n: ast.AST) -> Cmp:
         col = getattr(n, "col_offset", None)
+        if cmp.op in TEXT_OPS:
+            if not (isinstance(cmp.right, Const) and isinstance(cmp.right.value, str)):
+                raise ExpressionError(
+                    f'{cmp.op} needs a text in quotes on its right, e.g. page.path {cmp.op} "/help".', col
+                )
+            if isinstance(cmp.left, Const) or getattr(cmp.left, "type", "text") not in {"text", "any"}:
+                raise ExpressionError(
+                    f'{cmp.op} compares a text name with a text, e.g. page.path {cmp.op} "/help".', col
+                )
+            if isinstance(cmp.left, (AgentSkill, AgentLanguages)):
+                raise ExpressionError(f"{cmp.op} compares a text name with a text.", col)
+            return cmp
         if cmp.op in {"in", "notin"}:
             if not (
                 isinstance(cmp.right, (AgentLanguages,))
@@ -216,6 +302,8 @@ class _Parser:
                     raise ExpressionError("Only numbers can be compared with <, <=, > or >=.", col)
                 if isinstance(side, InteractionAttr) and side.type != "number":
                     raise ExpressionError(f"interaction.{side.name} is not a number.", col)
+                if isinstance(side, Fact) and side.type not in {"number", "any"}:
+                    raise ExpressionError(f"{side.scope}.{side.name} is not a number.", col)
         return cmp
 
 
