@@ -278,6 +278,7 @@
     if (mine) {
       var inv = el("div", "invited"); inv.id = "journey-invited";
       inv.appendChild(el("strong", "", J.invited.replace("%(rule)s", mine.invitation.rule)));
+      inv.appendChild(el("div", "small", "“" + mine.invitation.message + "”"));
       var facts = Object.keys(mine.invitation.facts).map(function (k) { return k + " " + mine.invitation.facts[k]; }).join(" · ");
       if (facts) inv.appendChild(el("div", "muted small", facts));
       box.appendChild(inv);

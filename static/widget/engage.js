@@ -56,6 +56,8 @@
     style.textContent = ".ccaas-invite{position:fixed;right:20px;bottom:88px;width:300px;max-width:calc(100vw - 40px);" +
       "background:#fff;color:#1d2433;border-radius:14px;box-shadow:0 8px 30px rgba(0,0,0,.25);padding:16px;" +
       "font:14px/1.4 system-ui;z-index:2147483647}.ccaas-invite p{margin:0 0 12px}" +
+      // The launcher's own rule styles every button of this shadow root: undo it here.
+      ".ccaas-invite button{position:static;display:inline-block;width:auto;height:auto;box-shadow:none;z-index:auto}" +
       ".ccaas-invite .go{background:#2f5bea;color:#fff;border:0;border-radius:8px;padding:8px 14px;font:600 14px system-ui;cursor:pointer}" +
       ".ccaas-invite .no{background:none;border:0;color:#4a5468;margin-left:8px;font:14px system-ui;cursor:pointer;text-decoration:underline}" +
       ".ccaas-invite button:focus-visible{outline:3px solid #9db4ff;outline-offset:2px}";
