@@ -24,7 +24,7 @@ from apps.inbox.selectors import contact_payload
 from .actions import do_record_contact_events, do_save_journey_settings
 from .engagement import do_delete_engagement_rule, do_save_engagement_rule, rule_or_404
 from .models import JourneySettings
-from .selectors import contact_journey, engagement_stats, journey_summary, parse_filters, readable_contact, rule_payload
+from .selectors import engagement_stats, journey_with_summary, parse_filters, readable_contact, rule_payload
 
 
 class ContactJourneyApi(APIView):
@@ -43,14 +43,7 @@ class ContactJourneyApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         contact = readable_contact(cast(User, request.user), pk)
         filters = parse_filters(request.query_params)
-        page = contact_journey(contact, filters)
-        return Response(
-            {
-                "contact": contact_payload(contact),
-                "summary": journey_summary(contact),
-                **page,
-            }
-        )
+        return Response({"contact": contact_payload(contact), **journey_with_summary(contact, filters)})
 
 
 class ContactEventsApi(APIView):

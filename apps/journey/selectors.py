@@ -228,14 +228,23 @@ def _interactions(contact_pks: list[int], f: JourneyFilters) -> QuerySet[Interac
     return qs
 
 
-_VISITS_SQL = """
-WITH v AS (
+# A visit that went on after its visitor was merged into another contact has a row on each: with
+# several contacts the rows are grouped by visit; with one (most contacts) each row is a visit, and the
+# newest come straight from the (contact, -started_at) index instead of grouping all of them.
+_VISITS_MERGED = """
     SELECT session_id, min(started_at) AS s, max(ended_at) AS e, sum(pages) AS p, sum(events) AS ev,
            (array_agg(cart_value ORDER BY cart_at DESC NULLS LAST))[1] AS cart
     FROM journey_websession WHERE contact_id = ANY(%(c)s) {where}
     GROUP BY session_id {having}
     ORDER BY s DESC, session_id DESC LIMIT %(n)s
-)
+"""
+_VISITS_ONE = """
+    SELECT session_id, started_at AS s, ended_at AS e, pages AS p, events AS ev, cart_value AS cart
+    FROM journey_websession WHERE contact_id = %(one)s {where} {having}
+    ORDER BY started_at DESC, session_id DESC LIMIT %(n)s
+"""
+_VISITS_SQL = """
+WITH v AS ({visits})
 SELECT v.session_id, v.s, v.e, v.p, v.ev, v.cart,
     (SELECT coalesce(jsonb_agg(jsonb_build_object('url', x.url, 'title', x.title, 'seconds', x.properties -> 'seconds')
                                ORDER BY x.occurred_at, x.id), '[]')
@@ -257,8 +266,10 @@ def _visits(contact_pks: list[int], f: JourneyFilters, before: tuple[str, str] |
     counts read from the contact-and-time index: one statement, whatever the contact's history."""
     from django.db import connection
 
-    params: dict[str, Any] = {"c": contact_pks, "n": n}
-    where, having = "", ""
+    one = len(contact_pks) == 1
+    start = "started_at" if one else "min(started_at)"  # a visit's start (one row, or grouped rows)
+    params: dict[str, Any] = {"c": contact_pks, "n": n, "one": contact_pks[0]}
+    where, older = "", ""
     if f.since:
         where += " AND ended_at >= %(since)s"
         params["since"] = f.since
@@ -269,14 +280,18 @@ def _visits(contact_pks: list[int], f: JourneyFilters, before: tuple[str, str] |
         at, key = before
         params["at"] = at
         if key[:1] > "s":
-            having = "HAVING min(started_at) <= %(at)s"
+            older = f"{start} <= %(at)s"
         elif key[:1] < "s":
-            having = "HAVING min(started_at) < %(at)s"
+            older = f"{start} < %(at)s"
         else:
             params["key"] = key[1:]
-            having = "HAVING min(started_at) < %(at)s OR (min(started_at) = %(at)s AND session_id < %(key)s)"
+            older = f"{start} < %(at)s OR ({start} = %(at)s AND session_id < %(key)s)"
+    if one:
+        visits = _VISITS_ONE.format(where=where, having=f"AND ({older})" if older else "")
+    else:
+        visits = _VISITS_MERGED.format(where=where, having=f"HAVING {older}" if older else "")
     with connection.cursor() as cursor:
-        cursor.execute(_VISITS_SQL.format(where=where, having=having), params)
+        cursor.execute(_VISITS_SQL.format(visits=visits), params)
         rows = cursor.fetchall()
     out = []
     for session_id, start, end, pages, events, cart, page_list, event_counts in rows:
@@ -465,21 +480,26 @@ def rule_payload(r: EngagementRule) -> dict[str, Any]:
     }
 
 
-def journey_summary(contact: Contact) -> dict[str, Any]:
+def journey_summary(
+    contact: Contact, *, pks: list[int] | None = None, newest: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Unfiltered: the last contact (when, channel, intent, outcome, agent), counts by channel, the
-    cases still open, web visits."""
-    pks = contact_ids(contact)
-    interactions = Interaction.objects.filter(contact_id__in=pks)
-    last = interactions.select_related("disposition", "queue").order_by("-created_at", "-pk").first()
+    cases still open, web visits. `pks` (contact_ids) and `newest` (the entry of the contact's newest
+    interaction) spare reading them again when the caller has them."""
+    pks = pks if pks is not None else contact_ids(contact)
+    entry = newest
+    if entry is None:
+        interactions = Interaction.objects.filter(contact_id__in=pks)
+        last = interactions.select_related("disposition", "queue").order_by("-created_at", "-pk").first()
+        if last is not None:
+            entry = _interaction_entry(last, _segments_by_interaction([last.pk])[last.pk], [])
     last_entry = None
-    if last is not None:
-        segments = _segments_by_interaction([last.pk])[last.pk]
-        entry = _interaction_entry(last, segments, [])
+    if entry is not None:
         last_entry = {
-            "id": last.pk,
+            "id": entry["id"],
             "at": entry["at"],
-            "channel": last.channel,
-            "intent": entry["category"] or last.subject or None,
+            "channel": entry["channel"],
+            "intent": entry["category"] or entry["subject"] or None,
             "outcome": entry["outcome"],
             "agent": entry["agents"][-1] if entry["agents"] else None,
         }
@@ -518,9 +538,19 @@ def journey_summary(contact: Contact) -> dict[str, Any]:
     }
 
 
-def contact_journey(contact: Contact, f: JourneyFilters) -> dict[str, Any]:
-    """One page of the timeline, newest first, and the cursor of the next page (None at the end)."""
+def journey_with_summary(contact: Contact, f: JourneyFilters) -> dict[str, Any]:
+    """The summary and one page of the timeline, sharing what both read: the contact's ids, and on an
+    unfiltered first page the newest interaction (the summary's last contact)."""
     pks = contact_ids(contact)
+    page = contact_journey(contact, f, pks=pks)
+    unfiltered = f.cursor is None and not (f.channels or f.category or f.outcome or f.since or f.until)
+    newest = next((e for e in page["entries"] if e["type"] == "interaction"), None) if unfiltered else None
+    return {"summary": journey_summary(contact, pks=pks, newest=newest), **page}
+
+
+def contact_journey(contact: Contact, f: JourneyFilters, *, pks: list[int] | None = None) -> dict[str, Any]:
+    """One page of the timeline, newest first, and the cursor of the next page (None at the end)."""
+    pks = pks if pks is not None else contact_ids(contact)
     n = f.limit + 1
     entries: list[dict[str, Any]] = []
     want_interactions = not f.channels or bool(f.channels - {WEB})

@@ -26,8 +26,7 @@ from .selectors import (
     OUTCOMES,
     WEB,
     JourneyFilters,
-    contact_journey,
-    journey_summary,
+    journey_with_summary,
     parse_filters,
     readable_contact,
 )
@@ -125,16 +124,15 @@ def journey_page(request: HttpRequest, pk: int) -> HttpResponse:
     error = ""
     try:
         filters = parse_filters(request.GET)
-        page = contact_journey(contact, filters)
     except ValidationFailed as exc:
         error = exc.message
         filters = JourneyFilters()
-        page = contact_journey(contact, filters)
+    page = journey_with_summary(contact, filters)
     query = request.GET.copy()
     query.pop("cursor", None)
     entries = _for_page(page["entries"])
     channels, outcomes = _labels()
-    summary = journey_summary(contact)
+    summary = page["summary"]
     last = summary["last_contact"]
     if last:
         last = {
