@@ -272,6 +272,8 @@ class Segment(models.Model):
             models.Index(fields=["interaction", "kind"], name="segment_interaction_kind"),
             models.Index(fields=["started_at"], name="segment_started"),
             models.Index(fields=["agent", "started_at"], name="segment_agent_started"),
+            # Reporting finds what changed since its last roll-up: segments that began or ended since.
+            models.Index(fields=["ended_at"], name="segment_ended"),
             models.Index(
                 fields=["interaction", "kind"], name="segment_open", condition=models.Q(ended_at__isnull=True)
             ),

@@ -68,6 +68,7 @@ TENANT_APPS = [
     "apps.widget",
     "apps.media",
     "apps.journey",
+    "apps.reporting",
     "apps.desktop",  # no models: the agent desktop, at the top of the layers
     "apps.console",  # no models: home (onboarding) and settings pages, at the top beside the desktop
 ]
@@ -370,6 +371,8 @@ BILLING_DEFAULT_PLAN = env("BILLING_DEFAULT_PLAN", "starter") or "starter"
 CELERY_BEAT_SCHEDULE["billing-enforce-dunning"] = {"task": "billing.enforce_dunning", "schedule": 15 * 60}
 # Tops up the spare tenant schemas (sign-ups also queue a refill; this catches up after a release).
 CELERY_BEAT_SCHEDULE["journey-purge-web-events"] = {"task": "journey.purge_web_events", "schedule": 6 * 3600.0}
+# Reports: the roll-up of what changed in each tenant's record (within a minute of it happening).
+CELERY_BEAT_SCHEDULE["reporting-roll-up"] = {"task": "reporting.roll_up", "schedule": 15.0}
 CELERY_BEAT_SCHEDULE["tenants-refill-spare-schemas"] = {"task": "tenants.refill_spare_schemas", "schedule": 60.0}
 
 EMAIL_HOST = env("EMAIL_HOST", "localhost") or "localhost"

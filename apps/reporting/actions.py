@@ -1,0 +1,243 @@
+"""Writes of reporting: the roll-up of the interaction record into 15-minute intervals, and the
+reporting settings.
+
+The roll-up recomputes whole intervals from the segments (delete the interval's rows, insert them
+again from the record, in one transaction under the tenant's roll-up lock), so running it twice counts
+once and a late change (a wrap-up that ends an hour later, a handling that ends the next day) lands in
+the interval where its segment started. Which intervals to recompute: those in which a segment began
+or ended since the last run (indexes on `started_at` and `ended_at`), from a little before the last
+run's start, so a transaction that committed late is not missed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils.translation import gettext as _
+
+from apps.accounts.audit import record_audit
+from apps.accounts.models import User
+from apps.core.errors import ValidationFailed
+
+from .models import INTERVAL_MINUTES, WAIT_BOUNDS, IntervalStat, ReportingSettings, validate_time_zone
+
+OVERLAP = timedelta(minutes=5)
+STEP = timedelta(minutes=INTERVAL_MINUTES)
+_ORIGIN = "TIMESTAMPTZ '2000-01-01 00:00:00+00'"
+_BIN = f"date_bin('{INTERVAL_MINUTES} minutes', {{col}}, {_ORIGIN})"
+
+
+def interval_of(at: datetime) -> datetime:
+    """The start of the 15-minute interval `at` falls in (UTC-aligned)."""
+    at = at.astimezone(UTC)
+    minute = at.minute - at.minute % INTERVAL_MINUTES
+    return at.replace(minute=minute, second=0, microsecond=0)
+
+
+def _within(outcome: str, name: str) -> str:
+    parts = [
+        f"count(*) FILTER (WHERE s.kind = 'queue' AND s.outcome = '{outcome}' AND s.wait <= {b})" for b in WAIT_BOUNDS
+    ]
+    return f"ARRAY[{', '.join(parts)}]::int[] AS {name}"
+
+
+# One statement recomputes the given intervals: every segment that started in them, booked by kind.
+# `wait` is the queue segment's length (the wait is known once it ended; a queue still waiting is
+# offered and nothing else yet).
+_ROLL_UP = f"""
+WITH seg AS (
+    SELECT s.kind, s.outcome, s.channel, s.started_at, s.ended_at, s.queue_id, s.agent_id, s.data,
+           {_BIN.format(col="s.started_at")} AS bin,
+           extract(epoch FROM s.ended_at - s.started_at) AS wait
+    FROM inbox_segment s
+    WHERE s.started_at >= %(lo)s AND s.started_at < %(hi)s
+      AND {_BIN.format(col="s.started_at")} = ANY(%(bins)s::timestamptz[])
+), parts AS (
+    SELECT s.bin, coalesce(s.queue_id, 0) AS queue_id,
+           coalesce(CASE WHEN jsonb_typeof(s.data -> 'agent') = 'number'
+                         THEN (s.data ->> 'agent')::int END, 0) AS agent_id,
+           s.channel,
+           count(*) AS offered,
+           count(*) FILTER (WHERE s.outcome = 'answered') AS answered,
+           count(*) FILTER (WHERE s.outcome = 'abandoned') AS abandoned,
+           count(*) FILTER (WHERE s.outcome = 'flowed_out') AS flowed_out,
+           count(*) FILTER (WHERE s.outcome = 'callback_requested') AS callbacks_requested,
+           count(*) FILTER (WHERE s.outcome = 'answered' AND s.wait <= q.sla_seconds) AS answered_within_sla,
+           coalesce(sum(s.wait) FILTER (WHERE s.outcome = 'answered'), 0) AS answered_wait_sum,
+           coalesce(max(s.wait) FILTER (WHERE s.outcome = 'answered'), 0) AS answered_wait_max,
+           coalesce(sum(s.wait) FILTER (WHERE s.outcome = 'abandoned'), 0) AS abandoned_wait_sum,
+           coalesce(max(s.wait) FILTER (WHERE s.outcome = 'abandoned'), 0) AS abandoned_wait_max,
+           {_within("answered", "answered_within")},
+           {_within("abandoned", "abandoned_within")},
+           0 AS handled, 0 AS talk_sum, 0 AS hold_sum, 0 AS held, 0 AS acw_count, 0 AS acw_sum,
+           0 AS transfers, 0 AS transfers_to_queue, 0 AS transfers_to_agent, 0 AS transfers_warm,
+           0 AS transfers_blind
+    FROM seg s LEFT JOIN routing_queue q ON q.id = s.queue_id
+    WHERE s.kind = 'queue'
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    SELECT s.bin, coalesce(s.queue_id, 0), coalesce(s.agent_id, 0), s.channel,
+           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL,
+           count(*) FILTER (WHERE s.kind = 'handling' AND s.ended_at IS NOT NULL),
+           coalesce(sum((s.data ->> 'talk_seconds')::float)
+                    FILTER (WHERE s.kind = 'handling' AND s.ended_at IS NOT NULL), 0),
+           coalesce(sum((s.data ->> 'hold_seconds')::float)
+                    FILTER (WHERE s.kind = 'handling' AND s.ended_at IS NOT NULL), 0),
+           count(*) FILTER (WHERE s.kind = 'handling' AND (s.data ->> 'hold_seconds')::float > 0),
+           count(*) FILTER (WHERE s.kind = 'acw' AND s.ended_at IS NOT NULL),
+           coalesce(sum(s.wait) FILTER (WHERE s.kind = 'acw' AND s.ended_at IS NOT NULL), 0),
+           count(*) FILTER (WHERE s.kind = 'transfer'),
+           count(*) FILTER (WHERE s.kind = 'transfer' AND s.data ->> 'to_queue' IS NOT NULL
+                                  AND s.data ->> 'to_agent' IS NULL),
+           count(*) FILTER (WHERE s.kind = 'transfer' AND s.data ->> 'to_agent' IS NOT NULL),
+           count(*) FILTER (WHERE s.kind = 'transfer' AND s.outcome = 'warm'),
+           count(*) FILTER (WHERE s.kind = 'transfer' AND s.outcome = 'blind')
+    FROM seg s
+    WHERE s.ended_at IS NOT NULL
+      AND ((s.kind = 'handling' AND coalesce(s.data ->> 'role', '') <> 'conference') OR s.kind IN ('acw', 'transfer'))
+    GROUP BY 1, 2, 3, 4
+)
+INSERT INTO reporting_intervalstat (
+    interval_start, queue_id, agent_id, channel, offered, answered, abandoned, flowed_out, callbacks_requested,
+    answered_within_sla, answered_wait_sum, answered_wait_max, abandoned_wait_sum, abandoned_wait_max,
+    answered_within, abandoned_within, handled, talk_sum, hold_sum, held, acw_count, acw_sum, transfers,
+    transfers_to_queue, transfers_to_agent, transfers_warm, transfers_blind)
+SELECT bin, queue_id, agent_id, channel, sum(offered), sum(answered), sum(abandoned), sum(flowed_out),
+       sum(callbacks_requested), sum(answered_within_sla), sum(answered_wait_sum), max(answered_wait_max),
+       sum(abandoned_wait_sum), max(abandoned_wait_max),
+       coalesce(max(answered_within), %(zeros)s::int[]), coalesce(max(abandoned_within), %(zeros)s::int[]),
+       sum(handled), sum(talk_sum), sum(hold_sum), sum(held), sum(acw_count), sum(acw_sum), sum(transfers),
+       sum(transfers_to_queue), sum(transfers_to_agent), sum(transfers_warm), sum(transfers_blind)
+FROM parts GROUP BY bin, queue_id, agent_id, channel
+"""
+
+_CHANGED = f"""
+SELECT DISTINCT {_BIN.format(col="started_at")} FROM inbox_segment WHERE started_at >= %(since)s
+UNION
+SELECT DISTINCT {_BIN.format(col="started_at")} FROM inbox_segment WHERE ended_at >= %(since)s
+"""
+
+
+def _lock() -> None:
+    """One roll-up of this tenant at a time (beat's and a rebuild), for the transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext(current_schema() || ':reporting.roll_up'))")
+
+
+def recompute_intervals(bins: list[datetime]) -> int:
+    """Recompute these intervals from the record (inside the caller's transaction). Returns rows written."""
+    if not bins:
+        return 0
+    bins = sorted(set(bins))
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reporting_intervalstat WHERE interval_start = ANY(%s::timestamptz[])", [bins])
+        cursor.execute(
+            _ROLL_UP,
+            {"bins": bins, "lo": bins[0], "hi": bins[-1] + STEP, "zeros": [0] * len(WAIT_BOUNDS)},
+        )
+        return int(cursor.rowcount)
+
+
+def do_roll_up(*, now: datetime | None = None) -> int:
+    """Beat, every 15 s, in every tenant: the intervals the record changed in since the last run."""
+    with transaction.atomic():
+        _lock()
+        settings = ReportingSettings.objects.select_for_update().order_by("pk").first() or ReportingSettings()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT now()")
+            started = now or cursor.fetchone()[0]
+            if settings.rolled_up_to is None:
+                # First run: the whole record (a tenant's history is rolled up once, then incrementally).
+                cursor.execute(f"SELECT DISTINCT {_BIN.format(col='started_at')} FROM inbox_segment")
+            else:
+                cursor.execute(_CHANGED, {"since": settings.rolled_up_to - OVERLAP})
+            bins = [row[0] for row in cursor.fetchall()]
+        written = 0
+        for chunk in _chunks(bins, 2000):
+            written += recompute_intervals(chunk)
+        settings.rolled_up_to = started
+        settings.save()
+    return written
+
+
+def do_rebuild(*, since: datetime | None = None, until: datetime | None = None, days_per_step: int = 1) -> int:
+    """Recompute every interval in [since, until) from the record (all of it: None), a day at a time,
+    each in its own transaction. Safe while beat rolls up: both take the tenant's roll-up lock."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(started_at), max(started_at) FROM inbox_segment")
+        first, last = cursor.fetchone()
+    if first is None:
+        return 0
+    lo = interval_of(max(since, first) if since else first)
+    hi = min(until, last + STEP) if until else last + STEP
+    written = 0
+    step = timedelta(days=days_per_step)
+    start = lo
+    while start < hi:
+        end = min(start + step, hi)
+        with transaction.atomic():
+            _lock()
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "DELETE FROM reporting_intervalstat WHERE interval_start >= %s AND interval_start < %s",
+                    [start, end],
+                )
+            bins = []
+            b = start
+            while b < end:
+                bins.append(b)
+                b += STEP
+            written += recompute_intervals(bins)
+        start = end
+    return written
+
+
+def _chunks(items: list[Any], size: int) -> list[list[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def do_save_reporting_settings(
+    actor: User | None,
+    *,
+    time_zone: Any = None,
+    short_abandon_seconds: Any = None,
+    service_level_formula: Any = None,
+) -> ReportingSettings:
+    errors: dict[str, list[str]] = {}
+    if time_zone is not None:
+        try:
+            if not isinstance(time_zone, str):
+                raise ValueError
+            validate_time_zone(time_zone)
+        except Exception:
+            errors["time_zone"] = [_("An IANA time zone, e.g. Europe/Berlin or Asia/Shanghai.")]
+    shorts = [b for b in WAIT_BOUNDS if b <= 60]
+    if short_abandon_seconds is not None and short_abandon_seconds not in shorts:
+        errors["short_abandon_seconds"] = [_("One of: %(s)s.") % {"s": ", ".join(map(str, shorts))}]
+    if service_level_formula is not None and service_level_formula not in ReportingSettings.Formula.values:
+        errors["service_level_formula"] = [_("One of: %(s)s.") % {"s": ", ".join(ReportingSettings.Formula.values)}]
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    with transaction.atomic():
+        current = ReportingSettings.objects.select_for_update().order_by("pk").first() or ReportingSettings()
+        if time_zone is not None:
+            current.time_zone = time_zone
+        if short_abandon_seconds is not None:
+            current.short_abandon_seconds = short_abandon_seconds
+        if service_level_formula is not None:
+            current.service_level_formula = service_level_formula
+        current.save()
+        record_audit(
+            actor,
+            "reporting.settings_saved",
+            current,
+            time_zone=current.time_zone,
+            short_abandon_seconds=current.short_abandon_seconds,
+            service_level_formula=current.service_level_formula,
+        )
+    return current
+
+
+__all__ = ["IntervalStat", "do_rebuild", "do_roll_up", "do_save_reporting_settings", "recompute_intervals"]

@@ -1,0 +1,195 @@
+"""The metrics dictionary: every metric reporting gives, defined once. The API's row keys, the
+product's metrics page and docs/metrics.md come from here, and `derive` computes each one exactly as
+its definition says, from the sums of the roll-up (`IntervalStat`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from .models import WAIT_BOUNDS, ReportingSettings
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str | Promise
+    unit: str  # count | seconds | percent
+    definition: str | Promise
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric(
+        "offered",
+        _("Offered"),
+        "count",
+        _(
+            "Times an interaction entered the queue (a transfer or an overflow into another queue is offered there "
+            "too), booked to the interval in which it entered."
+        ),
+    ),
+    Metric("answered", _("Answered"), "count", _("Offered interactions an agent accepted from the queue.")),
+    Metric(
+        "abandoned",
+        _("Abandoned"),
+        "count",
+        _("Offered interactions the customer left while waiting in the queue, before any agent accepted."),
+    ),
+    Metric(
+        "short_abandoned",
+        _("Short abandoned"),
+        "count",
+        _("Abandoned within the short-abandon threshold of entering the queue (a setting, 5 seconds by default)."),
+    ),
+    Metric("flowed_out", _("Flowed out"), "count", _("Offered interactions that overflowed to another queue.")),
+    Metric(
+        "callbacks_requested",
+        _("Callbacks requested"),
+        "count",
+        _("Offered interactions whose wait ended with a callback offered (maximum wait or overflow)."),
+    ),
+    Metric(
+        "service_level",
+        _("Service level"),
+        "percent",
+        _(
+            "Answered within the queue's threshold, divided as the tenant's formula says; by default answered "
+            "within the threshold / (answered + abandoned - short abandoned). A threshold of 5, 10, 15, 20, 25, "
+            "30, 45, 60, 90, 120, 180, 240, 300 or 600 seconds can be applied to the past (sl_seconds)."
+        ),
+    ),
+    Metric(
+        "asa_seconds",
+        _("Average speed of answer"),
+        "seconds",
+        _("Total wait of answered interactions / answered: from entering the queue to an agent accepting."),
+    ),
+    Metric(
+        "avg_wait_seconds",
+        _("Average wait"),
+        "seconds",
+        _("Total wait of answered and abandoned interactions / (answered + abandoned)."),
+    ),
+    Metric(
+        "max_wait_seconds", _("Longest wait"), "seconds", _("The longest wait of an answered or abandoned interaction.")
+    ),
+    Metric("abandon_rate", _("Abandon rate"), "percent", _("Abandoned / offered.")),
+    Metric(
+        "handled",
+        _("Handled"),
+        "count",
+        _(
+            "Handlings that ended: each agent who handled an interaction counts it once (an interaction "
+            "transferred between two agents counts for both); guests in a conference call are not counted."
+        ),
+    ),
+    Metric(
+        "aht_seconds",
+        _("Average handle time"),
+        "seconds",
+        _("(Talk + hold + after-contact work) / handled."),
+    ),
+    Metric("avg_talk_seconds", _("Average talk time"), "seconds", _("Talk / handled (handling time less holds).")),
+    Metric(
+        "avg_hold_seconds",
+        _("Average hold"),
+        "seconds",
+        _("Hold time / handlings with at least one hold."),
+    ),
+    Metric(
+        "acw_seconds",
+        _("Average after-contact work"),
+        "seconds",
+        _("Wrap-up time / wrap-ups that ended."),
+    ),
+    Metric("transfers", _("Transfers"), "count", _("Transfers made by agents (to a queue or to an agent).")),
+    Metric("transfer_rate", _("Transfer rate"), "percent", _("Transfers / handled.")),
+    Metric("transfers_to_queue", _("Transfers to a queue"), "count", _("Transfers to a queue.")),
+    Metric("transfers_to_agent", _("Transfers to an agent"), "count", _("Transfers to one agent.")),
+    Metric("transfers_warm", _("Warm transfers"), "count", _("Transfers after a consultation (warm).")),
+    Metric("transfers_blind", _("Blind transfers"), "count", _("Transfers without a consultation (blind).")),
+)
+BY_NAME = {m.name: m for m in METRICS}
+
+SUMMED = (
+    "offered",
+    "answered",
+    "abandoned",
+    "flowed_out",
+    "callbacks_requested",
+    "answered_within_sla",
+    "answered_wait_sum",
+    "abandoned_wait_sum",
+    "handled",
+    "talk_sum",
+    "hold_sum",
+    "held",
+    "acw_count",
+    "acw_sum",
+    "transfers",
+    "transfers_to_queue",
+    "transfers_to_agent",
+    "transfers_warm",
+    "transfers_blind",
+)
+MAXED = ("answered_wait_max", "abandoned_wait_max")
+
+
+def _ratio(a: float, b: float, *, percent: bool = False) -> float | None:
+    if not b:
+        return None
+    value = a / b * (100 if percent else 1)
+    return round(value, 2 if percent else 1)
+
+
+def derive(
+    sums: dict[str, Any], settings: ReportingSettings, *, sl_seconds: int | None = None
+) -> dict[str, float | int | None]:
+    """Every metric of the dictionary from the sums of some roll-up rows (SUMMED summed, MAXED maxed,
+    `answered_within` / `abandoned_within` summed element by element)."""
+    answered_within = list(sums.get("answered_within") or [0] * len(WAIT_BOUNDS))
+    abandoned_within = list(sums.get("abandoned_within") or [0] * len(WAIT_BOUNDS))
+    short = abandoned_within[WAIT_BOUNDS.index(settings.short_abandon_seconds)]
+    within = answered_within[WAIT_BOUNDS.index(sl_seconds)] if sl_seconds else sums["answered_within_sla"]
+    answered, abandoned = sums["answered"], sums["abandoned"]
+    formula = settings.service_level_formula
+    if formula == ReportingSettings.Formula.ANSWERED:
+        base = answered
+    elif formula == ReportingSettings.Formula.ABANDONED:
+        base = answered + abandoned
+    else:
+        base = answered + abandoned - short
+    handled = sums["handled"]
+    return {
+        "offered": sums["offered"],
+        "answered": answered,
+        "abandoned": abandoned,
+        "short_abandoned": short,
+        "flowed_out": sums["flowed_out"],
+        "callbacks_requested": sums["callbacks_requested"],
+        "service_level": _ratio(within, base, percent=True),
+        "asa_seconds": _ratio(sums["answered_wait_sum"], answered),
+        "avg_wait_seconds": _ratio(sums["answered_wait_sum"] + sums["abandoned_wait_sum"], answered + abandoned),
+        "max_wait_seconds": round(max(sums["answered_wait_max"], sums["abandoned_wait_max"]), 1)
+        if answered + abandoned
+        else None,
+        "abandon_rate": _ratio(abandoned, sums["offered"], percent=True),
+        "handled": handled,
+        "aht_seconds": _ratio(sums["talk_sum"] + sums["hold_sum"] + sums["acw_sum"], handled),
+        "avg_talk_seconds": _ratio(sums["talk_sum"], handled),
+        "avg_hold_seconds": _ratio(sums["hold_sum"], sums["held"]),
+        "acw_seconds": _ratio(sums["acw_sum"], sums["acw_count"]),
+        "transfers": sums["transfers"],
+        "transfer_rate": _ratio(sums["transfers"], handled, percent=True),
+        "transfers_to_queue": sums["transfers_to_queue"],
+        "transfers_to_agent": sums["transfers_to_agent"],
+        "transfers_warm": sums["transfers_warm"],
+        "transfers_blind": sums["transfers_blind"],
+    }
+
+
+def dictionary() -> list[dict[str, str]]:
+    return [{"name": m.name, "label": str(m.label), "unit": m.unit, "definition": str(m.definition)} for m in METRICS]

@@ -1,0 +1,110 @@
+"""Reporting's own rows: the tenant's reporting settings and the 15-minute roll-up of the interaction
+record. Everything here is derived from `inbox.Segment` (and can be rebuilt from it); nothing is read
+from message text or the live routing tables."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Wait-time buckets (seconds): for each, the roll-up keeps how many waits were at most that long, so a
+# service level (or a short-abandon threshold) of any of these values can be computed for the past.
+WAIT_BOUNDS: tuple[int, ...] = (5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 240, 300, 600)
+INTERVAL_MINUTES = 15
+
+
+def validate_time_zone(value: str) -> None:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(_("Unknown time zone: %(tz)s.") % {"tz": value}) from None
+
+
+class ReportingSettings(models.Model):
+    """The tenant's reporting settings (one row)."""
+
+    class Formula(models.TextChoices):
+        EXCLUDE_SHORT = "exclude_short", _("Answered within the threshold / (answered + abandoned - short abandoned)")
+        ABANDONED = "abandoned", _("Answered within the threshold / (answered + abandoned)")
+        ANSWERED = "answered", _("Answered within the threshold / answered")
+
+    # Days, hours and weeks of reports are the business's own, in this zone (a day is a local day).
+    time_zone = models.CharField(_("time zone"), max_length=64, default="UTC", validators=[validate_time_zone])
+    short_abandon_seconds = models.PositiveSmallIntegerField(
+        _("short abandon (seconds)"),
+        default=5,
+        help_text=_("A customer who leaves the queue within this many seconds is a short abandon."),
+    )
+    service_level_formula = models.CharField(
+        _("service level formula"), max_length=16, choices=Formula.choices, default=Formula.EXCLUDE_SHORT
+    )
+    # Everything the record holds up to here is in the roll-up (the next run starts a little before).
+    rolled_up_to = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return "Reporting settings"
+
+    @classmethod
+    def current(cls) -> ReportingSettings:
+        found = cls.objects.order_by("pk").first()
+        return found if found is not None else cls()
+
+
+class IntervalStat(models.Model):
+    """What happened in one 15-minute interval (UTC-aligned; every time zone's hours and days are made
+    of whole intervals), for one queue, agent and channel. Each segment is booked to the interval in
+    which it started (its end and figures are added when it ends: the interval is computed again).
+    `queue_id` / `agent_id` are 0 when there is none (no foreign key: the record outlives them)."""
+
+    id = models.BigAutoField(primary_key=True)
+    interval_start = models.DateTimeField()
+    queue_id = models.IntegerField(default=0)
+    agent_id = models.IntegerField(default=0)  # queue figures: the agent who answered
+    channel = models.CharField(max_length=16)
+
+    # queue segments
+    offered = models.IntegerField(default=0)
+    answered = models.IntegerField(default=0)
+    abandoned = models.IntegerField(default=0)
+    flowed_out = models.IntegerField(default=0)
+    callbacks_requested = models.IntegerField(default=0)
+    answered_within_sla = models.IntegerField(default=0)  # within the queue's threshold when rolled up
+    answered_wait_sum = models.FloatField(default=0)
+    answered_wait_max = models.FloatField(default=0)
+    abandoned_wait_sum = models.FloatField(default=0)
+    abandoned_wait_max = models.FloatField(default=0)
+    # [n answered (abandoned) after waiting at most WAIT_BOUNDS[i] seconds]
+    answered_within = ArrayField(models.IntegerField(), default=list)
+    abandoned_within = ArrayField(models.IntegerField(), default=list)
+    # handling segments (conference guests excluded), their holds; after-contact work; transfers
+    handled = models.IntegerField(default=0)
+    talk_sum = models.FloatField(default=0)
+    hold_sum = models.FloatField(default=0)
+    held = models.IntegerField(default=0)
+    acw_count = models.IntegerField(default=0)
+    acw_sum = models.FloatField(default=0)
+    transfers = models.IntegerField(default=0)
+    transfers_to_queue = models.IntegerField(default=0)
+    transfers_to_agent = models.IntegerField(default=0)
+    transfers_warm = models.IntegerField(default=0)
+    transfers_blind = models.IntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["interval_start", "queue_id", "agent_id", "channel"], name="intervalstat_once"
+            ),
+        ]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["queue_id", "interval_start"], name="intervalstat_queue_time"),
+            models.Index(fields=["agent_id", "interval_start"], name="intervalstat_agent_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.interval_start:%Y-%m-%d %H:%M} q{self.queue_id} a{self.agent_id} {self.channel}"

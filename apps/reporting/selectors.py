@@ -1,0 +1,219 @@
+"""Reads of reporting: historical reports from the 15-minute roll-up, in the tenant's time zone.
+
+A report is the roll-up's rows in [start, end), summed per period and per slice (queue, agent or
+channel), then every metric derived from the sums (`metrics.derive`). Periods are local: a day is the
+tenant's local day (23 or 25 hours across a DST change), and since every zone's offset is a multiple
+of 15 minutes each interval lies wholly inside one local hour, day, week or month.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from apps.agents.models import AgentProfile
+from apps.core.errors import ValidationFailed
+from apps.inbox.models import Channel
+from apps.routing.models import Queue
+
+from .metrics import MAXED, SUMMED, derive
+from .models import WAIT_BOUNDS, ReportingSettings
+
+INTERVALS = ("15min", "hour", "day", "week", "month", "total")
+# The slice's key, as SQL over the roll-up `r` ("total": every row in one).
+SLICES = {"queues": "r.queue_id", "agents": "r.agent_id", "channels": "r.channel", "total": "'all'"}
+SLICE_NAMES = {"queues": "queue", "agents": "agent", "channels": "channel", "total": "total"}
+MAX_DAYS = 400
+
+
+@dataclass(frozen=True)
+class ReportQuery:
+    slice: str
+    start: datetime  # UTC, inclusive
+    end: datetime  # UTC, exclusive
+    interval: str
+    time_zone: str
+    queues: tuple[int, ...] = ()
+    agents: tuple[int, ...] = ()
+    channels: tuple[str, ...] = ()
+    sl_seconds: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _ints(params: Any, name: str) -> tuple[int, ...]:
+    raw = ",".join(params.getlist(name)) if hasattr(params, "getlist") else str(params.get(name, ""))
+    values = [v.strip() for v in raw.split(",") if v.strip()]
+    if not all(v.isdigit() for v in values):
+        raise ValidationFailed(_("%(p)s: ids separated by commas.") % {"p": name}, fields={name: [_("Ids only.")]})
+    return tuple(int(v) for v in values)
+
+
+def _bound(raw: str, name: str, tz: ZoneInfo, *, end: bool) -> datetime:
+    """A date is a whole local day (`to` includes it); a date-time needs its zone."""
+    day = parse_date(raw) if len(raw) == 10 else None
+    if day is not None:
+        local = datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=tz)
+        return local
+    try:
+        at = parse_datetime(raw)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise ValidationFailed(
+            _("%(p)s: a date (2026-03-29) or a date and time with its zone (2026-03-29T08:00:00+02:00).") % {"p": name},
+            fields={name: [_("A date, or a date and time with its zone.")]},
+        )
+    return at
+
+
+def parse_report_query(params: Any, slice_: str, settings: ReportingSettings) -> ReportQuery:
+    """The report API's query string, checked: a bad value names its parameter."""
+    tz = ZoneInfo(settings.time_zone)
+    today = datetime.now(tz).date()
+    raw_from = str(params.get("from") or today.isoformat())
+    raw_to = str(params.get("to") or (raw_from if len(raw_from) == 10 else ""))
+    if not raw_to:
+        raise ValidationFailed(_("to: required with a date and time from."), fields={"to": [_("Required.")]})
+    start, end = _bound(raw_from, "from", tz, end=False), _bound(raw_to, "to", tz, end=True)
+    if end <= start:
+        raise ValidationFailed(_("to must come after from."), fields={"to": [_("After from.")]})
+    if end - start > timedelta(days=MAX_DAYS):
+        raise ValidationFailed(
+            _("A report covers at most %(n)d days.") % {"n": MAX_DAYS}, fields={"to": [_("Too long a range.")]}
+        )
+    interval = str(params.get("interval") or "day")
+    if interval not in INTERVALS:
+        raise ValidationFailed(
+            _("interval: one of %(i)s.") % {"i": ", ".join(INTERVALS)}, fields={"interval": [_("Unknown interval.")]}
+        )
+    channels = tuple(c for c in str(params.get("channel") or "").split(",") if c)
+    unknown = sorted(set(channels) - set(Channel.values))
+    if unknown:
+        raise ValidationFailed(
+            _("Unknown channel: %(c)s.") % {"c": ", ".join(unknown)},
+            fields={"channel": [_("Choose from: %(c)s.") % {"c": ", ".join(Channel.values)}]},
+        )
+    sl_raw = str(params.get("sl_seconds") or "")
+    sl_seconds = None
+    if sl_raw:
+        if not sl_raw.isdigit() or int(sl_raw) not in WAIT_BOUNDS:
+            raise ValidationFailed(
+                _("sl_seconds: one of %(b)s.") % {"b": ", ".join(map(str, WAIT_BOUNDS))},
+                fields={"sl_seconds": [_("Not a kept threshold.")]},
+            )
+        sl_seconds = int(sl_raw)
+    agents = _ints(params, "agent")
+    teams = _ints(params, "team")
+    if teams:  # the agents of these teams (and of `agent`, if given, only those in them)
+        in_teams = set(AgentProfile.objects.filter(teams__in=teams).values_list("pk", flat=True))
+        agents = tuple(sorted(in_teams & set(agents) if agents else in_teams)) or (-1,)  # -1: nobody
+    return ReportQuery(
+        slice=slice_,
+        start=start,
+        end=end,
+        interval=interval,
+        time_zone=settings.time_zone,
+        queues=_ints(params, "queue"),
+        agents=agents,
+        channels=channels,
+        sl_seconds=sl_seconds,
+    )
+
+
+def _period_sql(interval: str) -> str:
+    if interval == "15min":
+        return "r.interval_start"
+    if interval == "total":
+        return "NULL::timestamptz"
+    unit = {"hour": "hour", "day": "day", "week": "week", "month": "month"}[interval]
+    # The local period's start, as a time in the zone, back to an instant.
+    return f"(date_trunc('{unit}', r.interval_start AT TIME ZONE %(tz)s) AT TIME ZONE %(tz)s)"
+
+
+def report_sums(q: ReportQuery) -> list[tuple[Any, Any, dict[str, Any]]]:
+    """(period start or None, slice key, sums) per period and slice, ordered."""
+    key = SLICES[q.slice]
+    period = _period_sql(q.interval)
+    where = ["r.interval_start >= %(start)s", "r.interval_start < %(end)s"]
+    params: dict[str, Any] = {"start": q.start, "end": q.end, "tz": q.time_zone}
+    if q.queues:
+        where.append("r.queue_id = ANY(%(queues)s)")
+        params["queues"] = list(q.queues)
+    if q.agents:
+        where.append("r.agent_id = ANY(%(agents)s)")
+        params["agents"] = list(q.agents)
+    if q.channels:
+        where.append("r.channel = ANY(%(channels)s)")
+        params["channels"] = list(q.channels)
+    if q.slice == "agents":
+        where.append("r.agent_id <> 0")  # what no agent took part in belongs to queues, not to agents
+    columns = [f"sum(r.{c})" for c in SUMMED] + [f"max(r.{c})" for c in MAXED]
+    n = len(WAIT_BOUNDS)
+    columns.append("ARRAY[" + ", ".join(f"sum(r.answered_within[{i + 1}])" for i in range(n)) + "]")
+    columns.append("ARRAY[" + ", ".join(f"sum(r.abandoned_within[{i + 1}])" for i in range(n)) + "]")
+    sql = (
+        f"SELECT {period} AS period, {key} AS key, {', '.join(columns)} FROM reporting_intervalstat r "
+        f"WHERE {' AND '.join(where)} GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    out = []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            values = list(row[2:])
+            sums: dict[str, Any] = {}
+            for name in SUMMED:
+                sums[name] = values.pop(0) or 0
+            for name in MAXED:
+                sums[name] = float(values.pop(0) or 0)
+            sums["answered_within"] = [int(v or 0) for v in values.pop(0)]
+            sums["abandoned_within"] = [int(v or 0) for v in values.pop(0)]
+            for name in SUMMED:
+                sums[name] = float(sums[name]) if "sum" in name else int(sums[name])
+            out.append((row[0], row[1], sums))
+    return out
+
+
+def _names(q: ReportQuery, keys: set[Any]) -> dict[Any, dict[str, Any]]:
+    if q.slice == "queues":
+        found = dict(Queue.objects.filter(pk__in=keys).values_list("pk", "name"))
+        return {
+            k: {"id": k or None, "name": found.get(k) or (_("No queue") if k == 0 else _("Deleted queue"))}
+            for k in keys
+        }
+    if q.slice == "agents":
+        profiles = AgentProfile.objects.filter(pk__in=keys).select_related("user")
+        names = {p.pk: p.user.display_name for p in profiles}
+        return {k: {"id": k, "name": names.get(k) or _("Deleted agent")} for k in keys}
+    if q.slice == "total":
+        return {k: {"id": k, "name": _("All")} for k in keys}
+    labels = dict(Channel.choices)
+    return {k: {"id": k, "name": str(labels.get(k, k))} for k in keys}
+
+
+def report(q: ReportQuery, settings: ReportingSettings) -> list[dict[str, Any]]:
+    """The report's rows: period (local ISO start, None for `total`), the slice and every metric."""
+    rows = report_sums(q)
+    names = _names(q, {key for _p, key, _s in rows})
+    tz = ZoneInfo(q.time_zone)
+    slice_name = SLICE_NAMES[q.slice]
+    out = []
+    for period, key, sums in rows:
+        out.append(
+            {
+                "period": period.astimezone(tz).isoformat() if period is not None else None,
+                slice_name: names[key],
+                **derive(sums, settings, sl_seconds=q.sl_seconds),
+            }
+        )
+    return out
+
+
+def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(tz_name)
+    return datetime.combine(day, time(0), tzinfo=tz), datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)

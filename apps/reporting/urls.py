@@ -1,0 +1,17 @@
+from django.urls import URLPattern, URLResolver, include, path
+
+from . import apis, views
+
+api_urlpatterns: list[URLPattern | URLResolver] = [
+    path("reports/queues", apis.QueueReportApi.as_view(), name="api-report-queues"),
+    path("reports/agents", apis.AgentReportApi.as_view(), name="api-report-agents"),
+    path("reports/channels", apis.ChannelReportApi.as_view(), name="api-report-channels"),
+    path("reports/metrics", apis.MetricsApi.as_view(), name="api-report-metrics"),
+    path("reports/settings", apis.ReportingSettingsApi.as_view(), name="api-report-settings"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_urlpatterns)),
+    path("reports/", views.reports_page, name="reports"),
+    path("reports/metrics/", views.metrics_page, name="reports-metrics"),
+]

@@ -1,0 +1,187 @@
+"""Reporting's pages: the historical report (a chart over time, the slice's table, comparison with the
+previous period, CSV / XLSX downloads) and the metrics dictionary with the reporting settings."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any, cast
+from urllib.parse import urlencode
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from apps.accounts.models import User
+from apps.core.errors import ApplicationError, ValidationFailed
+from apps.inbox.models import Channel
+from apps.routing.models import Queue
+
+from .actions import do_save_reporting_settings
+from .metrics import BY_NAME, METRICS, dictionary
+from .models import WAIT_BOUNDS, ReportingSettings
+from .selectors import INTERVALS, SLICE_NAMES, ReportQuery, parse_report_query, report
+
+SUPERVISORS = {"owner", "admin", "supervisor"}
+TABLE = (
+    "offered",
+    "answered",
+    "abandoned",
+    "service_level",
+    "asa_seconds",
+    "abandon_rate",
+    "handled",
+    "aht_seconds",
+    "transfer_rate",
+)
+COMPARED = ("offered", "answered", "abandoned", "service_level", "asa_seconds", "aht_seconds", "handled")
+# Whether a rise is good news (None: neither), for the colour of a change.
+RISE_IS_GOOD = {"answered": True, "abandoned": False, "service_level": True, "asa_seconds": False, "aht_seconds": False}
+
+
+def _role(request: HttpRequest) -> str:
+    return str(getattr(request.user, "role", ""))
+
+
+def _change(metric: str, now: Any, before: Any) -> dict[str, Any] | None:
+    if now is None or before is None:
+        return None
+    delta = round(float(now) - float(before), 1)
+    good = RISE_IS_GOOD.get(metric)
+    tone = "" if good is None or delta == 0 else ("better" if (delta > 0) == good else "worse")
+    return {"before": before, "delta": delta, "up": delta > 0, "down": delta < 0, "tone": tone}
+
+
+@login_required
+def reports_page(request: HttpRequest) -> HttpResponse:
+    if _role(request) not in SUPERVISORS:
+        return render(request, "core/forbidden.html", status=403)
+    settings = ReportingSettings.current()
+    asked = str(request.GET.get("slice", ""))
+    slice_ = asked if asked in ("queues", "agents", "channels") else "queues"
+    error = ""
+    try:
+        q = parse_report_query(request.GET, slice_, settings)
+    except ValidationFailed as exc:
+        error = exc.message
+        q = parse_report_query({}, slice_, settings)
+    if q.interval == "total":
+        q = replace(q, interval="day")
+    rows = report(replace(q, interval="total"), settings)
+    series = report(replace(q, slice="total"), settings)
+    totals = report(replace(q, slice="total", interval="total"), settings)
+    total = totals[0] if totals else None
+    compare = request.GET.get("compare") == "1"
+    previous_total = None
+    previous_series: list[dict[str, Any]] = []
+    if compare:
+        length = q.end - q.start
+        before = replace(q, start=q.start - length, end=q.start)
+        prev = report(replace(before, slice="total", interval="total"), settings)
+        previous_total = prev[0] if prev else None
+        previous_series = report(replace(before, slice="total"), settings)
+    changes = {m: _change(m, total and total[m], previous_total and previous_total[m]) for m in COMPARED}
+    chart = _chart(q, series, previous_series)
+    base = {k: v for k, v in request.GET.items() if k not in ("format",)}
+    context = {
+        "q": q,
+        "error": error,
+        "slice": slice_,
+        "slice_name": SLICE_NAMES[slice_],
+        "rows": rows,
+        "total": total,
+        "compare": compare,
+        "changes": changes,
+        "columns": [BY_NAME[m] for m in TABLE],
+        "compared": [BY_NAME[m] for m in COMPARED],
+        "chart": chart,
+        "intervals": [i for i in INTERVALS if i != "total"],
+        "queues": list(Queue.objects.order_by("name").values_list("pk", "name")),
+        "channels": Channel.choices,
+        "values": {
+            "from": request.GET.get("from") or q.start.astimezone(_tz(q)).date().isoformat(),
+            "to": request.GET.get("to") or (q.end - timedelta(microseconds=1)).astimezone(_tz(q)).date().isoformat(),
+            "queue": request.GET.get("queue", ""),
+            "channel": request.GET.get("channel", ""),
+        },
+        "downloads": {
+            fmt: f"/api/v1/reports/{slice_}?{urlencode({**base, 'interval': 'total', 'format': fmt})}"
+            for fmt in ("csv", "xlsx")
+        },
+        "settings": settings,
+    }
+    return render(request, "reporting/reports.html", context)
+
+
+def _tz(q: ReportQuery) -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(q.time_zone)
+
+
+def _chart(q: ReportQuery, series: list[dict[str, Any]], previous: list[dict[str, Any]]) -> dict[str, Any]:
+    """The chart's data for uPlot: periods as Unix seconds, the counts and the service level; the
+    previous period's offered laid over the same positions."""
+    xs = [int(datetime.fromisoformat(r["period"]).timestamp()) for r in series if r["period"]]
+    by_index = [r["offered"] for r in previous]
+    return {
+        "time_zone": q.time_zone,
+        "x": xs,
+        "offered": [r["offered"] for r in series],
+        "answered": [r["answered"] for r in series],
+        "abandoned": [r["abandoned"] for r in series],
+        "service_level": [r["service_level"] for r in series],
+        "previous_offered": (by_index + [None] * len(xs))[: len(xs)] if previous else None,
+        "labels": {
+            "offered": str(BY_NAME["offered"].label),
+            "answered": str(BY_NAME["answered"].label),
+            "abandoned": str(BY_NAME["abandoned"].label),
+            "service_level": str(BY_NAME["service_level"].label) + " %",
+            "previous_offered": _("Offered, previous period"),
+        },
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    """The metrics dictionary, and the settings every report uses (owners and admins change them)."""
+    role = _role(request)
+    if role not in SUPERVISORS:
+        return render(request, "core/forbidden.html", status=403)
+    current = ReportingSettings.current()
+    errors: dict[str, list[str]] = {}
+    saved = False
+    values = {
+        "time_zone": current.time_zone,
+        "short_abandon_seconds": str(current.short_abandon_seconds),
+        "service_level_formula": current.service_level_formula,
+    }
+    if request.method == "POST":
+        if role not in {"owner", "admin"}:
+            return render(request, "core/forbidden.html", status=403)
+        values = {k: request.POST.get(k, "").strip() for k in values}
+        short = values["short_abandon_seconds"]
+        try:
+            do_save_reporting_settings(
+                cast(User, request.user),
+                time_zone=values["time_zone"],
+                short_abandon_seconds=int(short) if short.isdigit() else -1,
+                service_level_formula=values["service_level_formula"],
+            )
+            saved = True
+        except ApplicationError as exc:
+            errors = exc.fields or {"form": [exc.message]}
+    context = {
+        "metrics": dictionary(),
+        "values": values,
+        "errors": errors,
+        "saved": saved,
+        "can_edit": role in {"owner", "admin"},
+        "formulas": ReportingSettings.Formula.choices,
+        "shorts": [b for b in WAIT_BOUNDS if b <= 60],
+        "count": len(METRICS),
+    }
+    return render(request, "reporting/metrics.html", context, status=400 if errors else 200)
