@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .models import WAIT_BOUNDS, ReportingSettings
 
@@ -24,36 +25,46 @@ class Metric:
 METRICS: tuple[Metric, ...] = (
     Metric(
         "offered",
-        _("Offered"),
+        pgettext_lazy("metric", "Offered"),
         "count",
         _(
             "Times an interaction entered the queue (a transfer or an overflow into another queue is offered there "
             "too), booked to the interval in which it entered."
         ),
     ),
-    Metric("answered", _("Answered"), "count", _("Offered interactions an agent accepted from the queue.")),
+    Metric(
+        "answered",
+        pgettext_lazy("metric", "Answered"),
+        "count",
+        _("Offered interactions an agent accepted from the queue."),
+    ),
     Metric(
         "abandoned",
-        _("Abandoned"),
+        pgettext_lazy("metric", "Abandoned"),
         "count",
         _("Offered interactions the customer left while waiting in the queue, before any agent accepted."),
     ),
     Metric(
         "short_abandoned",
-        _("Short abandoned"),
+        pgettext_lazy("metric", "Short abandoned"),
         "count",
         _("Abandoned within the short-abandon threshold of entering the queue (a setting, 5 seconds by default)."),
     ),
-    Metric("flowed_out", _("Flowed out"), "count", _("Offered interactions that overflowed to another queue.")),
+    Metric(
+        "flowed_out",
+        pgettext_lazy("metric", "Flowed out"),
+        "count",
+        _("Offered interactions that overflowed to another queue."),
+    ),
     Metric(
         "callbacks_requested",
-        _("Callbacks requested"),
+        pgettext_lazy("metric", "Callbacks requested"),
         "count",
         _("Offered interactions whose wait ended with a callback offered (maximum wait or overflow)."),
     ),
     Metric(
         "service_level",
-        _("Service level"),
+        pgettext_lazy("metric", "Service level"),
         "percent",
         _(
             "Answered within the queue's threshold, divided as the tenant's formula says; by default answered "
@@ -63,23 +74,26 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "asa_seconds",
-        _("Average speed of answer"),
+        pgettext_lazy("metric", "Average speed of answer"),
         "seconds",
         _("Total wait of answered interactions / answered: from entering the queue to an agent accepting."),
     ),
     Metric(
         "avg_wait_seconds",
-        _("Average wait"),
+        pgettext_lazy("metric", "Average wait"),
         "seconds",
         _("Total wait of answered and abandoned interactions / (answered + abandoned)."),
     ),
     Metric(
-        "max_wait_seconds", _("Longest wait"), "seconds", _("The longest wait of an answered or abandoned interaction.")
+        "max_wait_seconds",
+        pgettext_lazy("metric", "Longest wait"),
+        "seconds",
+        _("The longest wait of an answered or abandoned interaction."),
     ),
-    Metric("abandon_rate", _("Abandon rate"), "percent", _("Abandoned / offered.")),
+    Metric("abandon_rate", pgettext_lazy("metric", "Abandon rate"), "percent", _("Abandoned / offered.")),
     Metric(
         "handled",
-        _("Handled"),
+        pgettext_lazy("metric", "Handled"),
         "count",
         _(
             "Handlings that ended: each agent who handled an interaction counts it once (an interaction "
@@ -88,29 +102,51 @@ METRICS: tuple[Metric, ...] = (
     ),
     Metric(
         "aht_seconds",
-        _("Average handle time"),
+        pgettext_lazy("metric", "Average handle time"),
         "seconds",
         _("(Talk + hold + after-contact work) / handled."),
     ),
-    Metric("avg_talk_seconds", _("Average talk time"), "seconds", _("Talk / handled (handling time less holds).")),
+    Metric(
+        "avg_talk_seconds",
+        pgettext_lazy("metric", "Average talk time"),
+        "seconds",
+        _("Talk / handled (handling time less holds)."),
+    ),
     Metric(
         "avg_hold_seconds",
-        _("Average hold"),
+        pgettext_lazy("metric", "Average hold"),
         "seconds",
         _("Hold time / handlings with at least one hold."),
     ),
     Metric(
         "acw_seconds",
-        _("Average after-contact work"),
+        pgettext_lazy("metric", "Average after-contact work"),
         "seconds",
         _("Wrap-up time / wrap-ups that ended."),
     ),
-    Metric("transfers", _("Transfers"), "count", _("Transfers made by agents (to a queue or to an agent).")),
-    Metric("transfer_rate", _("Transfer rate"), "percent", _("Transfers / handled.")),
-    Metric("transfers_to_queue", _("Transfers to a queue"), "count", _("Transfers to a queue.")),
-    Metric("transfers_to_agent", _("Transfers to an agent"), "count", _("Transfers to one agent.")),
-    Metric("transfers_warm", _("Warm transfers"), "count", _("Transfers after a consultation (warm).")),
-    Metric("transfers_blind", _("Blind transfers"), "count", _("Transfers without a consultation (blind).")),
+    Metric(
+        "transfers",
+        pgettext_lazy("metric", "Transfers"),
+        "count",
+        _("Transfers made by agents (to a queue or to an agent)."),
+    ),
+    Metric("transfer_rate", pgettext_lazy("metric", "Transfer rate"), "percent", _("Transfers / handled.")),
+    Metric("transfers_to_queue", pgettext_lazy("metric", "Transfers to a queue"), "count", _("Transfers to a queue.")),
+    Metric(
+        "transfers_to_agent", pgettext_lazy("metric", "Transfers to an agent"), "count", _("Transfers to one agent.")
+    ),
+    Metric(
+        "transfers_warm",
+        pgettext_lazy("metric", "Warm transfers"),
+        "count",
+        _("Transfers after a consultation (warm)."),
+    ),
+    Metric(
+        "transfers_blind",
+        pgettext_lazy("metric", "Blind transfers"),
+        "count",
+        _("Transfers without a consultation (blind)."),
+    ),
 )
 BY_NAME = {m.name: m for m in METRICS}
 
@@ -193,3 +229,27 @@ def derive(
 
 def dictionary() -> list[dict[str, str]]:
     return [{"name": m.name, "label": str(m.label), "unit": m.unit, "definition": str(m.definition)} for m in METRICS]
+
+
+def markdown() -> str:
+    """docs/metrics.md, as the dictionary says it (a test keeps the file equal to this)."""
+    from django.utils import translation
+
+    lines = [
+        "# Metrics dictionary",
+        "",
+        "Generated from `apps/reporting/metrics.py` (`.venv/bin/python manage.py metrics_doc > docs/metrics.md`);",
+        "`tests/reporting/test_pages_browser.py` fails when this file and the code disagree. The same definitions",
+        "are the product's page `/reports/metrics/` and `GET /api/v1/reports/metrics`.",
+        "",
+        "Every metric is computed from the interaction record (segments), booked to the 15-minute interval",
+        "(UTC-aligned) in which its segment began, and summed into the tenant's local hours, days, weeks and",
+        "months (`ReportingSettings.time_zone`; a day is a local day, 23 or 25 hours across a DST change).",
+        "",
+        "| name | metric | unit | definition |",
+        "|---|---|---|---|",
+    ]
+    with translation.override("en"):
+        for m in METRICS:
+            lines.append(f"| `{m.name}` | {m.label} | {m.unit} | {m.definition} |")
+    return "\n".join(lines) + "\n"

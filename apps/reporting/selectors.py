@@ -56,7 +56,11 @@ def _ints(params: Any, name: str) -> tuple[int, ...]:
 
 def _bound(raw: str, name: str, tz: ZoneInfo, *, end: bool) -> datetime:
     """A date is a whole local day (`to` includes it); a date-time needs its zone."""
-    day = parse_date(raw) if len(raw) == 10 else None
+    try:
+        day = parse_date(raw) if len(raw) == 10 else None
+    except ValueError:  # well formed, but no such day (2026-02-30)
+        day = None
+        raw = ""
     if day is not None:
         local = datetime.combine(day + timedelta(days=1) if end else day, time(0), tzinfo=tz)
         return local
@@ -77,10 +81,11 @@ def parse_report_query(params: Any, slice_: str, settings: ReportingSettings) ->
     tz = ZoneInfo(settings.time_zone)
     today = datetime.now(tz).date()
     raw_from = str(params.get("from") or today.isoformat())
+    start = _bound(raw_from, "from", tz, end=False)
     raw_to = str(params.get("to") or (raw_from if len(raw_from) == 10 else ""))
     if not raw_to:
         raise ValidationFailed(_("to: required with a date and time from."), fields={"to": [_("Required.")]})
-    start, end = _bound(raw_from, "from", tz, end=False), _bound(raw_to, "to", tz, end=True)
+    end = _bound(raw_to, "to", tz, end=True)
     if end <= start:
         raise ValidationFailed(_("to must come after from."), fields={"to": [_("After from.")]})
     if end - start > timedelta(days=MAX_DAYS):

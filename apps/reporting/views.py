@@ -4,7 +4,7 @@ previous period, CSV / XLSX downloads) and the metrics dictionary with the repor
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 from urllib.parse import urlencode
 
@@ -75,7 +75,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     total = totals[0] if totals else None
     compare = request.GET.get("compare") == "1"
     previous_total = None
-    previous_series: list[dict[str, Any]] = []
+    previous_series: list[dict[str, Any]] | None = None
     if compare:
         length = q.end - q.start
         before = replace(q, start=q.start - length, end=q.start)
@@ -121,19 +121,54 @@ def _tz(q: ReportQuery) -> Any:
     return ZoneInfo(q.time_zone)
 
 
-def _chart(q: ReportQuery, series: list[dict[str, Any]], previous: list[dict[str, Any]]) -> dict[str, Any]:
+STEP_SECONDS = {"15min": 900, "hour": 3600, "day": 86400, "week": 7 * 86400, "month": 30 * 86400}
+MAX_DAYS = 400
+
+
+def _periods(q: ReportQuery) -> list[datetime]:
+    """Every local period of the range, in order (days of 23 or 25 hours and all): the start of the
+    period of each 15-minute interval, once."""
+    tz = _tz(q)
+    seen: dict[datetime, None] = {}
+    at = q.start.astimezone(UTC)
+    end = q.end.astimezone(UTC)
+    while at < end:
+        local = at.astimezone(tz)
+        if q.interval == "15min":
+            start = local
+        elif q.interval == "hour":
+            start = local.replace(minute=0, second=0, microsecond=0)
+        elif q.interval == "day":
+            start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        elif q.interval == "week":
+            start = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+        else:
+            start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        # The repeated hour of a DST change is one local hour, its first instance (as the report's SQL).
+        seen.setdefault(start.replace(fold=0), None)
+        at += timedelta(minutes=15)
+    return list(seen)
+
+
+def _chart(q: ReportQuery, series: list[dict[str, Any]], previous: list[dict[str, Any]] | None) -> dict[str, Any]:
     """The chart's data for uPlot: periods as Unix seconds, the counts and the service level; the
     previous period's offered laid over the same positions."""
-    xs = [int(datetime.fromisoformat(r["period"]).timestamp()) for r in series if r["period"]]
-    by_index = [r["offered"] for r in previous]
+    periods = _periods(q)
+    found = {datetime.fromisoformat(r["period"]): r for r in series if r["period"]}
+    rows = [found.get(p) for p in periods]  # a period without any work is a zero, not a gap
+    before = {datetime.fromisoformat(r["period"]): r for r in previous or [] if r["period"]}
+    shift = q.end - q.start
     return {
         "time_zone": q.time_zone,
-        "x": xs,
-        "offered": [r["offered"] for r in series],
-        "answered": [r["answered"] for r in series],
-        "abandoned": [r["abandoned"] for r in series],
-        "service_level": [r["service_level"] for r in series],
-        "previous_offered": (by_index + [None] * len(xs))[: len(xs)] if previous else None,
+        "step": STEP_SECONDS[q.interval],
+        "x": [int(p.timestamp()) for p in periods],
+        "offered": [r["offered"] if r else 0 for r in rows],
+        "answered": [r["answered"] if r else 0 for r in rows],
+        "abandoned": [r["abandoned"] if r else 0 for r in rows],
+        "service_level": [r["service_level"] if r else None for r in rows],
+        "previous_offered": [(before[p - shift]["offered"] if (p - shift) in before else 0) for p in periods]
+        if previous is not None and q.end - q.start <= timedelta(days=MAX_DAYS)
+        else None,
         "labels": {
             "offered": str(BY_NAME["offered"].label),
             "answered": str(BY_NAME["answered"].label),

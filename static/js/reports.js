@@ -21,7 +21,8 @@
     width: size().width, height: size().height,
     tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), d.time_zone); },
     series: series,
-    scales: {"%": {range: [0, 100]}},
+    // Half a period of room at both ends (a single period would otherwise span years).
+    scales: {"%": {range: [0, 100]}, x: {auto: false, range: [d.x[0] - d.step / 2, d.x[d.x.length - 1] + d.step / 2]}},
     axes: [{}, {}, {side: 1, scale: "%", grid: {show: false}, values: function (u, v) { return v.map(function (x) { return x + "%"; }); }}]
   }, data, el);
   window.addEventListener("resize", function () { plot.setSize(size()); });

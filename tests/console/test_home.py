@@ -31,7 +31,16 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
     owner.force_login(tenant_a.owner)
     html = owner.get("/").content.decode()
     assert steps(html) == {"queue": False, "agent": False, "widget": False, "conversation": False, "billing": True}
-    assert nav(html) == ["dashboard", "desktop", "journey-contacts", "settings", "team", "billing-overview", "api-docs"]
+    assert nav(html) == [
+        "dashboard",
+        "desktop",
+        "journey-contacts",
+        "reports",
+        "settings",
+        "team",
+        "billing-overview",
+        "api-docs",
+    ]
     assert "Nobody answers the queue “Support”: add members to it." in html
     # The owner has an agent profile from sign-up (they can be put in a queue at once), and is not
     # nagged for answering no queue.
