@@ -241,3 +241,82 @@ def do_save_reporting_settings(
 
 
 __all__ = ["IntervalStat", "do_rebuild", "do_roll_up", "do_save_reporting_settings", "recompute_intervals"]
+
+
+# --- the wallboard: one computation per change, pushed to every open wallboard ---------------------
+
+WALLBOARD_DEBOUNCE = 0.25  # seconds: changes that close together are one computation
+
+
+def wallboard_group(schema: str) -> str:
+    from apps.core.keys import group_name
+
+    return group_name(schema, "wallboard")
+
+
+def request_wallboard_refresh(schema: str) -> None:
+    """After a change to the record or to an agent's presence (committed): compute the wallboard once
+    soon, whatever the number of changes or of open wallboards. A Redis flag coalesces the requests;
+    the task clears it before it reads, so a change during its work asks again."""
+    from apps.core.keys import redis_key
+    from apps.core.redis import get_redis
+
+    if get_redis().set(redis_key(schema, "wallboard", "pending"), 1, nx=True, ex=10):
+        from .tasks import publish_wallboard
+
+        publish_wallboard.apply_async((schema,), countdown=WALLBOARD_DEBOUNCE)
+
+
+def do_publish_wallboard(schema: str) -> None:
+    """The task's work, in the tenant: clear the flag, compute the state, send it to the group."""
+    from apps.core.events import send_event
+    from apps.core.keys import redis_key
+    from apps.core.redis import get_redis
+
+    from .selectors import realtime_state
+
+    get_redis().delete(redis_key(schema, "wallboard", "pending"))
+    send_event(schema, {"type": "wallboard.state", "state": realtime_state()}, [wallboard_group(schema)])
+
+
+def on_record_change(sender: Any, **kwargs: Any) -> None:
+    """post_save of a segment or a presence change (inbox and agents know nothing of it): the wallboard
+    is computed again after the transaction commits."""
+    from apps.core.tenancy import current_schema
+
+    schema = current_schema()
+    transaction.on_commit(lambda: request_wallboard_refresh(schema))
+
+
+def do_set_queue_alert(actor: User | None, queue_id: Any, longest_wait_seconds: Any) -> Any:
+    """When the wallboard colours the queue's tile for its longest wait (None: never)."""
+    from apps.routing.models import Queue
+
+    from .models import QueueAlert
+
+    if longest_wait_seconds is not None and not (
+        isinstance(longest_wait_seconds, int)
+        and not isinstance(longest_wait_seconds, bool)
+        and 1 <= longest_wait_seconds <= 86400
+    ):
+        raise ValidationFailed(
+            _("Seconds from 1 to 86,400, or nothing."),
+            fields={"longest_wait_seconds": [_("Seconds from 1 to 86,400, or nothing.")]},
+        )
+    queue = Queue.objects.filter(pk=queue_id).first() if isinstance(queue_id, int) else None
+    if queue is None:
+        from apps.core.errors import NotFound
+
+        raise NotFound(_("No such queue."))
+    with transaction.atomic():
+        alert, _created = QueueAlert.objects.select_for_update().get_or_create(queue=queue)
+        alert.longest_wait_seconds = longest_wait_seconds
+        alert.save()
+        record_audit(
+            actor, "reporting.queue_alert_set", alert, queue=queue.pk, longest_wait_seconds=longest_wait_seconds
+        )
+        from apps.core.tenancy import current_schema
+
+        schema = current_schema()
+        transaction.on_commit(lambda: request_wallboard_refresh(schema))
+    return alert

@@ -17,10 +17,10 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.core.permissions import IsSupervisor, IsTenantAdmin
 
-from .actions import do_save_reporting_settings
+from .actions import do_save_reporting_settings, do_set_queue_alert
 from .metrics import METRICS, dictionary
 from .models import ReportingSettings
-from .selectors import SLICE_NAMES, SLICES, parse_report_query, report
+from .selectors import SLICE_NAMES, SLICES, parse_report_query, realtime_state, report
 
 
 def _table(data: Any) -> tuple[list[str], list[list[Any]]]:
@@ -162,3 +162,26 @@ class ReportingSettingsApi(APIView):
 
 
 __all__ = ["SLICES"]
+
+
+class RealtimeApi(APIView):
+    """`GET /api/v1/reports/realtime`: the wallboard's state (supervisors and up)."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        return Response(realtime_state())
+
+
+class QueueAlertApi(APIView):
+    """`PUT /api/v1/reports/realtime/queues/{id}/alert` {longest_wait_seconds}: when the wallboard
+    colours the queue's tile (supervisors and up, audited)."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def put(self, request: Request, pk: int) -> Response:
+        data = request.data if isinstance(request.data, dict) else {}
+        alert = do_set_queue_alert(cast(User, request.user), pk, data.get("longest_wait_seconds"))
+        return Response({"queue": pk, "longest_wait_seconds": alert.longest_wait_seconds})

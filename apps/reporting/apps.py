@@ -6,4 +6,15 @@ class ReportingConfig(AppConfig):
     label = "reporting"
 
     def ready(self) -> None:
-        from . import tasks  # noqa: F401  (registers the roll-up task where the app runs)
+        from django.db.models.signals import post_save
+
+        from apps.agents.models import PresenceChange
+        from apps.inbox.models import Segment
+
+        from . import events, tasks  # noqa: F401  (declares the app's events; registers its tasks)
+        from .actions import on_record_change
+
+        # The wallboard follows the record and the presence history (Django's signal: the apps below
+        # write them without knowing reporting exists).
+        post_save.connect(on_record_change, sender=Segment, dispatch_uid="reporting.segment")
+        post_save.connect(on_record_change, sender=PresenceChange, dispatch_uid="reporting.presence")

@@ -108,3 +108,14 @@ class IntervalStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.interval_start:%Y-%m-%d %H:%M} q{self.queue_id} a{self.agent_id} {self.channel}"
+
+
+class QueueAlert(models.Model):
+    """When the wallboard colours a queue's tile (and can notify): its service level today below the
+    queue's target, or its longest wait over `longest_wait_seconds`."""
+
+    queue = models.OneToOneField("routing.Queue", on_delete=models.CASCADE, related_name="+")
+    longest_wait_seconds = models.PositiveIntegerField(_("longest wait (seconds)"), null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"alert of queue {self.queue_id}"

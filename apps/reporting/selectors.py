@@ -222,3 +222,136 @@ def report(q: ReportQuery, settings: ReportingSettings) -> list[dict[str, Any]]:
 def local_day_bounds(day: date, tz_name: str) -> tuple[datetime, datetime]:
     tz = ZoneInfo(tz_name)
     return datetime.combine(day, time(0), tzinfo=tz), datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+
+
+# --- the wallboard ----------------------------------------------------------------------------------
+
+_TODAY_SQL = """
+SELECT s.queue_id,
+       count(*) AS offered,
+       count(*) FILTER (WHERE s.outcome = 'answered') AS answered,
+       count(*) FILTER (WHERE s.outcome = 'abandoned') AS abandoned,
+       count(*) FILTER (WHERE s.outcome = 'abandoned'
+                        AND s.ended_at - s.started_at <= make_interval(secs => %(short)s)) AS short,
+       count(*) FILTER (WHERE s.outcome = 'answered'
+                        AND s.ended_at - s.started_at <= make_interval(secs => q.sla_seconds)) AS within
+FROM inbox_segment s JOIN routing_queue q ON q.id = s.queue_id
+WHERE s.kind = 'queue' AND s.started_at >= %(midnight)s
+GROUP BY s.queue_id
+"""
+
+_WAITING_SQL = """
+SELECT s.queue_id, s.interaction_id, s.channel, s.started_at
+FROM inbox_segment s
+WHERE s.kind = 'queue' AND s.ended_at IS NULL AND s.queue_id IS NOT NULL
+ORDER BY s.started_at
+"""
+
+_WORK_SQL = """
+SELECT s.agent_id, s.interaction_id, s.channel, s.started_at
+FROM inbox_segment s
+WHERE s.kind = 'handling' AND s.ended_at IS NULL AND s.agent_id IS NOT NULL
+ORDER BY s.started_at
+"""
+
+
+def _service_level(row: dict[str, int], formula: str) -> float | None:
+    answered, abandoned, short = row["answered"], row["abandoned"], row["short"]
+    if formula == ReportingSettings.Formula.ANSWERED:
+        base = answered
+    elif formula == ReportingSettings.Formula.ABANDONED:
+        base = answered + abandoned
+    else:
+        base = answered + abandoned - short
+    return round(row["within"] / base * 100, 1) if base else None
+
+
+def realtime_state() -> dict[str, Any]:
+    """What the wallboard shows, from the record (open queue and handling segments, today's queue
+    segments) and the presence history (each agent's open state): per queue waiting, the oldest
+    waiting's start (the page counts the wait), EWT, today's offered / answered / abandoned and service
+    level against the target, agents by state; per agent state, since when, reason, current work.
+    Times are instants: the page ticks them without asking again."""
+    from apps.agents.models import PresenceChange
+    from apps.routing.selectors import estimated_wait_seconds
+
+    from .models import QueueAlert
+
+    settings = ReportingSettings.current()
+    tz = ZoneInfo(settings.time_zone)
+    now = datetime.now(tz)
+    midnight = datetime.combine(now.date(), time(0), tzinfo=tz)
+    with connection.cursor() as cursor:
+        cursor.execute(_TODAY_SQL, {"midnight": midnight, "short": settings.short_abandon_seconds})
+        today = {
+            r[0]: dict(zip(("offered", "answered", "abandoned", "short", "within"), r[1:], strict=True))
+            for r in cursor.fetchall()
+        }
+        cursor.execute(_WAITING_SQL)
+        waiting: dict[int, list[dict[str, Any]]] = {}
+        for queue_id, interaction_id, channel, started in cursor.fetchall():
+            waiting.setdefault(queue_id, []).append(
+                {"interaction_id": interaction_id, "channel": channel, "since": started.isoformat()}
+            )
+        cursor.execute(_WORK_SQL)
+        work: dict[int, list[dict[str, Any]]] = {}
+        for agent_id, interaction_id, channel, started in cursor.fetchall():
+            work.setdefault(agent_id, []).append(
+                {"interaction_id": interaction_id, "channel": channel, "since": started.isoformat()}
+            )
+    states = {
+        p.agent_id: p
+        for p in PresenceChange.objects.filter(ended_at__isnull=True).select_related("reason").order_by("started_at")
+    }
+    agents: list[dict[str, Any]] = []
+    profiles = (
+        AgentProfile.objects.select_related("user").filter(user__is_active=True).order_by("user__full_name", "pk")
+    )
+    for profile in profiles:
+        current = states.get(profile.pk)
+        state = current.state if current else "offline"
+        shown = "busy" if state == "available" and work.get(profile.pk) else state
+        agents.append(
+            {
+                "id": profile.pk,
+                "name": profile.user.display_name,
+                "state": shown,
+                "reason": current.reason.name if current and current.reason else None,
+                "since": current.started_at.isoformat() if current else None,
+                "work": work.get(profile.pk, []),
+            }
+        )
+    by_agent = {a["id"]: a for a in agents}
+    alerts = dict(QueueAlert.objects.values_list("queue_id", "longest_wait_seconds"))
+    queues = []
+    for queue in Queue.objects.prefetch_related("members").order_by("name"):
+        figures = today.get(queue.pk, {"offered": 0, "answered": 0, "abandoned": 0, "short": 0, "within": 0})
+        members = [by_agent[m.pk] for m in queue.members.all() if m.pk in by_agent]
+        counts: dict[str, int] = {"available": 0, "busy": 0, "away": 0, "wrap_up": 0, "offline": 0}
+        reasons: dict[str, int] = {}
+        for member in members:
+            counts[member["state"]] = counts.get(member["state"], 0) + 1
+            if member["state"] == "away":
+                reasons[member["reason"] or ""] = reasons.get(member["reason"] or "", 0) + 1
+        queued = waiting.get(queue.pk, [])
+        queues.append(
+            {
+                "id": queue.pk,
+                "name": queue.name,
+                "waiting": len(queued),
+                "oldest_since": queued[0]["since"] if queued else None,
+                "waiting_list": queued[:50],
+                "ewt_seconds": estimated_wait_seconds(queue, len(queued) + 1, "chat") if queued else 0,
+                "offered": figures["offered"],
+                "answered": figures["answered"],
+                "abandoned": figures["abandoned"],
+                "service_level": _service_level(figures, settings.service_level_formula),
+                "sla_percent": queue.sla_percent,
+                "sla_seconds": queue.sla_seconds,
+                "longest_wait_alert_seconds": alerts.get(queue.pk),
+                "agents": counts,
+                "away_reasons": reasons,
+                "members": [m["id"] for m in members],
+            }
+        )
+    return {"at": now.isoformat(), "time_zone": settings.time_zone, "queues": queues, "agents": agents}

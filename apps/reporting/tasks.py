@@ -35,3 +35,14 @@ def roll_up() -> dict[str, int]:
         if count:
             written[schema] = count
     return written
+
+
+@shared_task(name="reporting.publish_wallboard", ignore_result=True)
+def publish_wallboard(schema: str) -> None:
+    """Compute the wallboard of one tenant and send it to its open wallboards."""
+    from .actions import do_publish_wallboard
+
+    if not schema_exists(schema):
+        return
+    with schema_context(schema):
+        do_publish_wallboard(schema)

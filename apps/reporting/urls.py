@@ -8,10 +8,13 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/channels", apis.ChannelReportApi.as_view(), name="api-report-channels"),
     path("reports/metrics", apis.MetricsApi.as_view(), name="api-report-metrics"),
     path("reports/settings", apis.ReportingSettingsApi.as_view(), name="api-report-settings"),
+    path("reports/realtime", apis.RealtimeApi.as_view(), name="api-report-realtime"),
+    path("reports/realtime/queues/<int:pk>/alert", apis.QueueAlertApi.as_view(), name="api-queue-alert"),
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("reports/", views.reports_page, name="reports"),
     path("reports/metrics/", views.metrics_page, name="reports-metrics"),
+    path("wallboard/", views.wallboard_page, name="wallboard"),
 ]

@@ -22,7 +22,7 @@ from apps.routing.models import Queue
 from .actions import do_save_reporting_settings
 from .metrics import BY_NAME, METRICS, dictionary
 from .models import WAIT_BOUNDS, ReportingSettings
-from .selectors import INTERVALS, SLICE_NAMES, ReportQuery, parse_report_query, report
+from .selectors import INTERVALS, SLICE_NAMES, ReportQuery, parse_report_query, realtime_state, report
 
 SUPERVISORS = {"owner", "admin", "supervisor"}
 TABLE = (
@@ -220,3 +220,41 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
         "count": len(METRICS),
     }
     return render(request, "reporting/metrics.html", context, status=400 if errors else 200)
+
+
+@login_required
+def wallboard_page(request: HttpRequest) -> HttpResponse:
+    """The live wallboard: the state now, then every change pushed over `/ws/wallboard/`."""
+    if _role(request) not in SUPERVISORS:
+        return render(request, "core/forbidden.html", status=403)
+    labels = {
+        "states": {
+            "available": _("available"),
+            "busy": _("busy"),
+            "away": _("away"),
+            "wrap_up": _("wrap-up"),
+            "offline": _("offline"),
+        },
+        "channels": {str(k): str(v) for k, v in Channel.choices},
+        "waiting": _("Waiting"),
+        "longest": _("Longest wait"),
+        "ewt": _("Estimated wait"),
+        "sl": _("Service level today"),
+        "target": _("target %(p)s%% in %(s)s s"),
+        "offered": _("Offered"),
+        "answered": _("Answered"),
+        "abandoned": _("Abandoned"),
+        "agents": _("Agents"),
+        "nobody": _("Nobody is waiting."),
+        "noWork": _("No work"),
+        "live": _("Live"),
+        "reconnecting": _("Reconnecting…"),
+        "alertTitle": _("%(queue)s needs attention"),
+        "alertSl": _("Service level %(sl)s%% is below the target %(target)s%%."),
+        "alertWait": _("A customer has waited %(s)s s."),
+        "notifyOn": _("Notifications on"),
+        "queueAgents": _("Agents of %(queue)s"),
+        "waitingIn": _("Waiting in %(queue)s"),
+        "unknown": _("not recorded"),
+    }
+    return render(request, "reporting/wallboard.html", {"labels": labels, "state": realtime_state()})

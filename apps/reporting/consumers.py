@@ -1,0 +1,48 @@
+"""The wallboard's WebSocket (`/ws/wallboard/`): supervisors and up. It sends the whole state when it
+opens, then each state the roll-up of changes publishes to the tenant's wallboard group (computed once
+per change for every open wallboard: no socket asks the database on its own). The page ticks waits
+and times in state itself. Signed-in checks, and their re-checks while open: accounts' SignedInConsumer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apps.accounts.consumers import CLOSE_ACCESS_CHANGED, CLOSE_FORBIDDEN, SignedInConsumer
+from apps.core.tenancy import in_tenant
+
+from .actions import wallboard_group
+from .selectors import realtime_state
+
+SUPERVISORS = {"owner", "admin", "supervisor"}
+
+
+class WallboardConsumer(SignedInConsumer):
+    async def connect(self) -> None:
+        if not await self.sign_in():
+            return
+        if self.user.role not in SUPERVISORS:
+            await self.sign_out()
+            await self.refuse(CLOSE_FORBIDDEN)
+            return
+        group = wallboard_group(self.schema_name)
+        self.groups_joined.append(group)
+        await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        state = await in_tenant(self.schema_name, realtime_state)
+        await self.send_json({"type": "wallboard.state", "state": state})
+
+    async def disconnect(self, code: int) -> None:
+        if self.signed_in():
+            await self.sign_out()
+
+    def may_stay(self, user: Any) -> int | None:
+        return CLOSE_ACCESS_CHANGED if user.role not in SUPERVISORS or user.role != self.user.role else None
+
+    async def event_relay(self, message: dict[str, Any]) -> None:
+        # A state published for every wallboard: relayed only while this user may still see it.
+        if message["event"].get("type") == "wallboard.state" and not await self.still_authorised():
+            return
+        await super().event_relay(message)
+
+    async def on_ping(self, frame: dict[str, Any]) -> None:
+        await self.send_json({"type": "pong"})
