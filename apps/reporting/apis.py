@@ -20,7 +20,7 @@ from apps.core.permissions import IsSupervisor, IsTenantAdmin
 from .actions import do_save_reporting_settings, do_set_queue_alert
 from .metrics import METRICS, dictionary
 from .models import ReportingSettings
-from .selectors import SLICE_NAMES, SLICES, parse_report_query, realtime_state, report
+from .selectors import SLICE_NAMES, SLICES, drill_down, parse_report_query, realtime_state, report
 
 
 def _table(data: Any) -> tuple[list[str], list[list[Any]]]:
@@ -185,3 +185,19 @@ class QueueAlertApi(APIView):
         data = request.data if isinstance(request.data, dict) else {}
         alert = do_set_queue_alert(cast(User, request.user), pk, data.get("longest_wait_seconds"))
         return Response({"queue": pk, "longest_wait_seconds": alert.longest_wait_seconds})
+
+
+class DrillDownApi(APIView):
+    """`GET /api/v1/reports/interactions?metric=abandoned&...`: the interactions behind a count of a
+    report (the same range and filters), newest first, 200 at most (`more` says whether there are others)."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("metric", str, description="offered, answered, abandoned, short_abandoned, ...")],
+        responses={200: serializers.DictField()},
+    )
+    def get(self, request: Request) -> Response:
+        settings = ReportingSettings.current()
+        q = parse_report_query(request.query_params, "queues", settings)
+        return Response(drill_down(q, str(request.query_params.get("metric", "")), settings))

@@ -355,3 +355,78 @@ def realtime_state() -> dict[str, Any]:
             }
         )
     return {"at": now.isoformat(), "time_zone": settings.time_zone, "queues": queues, "agents": agents}
+
+
+# --- drill-down: the interactions behind a number -------------------------------------------------
+
+DRILLABLE = {
+    "offered": "s.kind = 'queue'",
+    "answered": "s.kind = 'queue' AND s.outcome = 'answered'",
+    "abandoned": "s.kind = 'queue' AND s.outcome = 'abandoned'",
+    "short_abandoned": "s.kind = 'queue' AND s.outcome = 'abandoned' "
+    "AND s.ended_at - s.started_at <= make_interval(secs => %(short)s)",
+    "flowed_out": "s.kind = 'queue' AND s.outcome = 'flowed_out'",
+    "callbacks_requested": "s.kind = 'queue' AND s.outcome = 'callback_requested'",
+    "handled": "s.kind = 'handling' AND s.ended_at IS NOT NULL AND coalesce(s.data ->> 'role', '') <> 'conference'",
+    "transfers": "s.kind = 'transfer'",
+}
+DRILL_LIMIT = 200
+
+
+def drill_down(q: ReportQuery, metric: str, settings: ReportingSettings) -> dict[str, Any]:
+    """The segments a count of the report is made of (the same range, filters and booking: a segment
+    counts where it began), newest first, with their interaction, contact, queue and agent."""
+    if metric not in DRILLABLE:
+        raise ValidationFailed(
+            _("metric: one of %(m)s.") % {"m": ", ".join(DRILLABLE)}, fields={"metric": [_("Not a count.")]}
+        )
+    # The agent of a queue figure is the one who answered (as in the roll-up).
+    agent = (
+        "CASE WHEN jsonb_typeof(s.data -> 'agent') = 'number' THEN (s.data ->> 'agent')::int END"
+        if DRILLABLE[metric].startswith("s.kind = 'queue'")
+        else "s.agent_id"
+    )
+    where = [DRILLABLE[metric], "s.started_at >= %(start)s", "s.started_at < %(end)s"]
+    params: dict[str, Any] = {"start": q.start, "end": q.end, "short": settings.short_abandon_seconds}
+    if q.queues:
+        where.append("coalesce(s.queue_id, 0) = ANY(%(queues)s)")
+        params["queues"] = list(q.queues)
+    if q.agents:
+        where.append(f"coalesce({agent}, 0) = ANY(%(agents)s)")
+        params["agents"] = list(q.agents)
+    if q.channels:
+        where.append("s.channel = ANY(%(channels)s)")
+        params["channels"] = list(q.channels)
+    sql = f"""
+        SELECT s.interaction_id, s.channel, s.started_at, s.ended_at, s.outcome, s.queue_id, {agent} AS agent,
+               i.contact_id, i.subject
+        FROM inbox_segment s JOIN inbox_interaction i ON i.id = s.interaction_id
+        WHERE {" AND ".join(where)}
+        ORDER BY s.started_at DESC, s.id DESC LIMIT {DRILL_LIMIT + 1}
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    queues = dict(Queue.objects.filter(pk__in={r[5] for r in rows if r[5]}).values_list("pk", "name"))
+    agents = {
+        p.pk: p.user.display_name
+        for p in AgentProfile.objects.filter(pk__in={r[6] for r in rows if r[6]}).select_related("user")
+    }
+    tz = ZoneInfo(q.time_zone)
+    items = []
+    for interaction_id, channel, started, ended, outcome, queue_id, agent_id, contact_id, subject in rows[:DRILL_LIMIT]:
+        items.append(
+            {
+                "interaction_id": interaction_id,
+                "channel": channel,
+                "at": started.astimezone(tz).isoformat(),
+                "seconds": round((ended - started).total_seconds(), 1) if ended else None,
+                "outcome": outcome or None,
+                "queue": {"id": queue_id, "name": queues.get(queue_id)} if queue_id else None,
+                "agent": {"id": agent_id, "name": agents.get(agent_id)} if agent_id else None,
+                "contact_id": contact_id,
+                "subject": subject,
+                "journey": f"/contacts/{contact_id}/journey/" if contact_id else None,
+            }
+        )
+    return {"metric": metric, "results": items, "more": len(rows) > DRILL_LIMIT}

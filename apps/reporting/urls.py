@@ -9,6 +9,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/metrics", apis.MetricsApi.as_view(), name="api-report-metrics"),
     path("reports/settings", apis.ReportingSettingsApi.as_view(), name="api-report-settings"),
     path("reports/realtime", apis.RealtimeApi.as_view(), name="api-report-realtime"),
+    path("reports/interactions", apis.DrillDownApi.as_view(), name="api-report-interactions"),
     path("reports/realtime/queues/<int:pk>/alert", apis.QueueAlertApi.as_view(), name="api-queue-alert"),
 ]
 
@@ -17,4 +18,5 @@ urlpatterns = [
     path("reports/", views.reports_page, name="reports"),
     path("reports/metrics/", views.metrics_page, name="reports-metrics"),
     path("wallboard/", views.wallboard_page, name="wallboard"),
+    path("reports/interactions/", views.drill_down_page, name="reports-interactions"),
 ]

@@ -22,7 +22,7 @@ from apps.routing.models import Queue
 from .actions import do_save_reporting_settings
 from .metrics import BY_NAME, METRICS, dictionary
 from .models import WAIT_BOUNDS, ReportingSettings
-from .selectors import INTERVALS, SLICE_NAMES, ReportQuery, parse_report_query, realtime_state, report
+from .selectors import INTERVALS, SLICE_NAMES, ReportQuery, drill_down, parse_report_query, realtime_state, report
 
 SUPERVISORS = {"owner", "admin", "supervisor"}
 TABLE = (
@@ -36,6 +36,7 @@ TABLE = (
     "aht_seconds",
     "transfer_rate",
 )
+DRILL_COLUMNS = ("offered", "answered", "abandoned", "handled")
 COMPARED = ("offered", "answered", "abandoned", "service_level", "asa_seconds", "aht_seconds", "handled")
 # Whether a rise is good news (None: neither), for the colour of a change.
 RISE_IS_GOOD = {"answered": True, "abandoned": False, "service_level": True, "asa_seconds": False, "aht_seconds": False}
@@ -70,6 +71,15 @@ def reports_page(request: HttpRequest) -> HttpResponse:
     if q.interval == "total":
         q = replace(q, interval="day")
     rows = report(replace(q, interval="total"), settings)
+    slice_param = {"queues": "queue", "agents": "agent", "channels": "channel"}[slice_]
+    base_drill = {k: v for k, v in request.GET.items() if k not in ("format", "slice", "compare", "interval")}
+    for row in rows:
+        key = row[SLICE_NAMES[slice_]]["id"]
+        row["drill"] = {
+            m: "/reports/interactions/?"
+            + urlencode({**base_drill, slice_param: key if key is not None else 0, "metric": m})
+            for m in DRILL_COLUMNS
+        }
     series = report(replace(q, slice="total"), settings)
     totals = report(replace(q, slice="total", interval="total"), settings)
     total = totals[0] if totals else None
@@ -258,3 +268,29 @@ def wallboard_page(request: HttpRequest) -> HttpResponse:
         "unknown": _("not recorded"),
     }
     return render(request, "reporting/wallboard.html", {"labels": labels, "state": realtime_state()})
+
+
+@login_required
+def drill_down_page(request: HttpRequest) -> HttpResponse:
+    """The interactions behind a number of a report, each to its customer's journey (its transcript
+    and recordings are there)."""
+    if _role(request) not in SUPERVISORS:
+        return render(request, "core/forbidden.html", status=403)
+    settings = ReportingSettings.current()
+    metric = str(request.GET.get("metric", ""))
+    try:
+        q = parse_report_query(request.GET, "queues", settings)
+        found = drill_down(q, metric, settings)
+        error = ""
+    except ValidationFailed as exc:
+        found, error = {"results": [], "more": False}, exc.message
+    back = {k: v for k, v in request.GET.items() if k not in ("metric", "queue", "agent", "channel")}
+    context = {
+        "metric": BY_NAME.get(metric),
+        "rows": found["results"],
+        "more": found["more"],
+        "error": error,
+        "back": f"/reports/?{urlencode(back)}",
+        "channels": dict(Channel.choices),
+    }
+    return render(request, "reporting/interactions.html", context, status=400 if error else 200)

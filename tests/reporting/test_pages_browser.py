@@ -93,6 +93,12 @@ def test_a_supervisor_reads_the_numbers(browser: Any, web_server: WebServer, ten
     expect(row.locator("th")).to_have_text("Support")
     expect(row.locator('[data-metric="abandon_rate"]')).to_have_text("25.0%")
     expect(row.locator('[data-metric="aht_seconds"]')).to_have_text("200.0 s")
+    # Drill-down: the number opens the interactions behind it.
+    row.locator('[data-metric="abandoned"] a').click()
+    expect(page.locator("h1")).to_have_text("Abandoned")
+    expect(page.get_by_test_id("drill").locator("tbody tr")).to_have_count(1)
+    expect(page.get_by_test_id("drill").locator("tbody tr td").nth(4)).to_have_text("40.0")
+    page.go_back()
 
     # By agent: only what an agent took part in.
     page.get_by_label("By").select_option("agents")

@@ -114,6 +114,13 @@ def test_the_same_rows_as_files_and_tenants_apart() -> None:
     sheet = load_workbook(io.BytesIO(book.content)).active
     values = [[c.value for c in r] for r in sheet.iter_rows()]
     assert values[0][:4] == ["period", "queue_id", "queue_name", "offered"] and values[1][2:4] == ["Support", 3]
+    behind = owner.get("/api/v1/reports/interactions", {"metric": "answered", "queue": queue.pk}).json()
+    assert [r["seconds"] for r in behind["results"]] == [12.0, 12.0, 12.0] and behind["more"] is False
+    assert behind["results"][0]["queue"] == {"id": queue.pk, "name": "Support"}
+    handled = owner.get("/api/v1/reports/interactions", {"metric": "handled"}).json()["results"]
+    assert [r["agent"]["name"] for r in handled] == ["al"] * 3
+    nope = owner.get("/api/v1/reports/interactions", {"metric": "service_level"})
+    assert nope.status_code == 400 and "metric" in nope.json()["error"]["fields"]
     bad = owner.get("/api/v1/reports/queues", {"interval": "nope", "format": "csv"})
     assert bad.status_code == 400 and b"interval" in bad.content  # an error stays readable
     assert login(other).get("/api/v1/reports/queues", {"interval": "total"}).json()["results"][0]["offered"] == 1
