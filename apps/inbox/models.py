@@ -126,6 +126,7 @@ class Interaction(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     csat_score = models.PositiveSmallIntegerField(null=True, blank=True)
     csat_comment = models.TextField(blank=True, max_length=2000)
+    csat_at = models.DateTimeField(null=True, blank=True)  # when the customer rated (reports book it there)
 
     # Routing
     queue = models.ForeignKey(
@@ -158,6 +159,10 @@ class Interaction(models.Model):
             ),
             # A customer's history, newest first (the journey, the desktop's previous conversations).
             models.Index(fields=["contact", "-created_at"], name="interaction_contact_time"),
+            # Reporting finds resolutions, ratings and new contacts since its last roll-up.
+            models.Index(fields=["resolved_at"], name="interaction_resolved"),
+            models.Index(fields=["created_at"], name="interaction_created"),
+            models.Index(fields=["csat_at"], name="interaction_csat"),
         ]
 
     def __str__(self) -> str:

@@ -21,7 +21,7 @@ from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.core.errors import ValidationFailed
 
-from .models import INTERVAL_MINUTES, WAIT_BOUNDS, IntervalStat, ReportingSettings, validate_time_zone
+from .models import FCR_DAYS, INTERVAL_MINUTES, WAIT_BOUNDS, IntervalStat, ReportingSettings, validate_time_zone
 
 OVERLAP = timedelta(minutes=5)
 STEP = timedelta(minutes=INTERVAL_MINUTES)
@@ -73,7 +73,8 @@ WITH seg AS (
            {_within("abandoned", "abandoned_within")},
            0 AS handled, 0 AS talk_sum, 0 AS hold_sum, 0 AS held, 0 AS acw_count, 0 AS acw_sum,
            0 AS transfers, 0 AS transfers_to_queue, 0 AS transfers_to_agent, 0 AS transfers_warm,
-           0 AS transfers_blind
+           0 AS transfers_blind, 0 AS resolved, 0 AS csat_responses, 0 AS csat_sum, 0 AS fcr_resolved,
+           0 AS fcr_repeat
     FROM seg s LEFT JOIN routing_queue q ON q.id = s.queue_id
     WHERE s.kind = 'queue'
     GROUP BY 1, 2, 3, 4
@@ -93,23 +94,49 @@ WITH seg AS (
                                   AND s.data ->> 'to_agent' IS NULL),
            count(*) FILTER (WHERE s.kind = 'transfer' AND s.data ->> 'to_agent' IS NOT NULL),
            count(*) FILTER (WHERE s.kind = 'transfer' AND s.outcome = 'warm'),
-           count(*) FILTER (WHERE s.kind = 'transfer' AND s.outcome = 'blind')
+           count(*) FILTER (WHERE s.kind = 'transfer' AND s.outcome = 'blind'),
+           0, 0, 0, 0, 0
     FROM seg s
     WHERE s.ended_at IS NOT NULL
       AND ((s.kind = 'handling' AND coalesce(s.data ->> 'role', '') <> 'conference') OR s.kind IN ('acw', 'transfer'))
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    -- resolutions, to the agent who had the interaction, and first-contact resolution
+    SELECT {_BIN.format(col="i.resolved_at")}, coalesce(i.queue_id, 0), coalesce(i.assigned_agent_id, 0),
+           i.channel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           count(*), 0, 0,
+           count(*) FILTER (WHERE i.contact_id IS NOT NULL),
+           count(*) FILTER (WHERE i.contact_id IS NOT NULL AND EXISTS (
+               SELECT 1 FROM inbox_interaction j
+               WHERE j.contact_id = i.contact_id AND j.id <> i.id
+                 AND j.created_at > i.resolved_at AND j.created_at <= i.resolved_at + interval '{FCR_DAYS} days'))
+    FROM inbox_interaction i
+    WHERE i.resolved_at >= %(lo)s AND i.resolved_at < %(hi)s
+      AND {_BIN.format(col="i.resolved_at")} = ANY(%(bins)s::timestamptz[])
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    -- ratings, where the customer gave them
+    SELECT {_BIN.format(col="i.csat_at")}, coalesce(i.queue_id, 0), coalesce(i.assigned_agent_id, 0),
+           i.channel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           0, count(*), sum(i.csat_score), 0, 0
+    FROM inbox_interaction i
+    WHERE i.csat_at >= %(lo)s AND i.csat_at < %(hi)s AND i.csat_score IS NOT NULL
+      AND {_BIN.format(col="i.csat_at")} = ANY(%(bins)s::timestamptz[])
     GROUP BY 1, 2, 3, 4
 )
 INSERT INTO reporting_intervalstat (
     interval_start, queue_id, agent_id, channel, offered, answered, abandoned, flowed_out, callbacks_requested,
     answered_within_sla, answered_wait_sum, answered_wait_max, abandoned_wait_sum, abandoned_wait_max,
     answered_within, abandoned_within, handled, talk_sum, hold_sum, held, acw_count, acw_sum, transfers,
-    transfers_to_queue, transfers_to_agent, transfers_warm, transfers_blind)
+    transfers_to_queue, transfers_to_agent, transfers_warm, transfers_blind, resolved, csat_responses, csat_sum,
+    fcr_resolved, fcr_repeat)
 SELECT bin, queue_id, agent_id, channel, sum(offered), sum(answered), sum(abandoned), sum(flowed_out),
        sum(callbacks_requested), sum(answered_within_sla), sum(answered_wait_sum), max(answered_wait_max),
        sum(abandoned_wait_sum), max(abandoned_wait_max),
        coalesce(max(answered_within), %(zeros)s::int[]), coalesce(max(abandoned_within), %(zeros)s::int[]),
        sum(handled), sum(talk_sum), sum(hold_sum), sum(held), sum(acw_count), sum(acw_sum), sum(transfers),
-       sum(transfers_to_queue), sum(transfers_to_agent), sum(transfers_warm), sum(transfers_blind)
+       sum(transfers_to_queue), sum(transfers_to_agent), sum(transfers_warm), sum(transfers_blind), sum(resolved),
+       sum(csat_responses), sum(csat_sum), sum(fcr_resolved), sum(fcr_repeat)
 FROM parts GROUP BY bin, queue_id, agent_id, channel
 """
 
@@ -117,6 +144,16 @@ _CHANGED = f"""
 SELECT DISTINCT {_BIN.format(col="started_at")} FROM inbox_segment WHERE started_at >= %(since)s
 UNION
 SELECT DISTINCT {_BIN.format(col="started_at")} FROM inbox_segment WHERE ended_at >= %(since)s
+UNION
+SELECT DISTINCT {_BIN.format(col="resolved_at")} FROM inbox_interaction WHERE resolved_at >= %(since)s
+UNION
+SELECT DISTINCT {_BIN.format(col="csat_at")} FROM inbox_interaction WHERE csat_at >= %(since)s
+UNION
+-- a new contact from a customer changes the first-contact resolution of their last week's resolutions
+SELECT DISTINCT {_BIN.format(col="p.resolved_at")}
+FROM inbox_interaction n JOIN inbox_interaction p ON p.contact_id = n.contact_id AND p.id <> n.id
+WHERE n.created_at >= %(since)s AND p.resolved_at >= n.created_at - interval '{FCR_DAYS} days'
+  AND p.resolved_at < n.created_at
 """
 
 
@@ -150,7 +187,12 @@ def do_roll_up(*, now: datetime | None = None) -> int:
             started = now or cursor.fetchone()[0]
             if settings.rolled_up_to is None:
                 # First run: the whole record (a tenant's history is rolled up once, then incrementally).
-                cursor.execute(f"SELECT DISTINCT {_BIN.format(col='started_at')} FROM inbox_segment")
+                cursor.execute(
+                    f"SELECT DISTINCT {_BIN.format(col='started_at')} FROM inbox_segment UNION "
+                    f"SELECT DISTINCT {_BIN.format(col='resolved_at')} FROM inbox_interaction "
+                    "WHERE resolved_at IS NOT NULL UNION "
+                    f"SELECT DISTINCT {_BIN.format(col='csat_at')} FROM inbox_interaction WHERE csat_at IS NOT NULL"
+                )
             else:
                 cursor.execute(_CHANGED, {"since": settings.rolled_up_to - OVERLAP})
             bins = [row[0] for row in cursor.fetchall()]
@@ -166,7 +208,12 @@ def do_rebuild(*, since: datetime | None = None, until: datetime | None = None, 
     """Recompute every interval in [since, until) from the record (all of it: None), a day at a time,
     each in its own transaction. Safe while beat rolls up: both take the tenant's roll-up lock."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT min(started_at), max(started_at) FROM inbox_segment")
+        cursor.execute(
+            "SELECT least((SELECT min(started_at) FROM inbox_segment),"
+            " (SELECT min(resolved_at) FROM inbox_interaction)),"
+            " greatest((SELECT max(started_at) FROM inbox_segment),"
+            " (SELECT max(resolved_at) FROM inbox_interaction), (SELECT max(csat_at) FROM inbox_interaction))"
+        )
         first, last = cursor.fetchone()
     if first is None:
         return 0

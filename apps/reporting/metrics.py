@@ -18,7 +18,7 @@ from .models import WAIT_BOUNDS, ReportingSettings
 class Metric:
     name: str
     label: str | Promise
-    unit: str  # count | seconds | percent
+    unit: str  # count | seconds | percent | score
     definition: str | Promise
 
 
@@ -148,6 +148,37 @@ METRICS: tuple[Metric, ...] = (
         _("Transfers without a consultation (blind)."),
     ),
 )
+METRICS = (
+    *METRICS,
+    Metric(
+        "resolved",
+        pgettext_lazy("metric", "Resolved"),
+        "count",
+        _("Interactions resolved, booked to the interval and the agent who had them when resolved."),
+    ),
+    Metric(
+        "csat",
+        pgettext_lazy("metric", "CSAT"),
+        "score",
+        _("The average of the customers' ratings (1 to 5), booked to the interval in which they rated."),
+    ),
+    Metric(
+        "csat_response_rate",
+        pgettext_lazy("metric", "CSAT response rate"),
+        "percent",
+        _("Ratings / resolved."),
+    ),
+    Metric(
+        "fcr_rate",
+        pgettext_lazy("metric", "First-contact resolution"),
+        "percent",
+        _(
+            "Resolved interactions of a known customer who did not get in touch again (a new interaction, any "
+            "channel) within 7 days of the resolution / resolved interactions of a known customer. Provisional "
+            "(fcr_provisional) while the 7 days of a resolution in the range have not all passed."
+        ),
+    ),
+)
 BY_NAME = {m.name: m for m in METRICS}
 
 SUMMED = (
@@ -170,15 +201,20 @@ SUMMED = (
     "transfers_to_agent",
     "transfers_warm",
     "transfers_blind",
+    "resolved",
+    "csat_responses",
+    "csat_sum",
+    "fcr_resolved",
+    "fcr_repeat",
 )
 MAXED = ("answered_wait_max", "abandoned_wait_max")
 
 
-def _ratio(a: float, b: float, *, percent: bool = False) -> float | None:
+def _ratio(a: float, b: float, *, percent: bool = False, places: int | None = None) -> float | None:
     if not b:
         return None
     value = a / b * (100 if percent else 1)
-    return round(value, 2 if percent else 1)
+    return round(value, places if places is not None else (2 if percent else 1))
 
 
 def derive(
@@ -224,6 +260,10 @@ def derive(
         "transfers_to_agent": sums["transfers_to_agent"],
         "transfers_warm": sums["transfers_warm"],
         "transfers_blind": sums["transfers_blind"],
+        "resolved": sums["resolved"],
+        "csat": _ratio(sums["csat_sum"], sums["csat_responses"], places=2),
+        "csat_response_rate": _ratio(sums["csat_responses"], sums["resolved"], percent=True),
+        "fcr_rate": _ratio(sums["fcr_resolved"] - sums["fcr_repeat"], sums["fcr_resolved"], percent=True),
     }
 
 

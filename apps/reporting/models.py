@@ -15,6 +15,9 @@ from django.utils.translation import gettext_lazy as _
 # service level (or a short-abandon threshold) of any of these values can be computed for the past.
 WAIT_BOUNDS: tuple[int, ...] = (5, 10, 15, 20, 25, 30, 45, 60, 90, 120, 180, 240, 300, 600)
 INTERVAL_MINUTES = 15
+# First-contact resolution: a resolved interaction whose customer does not get in touch again within
+# this many days of the resolution (until the window closes, the figure is provisional).
+FCR_DAYS = 7
 
 
 def validate_time_zone(value: str) -> None:
@@ -94,6 +97,14 @@ class IntervalStat(models.Model):
     transfers_to_agent = models.IntegerField(default=0)
     transfers_warm = models.IntegerField(default=0)
     transfers_blind = models.IntegerField(default=0)
+    # interactions: resolved (booked where resolved, to the agent who had it), ratings (where given),
+    # first-contact resolution (resolved with a known customer; of those, contacted again within
+    # FCR_DAYS after the resolution)
+    resolved = models.IntegerField(default=0)
+    csat_responses = models.IntegerField(default=0)
+    csat_sum = models.IntegerField(default=0)
+    fcr_resolved = models.IntegerField(default=0)
+    fcr_repeat = models.IntegerField(default=0)
 
     class Meta:
         constraints: ClassVar[list[Any]] = [

@@ -9,7 +9,7 @@ of 15 minutes each interval lies wholly inside one local hour, day, week or mont
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,11 +23,19 @@ from apps.inbox.models import Channel
 from apps.routing.models import Queue
 
 from .metrics import MAXED, SUMMED, derive
-from .models import WAIT_BOUNDS, ReportingSettings
+from .models import FCR_DAYS, WAIT_BOUNDS, ReportingSettings
 
 INTERVALS = ("15min", "hour", "day", "week", "month", "total")
 # The slice's key, as SQL over the roll-up `r` ("total": every row in one).
 SLICES = {"queues": "r.queue_id", "agents": "r.agent_id", "channels": "r.channel", "total": "'all'"}
+# The longest a period of each interval can be (a local day: 25 hours; a month: 31 days).
+PERIOD_AT_MOST = {
+    "15min": timedelta(minutes=15),
+    "hour": timedelta(hours=1),
+    "day": timedelta(hours=25),
+    "week": timedelta(days=7, hours=1),
+    "month": timedelta(days=31, hours=1),
+}
 SLICE_NAMES = {"queues": "queue", "agents": "agent", "channels": "channel", "total": "total"}
 MAX_DAYS = 400
 
@@ -207,13 +215,18 @@ def report(q: ReportQuery, settings: ReportingSettings) -> list[dict[str, Any]]:
     names = _names(q, {key for _p, key, _s in rows})
     tz = ZoneInfo(q.time_zone)
     slice_name = SLICE_NAMES[q.slice]
+    # First-contact resolution is provisional while a resolution of the period may still be followed
+    # by a new contact (its FCR_DAYS have not all passed).
+    open_from = datetime.now(UTC) - timedelta(days=FCR_DAYS)
     out = []
     for period, key, sums in rows:
+        end = q.end if period is None else min(q.end, period + PERIOD_AT_MOST[q.interval])
         out.append(
             {
                 "period": period.astimezone(tz).isoformat() if period is not None else None,
                 slice_name: names[key],
                 **derive(sums, settings, sl_seconds=q.sl_seconds),
+                "fcr_provisional": end > open_from,
             }
         )
     return out

@@ -35,6 +35,8 @@ TABLE = (
     "handled",
     "aht_seconds",
     "transfer_rate",
+    "csat",
+    "fcr_rate",
 )
 DRILL_COLUMNS = ("offered", "answered", "abandoned", "handled")
 COMPARED = ("offered", "answered", "abandoned", "service_level", "asa_seconds", "aht_seconds", "handled")

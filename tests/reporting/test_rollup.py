@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.agents.actions import ensure_agent_profile
-from apps.inbox.models import Interaction, Segment
+from apps.inbox.models import Contact, Interaction, Segment
 from apps.reporting.actions import do_rebuild, do_roll_up, interval_of
 from apps.reporting.models import WAIT_BOUNDS, IntervalStat, ReportingSettings
 from apps.routing.models import Queue
@@ -45,12 +45,14 @@ def generate(queues: list[Queue], agents: list[int], rng: random.Random, n: int)
     """`n` interactions with their records, in whole seconds, spread over DAYS (local) and beyond."""
     tz = ZoneInfo(TZ)
     segments: list[Segment] = []
+    contacts = [Contact.objects.create() for _ in range(60)]
     start = datetime(2026, 3, 27, 22, 0, tzinfo=tz).astimezone(UTC)
     span = int((datetime(2026, 3, 31, 2, 0, tzinfo=tz) - datetime(2026, 3, 27, 22, 0, tzinfo=tz)).total_seconds())
     for _ in range(n):
         channel = rng.choice(["chat", "voice", "email"])
         t = start + timedelta(seconds=rng.randrange(span))
-        interaction = Interaction.objects.create(channel=channel, created_at=t)
+        contact = rng.choice(contacts) if rng.random() < 0.9 else None  # some customers come back
+        interaction = Interaction.objects.create(channel=channel, created_at=t, contact=contact)
 
         def seg(
             kind: str,
@@ -149,6 +151,17 @@ def generate(queues: list[Queue], agents: list[int], rng: random.Random, n: int)
             else:
                 seg("acw", done, done + timedelta(seconds=acw), "completed", agent_id=agent)
             break
+        if rng.random() < 0.6:  # resolved, by someone, maybe rated later
+            resolved = interaction.created_at + timedelta(seconds=rng.randrange(60, 20000))
+            rated = rng.random() < 0.5
+            Interaction.objects.filter(pk=interaction.pk).update(
+                status="resolved",
+                resolved_at=resolved,
+                queue=rng.choice(queues),
+                assigned_agent_id=rng.choice(agents) if rng.random() < 0.9 else None,
+                csat_score=rng.randint(1, 5) if rated else None,
+                csat_at=resolved + timedelta(seconds=rng.randrange(0, 10000)) if rated else None,
+            )
     Segment.objects.bulk_create(segments)
 
 
@@ -202,6 +215,28 @@ def expected(schema: str, settings: ReportingSettings, lo: datetime, hi: datetim
             a["transfers_to_queue"] += s.data.get("to_agent") is None
             a["transfers_warm"] += s.outcome == "warm"
             a["transfers_blind"] += s.outcome == "blind"
+
+    # Interactions: resolutions (and first-contact resolution) where resolved, ratings where given.
+    def who_of(i: Interaction) -> Any:
+        return {"queue": i.queue_id or 0, "agent": i.assigned_agent_id or 0, "channel": i.channel}[key]
+
+    everyone = list(Interaction.objects.all())
+    for i in everyone:
+        if i.resolved_at and lo <= i.resolved_at < hi:
+            a = acc[(i.resolved_at.astimezone(tz).date(), who_of(i))]
+            a["resolved"] += 1
+            if i.contact_id:
+                a["fcr_resolved"] += 1
+                a["fcr_repeat"] += any(
+                    j.contact_id == i.contact_id
+                    and j.pk != i.pk
+                    and i.resolved_at < j.created_at <= i.resolved_at + timedelta(days=7)
+                    for j in everyone
+                )
+        if i.csat_at and i.csat_score and lo <= i.csat_at < hi:
+            a = acc[(i.csat_at.astimezone(tz).date(), who_of(i))]
+            a["csat_responses"] += 1
+            a["csat_sum"] += i.csat_score
     out = {}
     for k, a in acc.items():
         if key == "agent" and k[1] == 0:
@@ -234,6 +269,11 @@ def expected(schema: str, settings: ReportingSettings, lo: datetime, hi: datetim
             "transfers_to_agent": int(a["transfers_to_agent"]),
             "transfers_warm": int(a["transfers_warm"]),
             "transfers_blind": int(a["transfers_blind"]),
+            "resolved": int(a["resolved"]),
+            "csat": round(a["csat_sum"] / a["csat_responses"], 2) if a["csat_responses"] else None,
+            "csat_response_rate": r(a["csat_responses"], a["resolved"], True),
+            "fcr_rate": r(a["fcr_resolved"] - a["fcr_repeat"], a["fcr_resolved"], True),
+            "fcr_provisional": False,  # March 2026 is long past
         }
     return out
 
@@ -282,6 +322,9 @@ def test_reports_agree_exactly_with_the_raw_record() -> None:
         ):
             assert sum(v[metric] for v in want.values()) > 0, metric
         assert len({day for day, _who in want}) == 3
+        assert sum(v["resolved"] for v in want.values()) > 0
+        assert any(v["csat"] is not None for v in want.values())
+        assert any(v["fcr_rate"] is not None and v["fcr_rate"] < 100 for v in want.values())  # repeats
         got = from_api(client, slice_, key)
         assert set(got) == set(want), slice_
         for k in want:

@@ -191,7 +191,7 @@ def do_record_csat(interaction: Interaction, score: Any, comment: Any = "") -> I
     if interaction.csat_score is not None:
         raise ApplicationError(_("Thanks, you already rated this conversation."), code="already_rated", status=409)
     Interaction.objects.filter(pk=interaction.pk, csat_score__isnull=True).update(
-        csat_score=score, csat_comment=comment.strip()
+        csat_score=score, csat_comment=comment.strip(), csat_at=timezone.now()
     )
     interaction.refresh_from_db()
     return interaction
