@@ -309,9 +309,10 @@ def request_wallboard_refresh(schema: str) -> None:
     from apps.core.redis import get_redis
 
     if get_redis().set(redis_key(schema, "wallboard", "pending"), 1, nx=True, ex=10):
-        from .tasks import publish_wallboard
+        from celery import current_app
 
-        publish_wallboard.apply_async((schema,), countdown=WALLBOARD_DEBOUNCE)
+        # By name: the task (reporting.tasks) calls into this module, not the other way round.
+        current_app.send_task("reporting.publish_wallboard", args=(schema,), countdown=WALLBOARD_DEBOUNCE)
 
 
 def do_publish_wallboard(schema: str) -> None:
