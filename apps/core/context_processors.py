@@ -25,6 +25,7 @@ NAV_ITEMS: tuple[tuple[str, Any, frozenset[str]], ...] = (
     ("journey-contacts", _("Contacts"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("wallboard", _("Wallboard"), frozenset({"owner", "admin", "supervisor"})),
     ("reports", _("Reports"), frozenset({"owner", "admin", "supervisor"})),
+    ("scorecard", _("Scorecard"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("quality", _("Quality"), frozenset({"owner", "admin", "supervisor"})),
     ("schedules", _("Schedules"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("settings", _("Settings"), frozenset({"owner", "admin", "supervisor"})),

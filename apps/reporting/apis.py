@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, datetime
 from typing import Any, cast
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -20,6 +22,7 @@ from apps.core.permissions import IsSupervisor, IsTenantAdmin
 from .actions import do_save_reporting_settings, do_set_queue_alert
 from .metrics import METRICS, dictionary
 from .models import ReportingSettings
+from .scorecards import SCORECARD, do_set_team_targets, readable_agent, scorecard, team_targets
 from .selectors import SLICE_NAMES, SLICES, drill_down, parse_report_query, realtime_state, report
 
 
@@ -201,3 +204,54 @@ class DrillDownApi(APIView):
         settings = ReportingSettings.current()
         q = parse_report_query(request.query_params, "queues", settings)
         return Response(drill_down(q, str(request.query_params.get("metric", "")), settings))
+
+
+class ScorecardApi(APIView):
+    """`GET /api/v1/reports/scorecards/{agent_id}?period=month&date=2026-12-01`: the agent's scorecard
+    (agents their own, supervisors their teams', owners and admins everyone's)."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("period", str, description="week or month (default)"),
+            OpenApiParameter("date", str, description="a day of the period (default: today)"),
+        ],
+        responses={200: serializers.DictField()},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        agent = readable_agent(cast(User, request.user), pk)
+        return Response(scorecard(agent, str(request.query_params.get("period") or "month"), _day(request)))
+
+
+def _day(request: Request) -> date:
+    from zoneinfo import ZoneInfo
+
+    from django.utils.dateparse import parse_date
+
+    from apps.core.errors import ValidationFailed
+
+    raw = str(request.query_params.get("date") or "")
+    if not raw:
+        return datetime.now(ZoneInfo(ReportingSettings.current().time_zone)).date()
+    try:
+        day = parse_date(raw)
+    except ValueError:
+        day = None
+    if day is None:
+        raise ValidationFailed(_("date: YYYY-MM-DD."), fields={"date": [_("A date, YYYY-MM-DD.")]})
+    return day
+
+
+class TeamTargetsApi(APIView):
+    """`GET /api/v1/reports/targets` (supervisors and up); `PUT /api/v1/reports/targets/{team_id}`
+    {metric: number or null} (owners and admins, audited)."""
+
+    def get_permissions(self) -> list[Any]:
+        return [IsSupervisor()] if self.request.method == "GET" else [IsTenantAdmin()]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int | None = None) -> Response:
+        return Response({"results": team_targets(), "metrics": list(SCORECARD)})
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def put(self, request: Request, pk: int | None = None) -> Response:
+        return Response({"team": pk, "targets": do_set_team_targets(cast(User, request.user), pk, request.data)})

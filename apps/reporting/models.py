@@ -130,3 +130,19 @@ class QueueAlert(models.Model):
 
     def __str__(self) -> str:
         return f"alert of queue {self.queue_id}"
+
+
+class TeamTarget(models.Model):
+    """A team's target for a metric of the agents' scorecards (e.g. AHT at most 300 s, CSAT at least 4.5)."""
+
+    team = models.ForeignKey("agents.Team", on_delete=models.CASCADE, related_name="+")
+    metric = models.CharField(max_length=32)
+    target = models.FloatField()
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["team", "metric"], name="teamtarget_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.target} ({self.team_id})"

@@ -10,6 +10,9 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/settings", apis.ReportingSettingsApi.as_view(), name="api-report-settings"),
     path("reports/realtime", apis.RealtimeApi.as_view(), name="api-report-realtime"),
     path("reports/interactions", apis.DrillDownApi.as_view(), name="api-report-interactions"),
+    path("reports/scorecards/<int:pk>", apis.ScorecardApi.as_view(), name="api-scorecard"),
+    path("reports/targets", apis.TeamTargetsApi.as_view(), name="api-team-targets"),
+    path("reports/targets/<int:pk>", apis.TeamTargetsApi.as_view(), name="api-team-target"),
     path("reports/realtime/queues/<int:pk>/alert", apis.QueueAlertApi.as_view(), name="api-queue-alert"),
 ]
 
@@ -19,4 +22,7 @@ urlpatterns = [
     path("reports/metrics/", views.metrics_page, name="reports-metrics"),
     path("wallboard/", views.wallboard_page, name="wallboard"),
     path("reports/interactions/", views.drill_down_page, name="reports-interactions"),
+    path("scorecard/", views.scorecard_page, name="scorecard"),
+    path("scorecard/<int:pk>/", views.scorecard_page, name="scorecard-agent"),
+    path("scorecard/targets/", views.targets_page, name="scorecard-targets"),
 ]

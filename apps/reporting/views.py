@@ -296,3 +296,76 @@ def drill_down_page(request: HttpRequest) -> HttpResponse:
         "channels": dict(Channel.choices),
     }
     return render(request, "reporting/interactions.html", context, status=400 if error else 200)
+
+
+@login_required
+def scorecard_page(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """An agent's scorecard: this week's or month's figures against the team's targets, the trend,
+    the rank in the team. Agents see their own; supervisors their teams'; owners and admins all."""
+    from .scorecards import PERIODS, readable_agent, scorecard, visible_agents
+
+    user = cast(User, request.user)
+    agents = visible_agents(user)
+    if pk is None:
+        own = next((a for a in agents if a.user_id == user.pk), None)
+        agent = own or (agents[0] if agents else None)
+        if agent is None:
+            return render(request, "reporting/scorecard.html", {"card": None, "agents": []})
+    else:
+        try:
+            agent = readable_agent(user, pk)
+        except ApplicationError:
+            return render(request, "core/forbidden.html", status=404)
+    period = request.GET.get("period") if request.GET.get("period") in PERIODS else "month"
+    card = scorecard(agent, str(period), datetime.now(_zone()).date())
+    context = {
+        "card": card,
+        "agents": agents,
+        "period": period,
+        "periods": PERIODS,
+        "can_set_targets": _role(request) in {"owner", "admin"},
+        "chart": {"periods": card["periods"], "metrics": card["metrics"]},
+    }
+    return render(request, "reporting/scorecard.html", context)
+
+
+def _zone() -> Any:
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(ReportingSettings.current().time_zone)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def targets_page(request: HttpRequest) -> HttpResponse:
+    """Each team's scorecard targets (owners and admins; a blank field: no target)."""
+    from .scorecards import SCORECARD, do_set_team_targets, team_targets
+
+    if _role(request) not in {"owner", "admin"}:
+        return render(request, "core/forbidden.html", status=403)
+    errors: dict[str, Any] = {}
+    saved = None
+    if request.method == "POST":
+        team_id = request.POST.get("team", "")
+        values: dict[str, Any] = {}
+        bad: dict[str, list[str]] = {}
+        for metric in SCORECARD:
+            raw = request.POST.get(metric, "").strip().replace(",", ".")
+            try:
+                values[metric] = float(raw) if raw else None
+            except ValueError:
+                bad[metric] = [_("A number, or blank for no target.")]
+        try:
+            if bad:
+                raise ValidationFailed(_("Please correct the errors below."), fields=bad)
+            do_set_team_targets(cast(User, request.user), int(team_id) if team_id.isdigit() else None, values)
+            saved = int(team_id)
+        except ApplicationError as exc:
+            errors = {
+                "team": int(team_id) if team_id.isdigit() else None,
+                "fields": exc.fields or {},
+                "message": exc.message,
+            }
+    metrics = [BY_NAME[m] for m in SCORECARD]
+    context = {"teams": team_targets(), "metrics": metrics, "errors": errors, "saved": saved}
+    return render(request, "reporting/targets.html", context, status=400 if errors else 200)

@@ -31,7 +31,7 @@
     state.queues.forEach(function (q) {
       var tile = el("button", "wb-tile card"); tile.type = "button"; tile.dataset.queue = q.id;
       tile.setAttribute("aria-label", q.name);
-      tile.appendChild(el("h2", "", q.name));
+      var name = el("h2", "", q.name); name.setAttribute("translate", "no"); tile.appendChild(name);
       var grid = el("div", "wb-grid");
       grid.appendChild(stat(L.waiting, String(q.waiting), "waiting"));
       grid.appendChild(stat(L.longest, dur(since(q.oldest_since)), "longest"));
@@ -55,7 +55,7 @@
     var body = $("wb-agents"); body.innerHTML = "";
     state.agents.forEach(function (a) {
       var tr = el("tr"); tr.dataset.agent = a.id;
-      tr.appendChild(el("th", "", a.name)).setAttribute("scope", "row");
+      var who = tr.appendChild(el("th", "", a.name)); who.setAttribute("scope", "row"); who.setAttribute("translate", "no");
       var st = el("td", "wb-state " + a.state, L.states[a.state] + (a.reason ? " · " + a.reason : "")); tr.appendChild(st);
       var t = el("td", "wb-since", dur(since(a.since))); t.dataset.since = a.since || ""; tr.appendChild(t);
       tr.appendChild(el("td", "", a.work.length ? a.work.map(function (w) { return (L.channels[w.channel] || w.channel) + " #" + w.interaction_id; }).join(", ") : L.noWork));

@@ -35,7 +35,9 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
         "dashboard",
         "desktop",
         "journey-contacts",
+        "wallboard",
         "reports",
+        "scorecard",
         "settings",
         "team",
         "billing-overview",
@@ -68,7 +70,7 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
     client = Client(HTTP_HOST=tenant_a.host)
     client.force_login(agent)
     html = client.get("/").content.decode()
-    assert nav(html) == ["dashboard", "desktop", "journey-contacts"]  # their own customers
+    assert nav(html) == ["dashboard", "desktop", "journey-contacts", "scorecard"]  # their own customers and numbers
     assert 'data-testid="onboarding"' not in html
     assert client.get("/settings/").status_code == 403
     assert client.get("/settings/widget/").status_code == 403

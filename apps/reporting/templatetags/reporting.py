@@ -11,3 +11,12 @@ def get_item(mapping: Any, key: str) -> Any:
     if mapping is None:
         return None
     return mapping.get(key) if hasattr(mapping, "get") else None
+
+
+@register.filter
+def index(items: Any, i: int) -> Any:
+    """`list|index:2`: the item at a position (None past the end)."""
+    try:
+        return items[i]
+    except (IndexError, TypeError, KeyError):
+        return None
