@@ -134,7 +134,12 @@ class PresenceChange(models.Model):
 
     class Meta:
         ordering = ["started_at"]
-        indexes: ClassVar[list[Any]] = [models.Index(fields=["agent", "started_at"], name="presence_agent_time")]
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["agent", "started_at"], name="presence_agent_time"),
+            # Reporting finds the presence that changed since its last roll-up.
+            models.Index(fields=["started_at"], name="presence_started"),
+            models.Index(fields=["ended_at"], name="presence_ended"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.state} from {self.started_at:%Y-%m-%d %H:%M}"

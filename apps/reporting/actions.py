@@ -129,16 +129,64 @@ INSERT INTO reporting_intervalstat (
     answered_within_sla, answered_wait_sum, answered_wait_max, abandoned_wait_sum, abandoned_wait_max,
     answered_within, abandoned_within, handled, talk_sum, hold_sum, held, acw_count, acw_sum, transfers,
     transfers_to_queue, transfers_to_agent, transfers_warm, transfers_blind, resolved, csat_responses, csat_sum,
-    fcr_resolved, fcr_repeat)
+    fcr_resolved, fcr_repeat, present_seconds, busy_seconds)
 SELECT bin, queue_id, agent_id, channel, sum(offered), sum(answered), sum(abandoned), sum(flowed_out),
        sum(callbacks_requested), sum(answered_within_sla), sum(answered_wait_sum), max(answered_wait_max),
        sum(abandoned_wait_sum), max(abandoned_wait_max),
        coalesce(max(answered_within), %(zeros)s::int[]), coalesce(max(abandoned_within), %(zeros)s::int[]),
        sum(handled), sum(talk_sum), sum(hold_sum), sum(held), sum(acw_count), sum(acw_sum), sum(transfers),
        sum(transfers_to_queue), sum(transfers_to_agent), sum(transfers_warm), sum(transfers_blind), sum(resolved),
-       sum(csat_responses), sum(csat_sum), sum(fcr_resolved), sum(fcr_repeat)
+       sum(csat_responses), sum(csat_sum), sum(fcr_resolved), sum(fcr_repeat), 0, 0
 FROM parts GROUP BY bin, queue_id, agent_id, channel
 """
+
+# Occupancy's time, split across the intervals it spans: per agent, the time available or in wrap-up
+# (present) and, within it, the time with at least one handling open or in wrap-up (busy). Rows of
+# their own (channel "", queue 0). Presence or handling still going on counts up to now.
+_SPAN = "tstzrange(started_at, greatest(coalesce(ended_at, now()), started_at))"
+_OCCUPANCY = f"""
+WITH bins AS (SELECT unnest(%(bins)s::timestamptz[]) AS b),
+pres AS (
+    SELECT agent_id, range_agg({_SPAN}) AS m FROM agents_presencechange
+    WHERE state IN ('available', 'wrap_up') AND started_at < %(hi)s AND coalesce(ended_at, now()) > %(lo)s
+    GROUP BY agent_id
+), work AS (
+    SELECT agent_id, range_agg(span) AS m FROM (
+        SELECT agent_id, {_SPAN} AS span FROM inbox_segment
+        WHERE kind = 'handling' AND agent_id IS NOT NULL AND coalesce(data ->> 'role', '') <> 'conference'
+          AND started_at < %(hi)s AND coalesce(ended_at, now()) > %(lo)s
+        UNION ALL
+        SELECT agent_id, {_SPAN} FROM agents_presencechange
+        WHERE state = 'wrap_up' AND started_at < %(hi)s AND coalesce(ended_at, now()) > %(lo)s
+    ) w GROUP BY agent_id
+), cells AS (
+    SELECT b.b, p.agent_id,
+           p.m * tstzmultirange(tstzrange(b.b, b.b + interval '{INTERVAL_MINUTES} minutes')) AS present,
+           coalesce(w.m, '{{{{}}}}'::tstzmultirange) * p.m
+               * tstzmultirange(tstzrange(b.b, b.b + interval '{INTERVAL_MINUTES} minutes')) AS busy
+    FROM bins b CROSS JOIN pres p LEFT JOIN work w ON w.agent_id = p.agent_id
+)
+INSERT INTO reporting_intervalstat ({{columns}})
+SELECT b, 0, agent_id, '',
+       (SELECT coalesce(sum(extract(epoch FROM upper(x) - lower(x))), 0) FROM unnest(present) x),
+       (SELECT coalesce(sum(extract(epoch FROM upper(x) - lower(x))), 0) FROM unnest(busy) x),
+       {{zeros}}
+FROM cells WHERE NOT isempty(present)
+"""
+_OTHER_COLUMNS = [
+    f.column
+    for f in IntervalStat._meta.get_fields()
+    if getattr(f, "column", None)
+    and f.column not in {"id", "interval_start", "queue_id", "agent_id", "channel", "present_seconds", "busy_seconds"}
+]
+_OCCUPANCY_SQL = _OCCUPANCY.format(
+    columns=", ".join(
+        ["interval_start", "queue_id", "agent_id", "channel", "present_seconds", "busy_seconds", *_OTHER_COLUMNS]
+    ),
+    zeros=", ".join(
+        "%(zeros)s::int[]" if c in {"answered_within", "abandoned_within"} else "0" for c in _OTHER_COLUMNS
+    ),
+)
 
 _CHANGED = f"""
 SELECT DISTINCT {_BIN.format(col="started_at")} FROM inbox_segment WHERE started_at >= %(since)s
@@ -154,6 +202,24 @@ SELECT DISTINCT {_BIN.format(col="p.resolved_at")}
 FROM inbox_interaction n JOIN inbox_interaction p ON p.contact_id = n.contact_id AND p.id <> n.id
 WHERE n.created_at >= %(since)s AND p.resolved_at >= n.created_at - interval '{FCR_DAYS} days'
   AND p.resolved_at < n.created_at
+UNION
+-- presence and handlings split their time across every interval they span
+SELECT generate_series({_BIN.format(col="started_at")}, {_BIN.format(col="coalesce(ended_at, now())")},
+                       interval '{INTERVAL_MINUTES} minutes')
+FROM agents_presencechange WHERE started_at >= %(since)s AND state IN ('available', 'wrap_up')
+UNION
+SELECT generate_series({_BIN.format(col="started_at")}, {_BIN.format(col="coalesce(ended_at, now())")},
+                       interval '{INTERVAL_MINUTES} minutes')
+FROM agents_presencechange WHERE ended_at >= %(since)s AND state IN ('available', 'wrap_up')
+UNION
+SELECT generate_series({_BIN.format(col="started_at")}, {_BIN.format(col="coalesce(ended_at, now())")},
+                       interval '{INTERVAL_MINUTES} minutes')
+FROM inbox_segment WHERE kind = 'handling' AND ended_at >= %(since)s
+UNION
+-- what is still going on grows the interval now open, and the one just closed gets its last seconds
+SELECT {_BIN.format(col="now()")}
+UNION
+SELECT {_BIN.format(col="now()")} - interval '{INTERVAL_MINUTES} minutes'
 """
 
 
@@ -170,11 +236,11 @@ def recompute_intervals(bins: list[datetime]) -> int:
     bins = sorted(set(bins))
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM reporting_intervalstat WHERE interval_start = ANY(%s::timestamptz[])", [bins])
-        cursor.execute(
-            _ROLL_UP,
-            {"bins": bins, "lo": bins[0], "hi": bins[-1] + STEP, "zeros": [0] * len(WAIT_BOUNDS)},
-        )
-        return int(cursor.rowcount)
+        params = {"bins": bins, "lo": bins[0], "hi": bins[-1] + STEP, "zeros": [0] * len(WAIT_BOUNDS)}
+        cursor.execute(_ROLL_UP, params)
+        written = int(cursor.rowcount)
+        cursor.execute(_OCCUPANCY_SQL, params)
+        return written + int(cursor.rowcount)
 
 
 def do_roll_up(*, now: datetime | None = None) -> int:
@@ -192,6 +258,10 @@ def do_roll_up(*, now: datetime | None = None) -> int:
                     f"SELECT DISTINCT {_BIN.format(col='resolved_at')} FROM inbox_interaction "
                     "WHERE resolved_at IS NOT NULL UNION "
                     f"SELECT DISTINCT {_BIN.format(col='csat_at')} FROM inbox_interaction WHERE csat_at IS NOT NULL"
+                    " UNION SELECT generate_series("
+                    f"{_BIN.format(col='started_at')}, {_BIN.format(col='coalesce(ended_at, now())')}, "
+                    f"interval '{INTERVAL_MINUTES} minutes') FROM agents_presencechange "
+                    "WHERE state IN ('available', 'wrap_up')"
                 )
             else:
                 cursor.execute(_CHANGED, {"since": settings.rolled_up_to - OVERLAP})

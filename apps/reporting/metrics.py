@@ -179,6 +179,18 @@ METRICS = (
         ),
     ),
 )
+METRICS = (
+    *METRICS,
+    Metric(
+        "occupancy",
+        pgettext_lazy("metric", "Occupancy"),
+        "percent",
+        _(
+            "Time with at least one interaction being handled or in wrap-up / time available or in wrap-up (from "
+            "the presence history), both within the period; time is split across the intervals it spans."
+        ),
+    ),
+)
 BY_NAME = {m.name: m for m in METRICS}
 
 SUMMED = (
@@ -206,6 +218,8 @@ SUMMED = (
     "csat_sum",
     "fcr_resolved",
     "fcr_repeat",
+    "present_seconds",
+    "busy_seconds",
 )
 MAXED = ("answered_wait_max", "abandoned_wait_max")
 
@@ -264,6 +278,7 @@ def derive(
         "csat": _ratio(sums["csat_sum"], sums["csat_responses"], places=2),
         "csat_response_rate": _ratio(sums["csat_responses"], sums["resolved"], percent=True),
         "fcr_rate": _ratio(sums["fcr_resolved"] - sums["fcr_repeat"], sums["fcr_resolved"], percent=True),
+        "occupancy": _ratio(sums["busy_seconds"], sums["present_seconds"], percent=True),
     }
 
 

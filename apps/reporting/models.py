@@ -105,6 +105,10 @@ class IntervalStat(models.Model):
     csat_sum = models.IntegerField(default=0)
     fcr_resolved = models.IntegerField(default=0)
     fcr_repeat = models.IntegerField(default=0)
+    # presence (rows with channel "" and queue 0, per agent): seconds available or in wrap-up, and of
+    # those, seconds with at least one handling open or in wrap-up; split across the intervals they span
+    present_seconds = models.FloatField(default=0)
+    busy_seconds = models.FloatField(default=0)
 
     class Meta:
         constraints: ClassVar[list[Any]] = [

@@ -31,6 +31,7 @@ SCORECARD: dict[str, bool] = {
     "csat": True,
     "fcr_rate": True,
     "transfer_rate": False,
+    "occupancy": True,
 }
 PERIODS = ("week", "month")
 TREND = 6  # this period and the five before

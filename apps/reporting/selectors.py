@@ -166,6 +166,8 @@ def report_sums(q: ReportQuery) -> list[tuple[Any, Any, dict[str, Any]]]:
         params["channels"] = list(q.channels)
     if q.slice == "agents":
         where.append("r.agent_id <> 0")  # what no agent took part in belongs to queues, not to agents
+    if q.slice in ("queues", "channels"):
+        where.append("r.channel <> ''")  # agents' presence time belongs to no queue or channel
     columns = [f"sum(r.{c})" for c in SUMMED] + [f"max(r.{c})" for c in MAXED]
     n = len(WAIT_BOUNDS)
     columns.append("ARRAY[" + ", ".join(f"sum(r.answered_within[{i + 1}])" for i in range(n)) + "]")
@@ -187,7 +189,8 @@ def report_sums(q: ReportQuery) -> list[tuple[Any, Any, dict[str, Any]]]:
             sums["answered_within"] = [int(v or 0) for v in values.pop(0)]
             sums["abandoned_within"] = [int(v or 0) for v in values.pop(0)]
             for name in SUMMED:
-                sums[name] = float(sums[name]) if "sum" in name else int(sums[name])
+                whole = "sum" not in name and "seconds" not in name
+                sums[name] = int(sums[name]) if whole else float(sums[name])
             out.append((row[0], row[1], sums))
     return out
 

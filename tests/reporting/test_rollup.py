@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.agents.actions import ensure_agent_profile
+from apps.agents.models import PresenceChange
 from apps.inbox.models import Contact, Interaction, Segment
 from apps.reporting.actions import do_rebuild, do_roll_up, interval_of
 from apps.reporting.models import WAIT_BOUNDS, IntervalStat, ReportingSettings
@@ -163,6 +164,16 @@ def generate(queues: list[Queue], agents: list[int], rng: random.Random, n: int)
                 csat_at=resolved + timedelta(seconds=rng.randrange(0, 10000)) if rated else None,
             )
     Segment.objects.bulk_create(segments)
+    # Each agent's presence over the whole span: available, away, wrap-up or offline, back to back.
+    changes = []
+    for agent in agents:
+        at = start - timedelta(hours=2)
+        while at < start + timedelta(seconds=span + 7200):
+            state = rng.choices(["available", "away", "wrap_up", "offline"], [6, 2, 1, 1])[0]
+            end = at + timedelta(seconds=rng.randrange(600, 7200))
+            changes.append(PresenceChange(agent_id=agent, state=state, started_at=at, ended_at=end, cause="agent"))
+            at = end
+    PresenceChange.objects.bulk_create(changes)
 
 
 def expected(schema: str, settings: ReportingSettings, lo: datetime, hi: datetime, key: str) -> dict[Any, dict]:
@@ -237,6 +248,30 @@ def expected(schema: str, settings: ReportingSettings, lo: datetime, hi: datetim
             a = acc[(i.csat_at.astimezone(tz).date(), who_of(i))]
             a["csat_responses"] += 1
             a["csat_sum"] += i.csat_score
+    if key == "agent":  # occupancy: time split across local days
+        now = timezone.now()
+        for agent_id in set(PresenceChange.objects.values_list("agent_id", flat=True)):
+            rows = PresenceChange.objects.filter(agent_id=agent_id)
+            present = merged([(p.started_at, p.ended_at or now) for p in rows if p.state in ("available", "wrap_up")])
+            work = merged(
+                [(p.started_at, p.ended_at or now) for p in rows if p.state == "wrap_up"]
+                + [
+                    (h.started_at, h.ended_at or now)
+                    for h in Segment.objects.filter(kind="handling", agent_id=agent_id)
+                    if h.data.get("role") != "conference"
+                ]
+            )
+            busy = overlap(work, present)
+            day = lo
+            while day < hi:
+                nxt = datetime.combine(day.astimezone(tz).date() + timedelta(days=1), datetime.min.time(), tzinfo=tz)
+                window = [(day, nxt)]
+                p_secs = seconds(overlap(present, window))
+                if p_secs:
+                    a = acc[(day.astimezone(tz).date(), agent_id)]
+                    a["present"] += p_secs
+                    a["busy"] += seconds(overlap(busy, window))
+                day = nxt
     out = {}
     for k, a in acc.items():
         if key == "agent" and k[1] == 0:
@@ -273,9 +308,34 @@ def expected(schema: str, settings: ReportingSettings, lo: datetime, hi: datetim
             "csat": round(a["csat_sum"] / a["csat_responses"], 2) if a["csat_responses"] else None,
             "csat_response_rate": r(a["csat_responses"], a["resolved"], True),
             "fcr_rate": r(a["fcr_resolved"] - a["fcr_repeat"], a["fcr_resolved"], True),
+            "occupancy": r(a["busy"], a["present"], True),
             "fcr_provisional": False,  # March 2026 is long past
         }
     return out
+
+
+def merged(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    out: list[tuple[datetime, datetime]] = []
+    for a, b in sorted(spans):
+        if out and a <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        elif b > a:
+            out.append((a, b))
+    return out
+
+
+def overlap(x: list[tuple[datetime, datetime]], y: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    out = []
+    for a, b in x:
+        for c, d in y:
+            lo, hi = max(a, c), min(b, d)
+            if lo < hi:
+                out.append((lo, hi))
+    return merged(out)
+
+
+def seconds(spans: list[tuple[datetime, datetime]]) -> float:
+    return sum((b - a).total_seconds() for a, b in spans)
 
 
 def from_api(client: Client, slice_: str, key: str, **params: str) -> dict[Any, dict]:
@@ -325,6 +385,9 @@ def test_reports_agree_exactly_with_the_raw_record() -> None:
         assert sum(v["resolved"] for v in want.values()) > 0
         assert any(v["csat"] is not None for v in want.values())
         assert any(v["fcr_rate"] is not None and v["fcr_rate"] < 100 for v in want.values())  # repeats
+        if key == "agent":
+            occupied = [v["occupancy"] for v in want.values() if v["occupancy"] is not None]
+            assert occupied and all(0 <= x <= 100 for x in occupied) and any(0 < x < 100 for x in occupied)
         got = from_api(client, slice_, key)
         assert set(got) == set(want), slice_
         for k in want:
