@@ -173,11 +173,10 @@ SELECT b, 0, agent_id, '',
        {{zeros}}
 FROM cells WHERE NOT isempty(present)
 """
-_OTHER_COLUMNS = [
+_OTHER_COLUMNS: list[str] = [
     f.column
-    for f in IntervalStat._meta.get_fields()
-    if getattr(f, "column", None)
-    and f.column not in {"id", "interval_start", "queue_id", "agent_id", "channel", "present_seconds", "busy_seconds"}
+    for f in IntervalStat._meta.concrete_fields
+    if f.column not in {"id", "interval_start", "queue_id", "agent_id", "channel", "present_seconds", "busy_seconds"}
 ]
 _OCCUPANCY_SQL = _OCCUPANCY.format(
     columns=", ".join(
@@ -236,7 +235,7 @@ def recompute_intervals(bins: list[datetime]) -> int:
     bins = sorted(set(bins))
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM reporting_intervalstat WHERE interval_start = ANY(%s::timestamptz[])", [bins])
-        params = {"bins": bins, "lo": bins[0], "hi": bins[-1] + STEP, "zeros": [0] * len(WAIT_BOUNDS)}
+        params: dict[str, Any] = {"bins": bins, "lo": bins[0], "hi": bins[-1] + STEP, "zeros": [0] * len(WAIT_BOUNDS)}
         cursor.execute(_ROLL_UP, params)
         written = int(cursor.rowcount)
         cursor.execute(_OCCUPANCY_SQL, params)
