@@ -45,7 +45,7 @@ typecheck: $(STAMP)
 
 check: lint typecheck test
 
-# `make bench BENCH=routing` (or chat, tenants, media_calls, journey); each benchmark starts its own database.
+# `make bench BENCH=routing` (or chat, tenants, media_calls, journey, reporting); each benchmark starts its own database.
 bench: $(STAMP)
 	$(PY) benchmarks/$(or $(BENCH),routing).py $(ARGS)
 
