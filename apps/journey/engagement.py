@@ -38,17 +38,15 @@ from apps.core.tenancy import current_schema
 from apps.inbox.models import Contact, ContactIdentity, Interaction
 from apps.routing.expressions import (
     AgentFacts,
-    And,
     Binding,
-    Cmp,
     Const,
     ExpressionError,
     Fact,
     KnownNames,
     Node,
-    Not,
-    Or,
+    comparisons,
     compile_node,
+    operands,
     parse,
 )
 from apps.routing.models import Queue
@@ -257,22 +255,8 @@ def check_browser_facts(raw: Any) -> dict[str, dict[str, Any]]:
 
 
 def _names(node: Any, scope: str | None = None) -> list[Fact]:
-    found: list[Fact] = []
-
-    def walk(x: Any) -> None:
-        if isinstance(x, Fact) and (scope is None or x.scope == scope) and x not in found:
-            found.append(x)
-        elif isinstance(x, (And, Or)):
-            for p in x.parts:
-                walk(p)
-        elif isinstance(x, Not):
-            walk(x.part)
-        elif isinstance(x, Cmp):
-            walk(x.left)
-            walk(x.right)
-
-    walk(node)
-    return found
+    """The facts a rule names (of one scope)."""
+    return [o for o in operands(node) if isinstance(o, Fact) and (scope is None or o.scope == scope)]
 
 
 def _contact_facts(contact: Contact) -> dict[str, Any]:
@@ -287,7 +271,7 @@ def _contact_facts(contact: Contact) -> dict[str, Any]:
 def _time_waits(node: Node, facts: dict[str, dict[str, Any]]) -> list[float]:
     """Seconds from now at which a `page.seconds >= N` or `session.seconds > N` of the rule comes true."""
     waits: list[float] = []
-    for cmp in _comparisons(node):
+    for cmp in comparisons(node):
         for fact, const, ops in ((cmp.left, cmp.right, (">=", ">")), (cmp.right, cmp.left, ("<=", "<"))):
             if (
                 isinstance(fact, Fact)
@@ -304,16 +288,6 @@ def _time_waits(node: Node, facts: dict[str, dict[str, Any]]) -> list[float]:
                 if target > current:
                     waits.append(target - current)
     return waits
-
-
-def _comparisons(node: Any) -> list[Cmp]:
-    if isinstance(node, Cmp):
-        return [node]
-    if isinstance(node, (And, Or)):
-        return [c for p in node.parts for c in _comparisons(p)]
-    if isinstance(node, Not):
-        return _comparisons(node.part)
-    return []
 
 
 def _has_capacity(rule: EngagementRule, queue: Queue) -> bool:

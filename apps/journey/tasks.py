@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from celery import shared_task
-from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context, schema_exists
+from django_tenants.utils import schema_context
+
+from apps.tenants.selectors import customer_schemas
 
 from .actions import do_purge_web_events
 
@@ -12,15 +14,7 @@ from .actions import do_purge_web_events
 def purge_web_events() -> dict[str, int]:
     """Beat, every six hours, platform-wide: each tenant's web events older than it keeps."""
     purged: dict[str, int] = {}
-    schemas = (
-        get_tenant_model()
-        .objects.exclude(schema_name=get_public_schema_name())
-        .exclude(is_template=True)
-        .values_list("schema_name", flat=True)
-    )
-    for schema in schemas:
-        if not schema_exists(schema):
-            continue
+    for schema in customer_schemas():
         with schema_context(schema):
             count = do_purge_web_events()
         if count:

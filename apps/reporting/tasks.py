@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context, schema_exists
+from django_tenants.utils import schema_context, schema_exists
+
+from apps.tenants.selectors import customer_schemas
 
 from .actions import do_roll_up
 
@@ -17,15 +19,7 @@ def roll_up() -> dict[str, int]:
     """Beat: each tenant's intervals that changed since its last roll-up (a tenant that fails is
     logged and tried again next time; the others go on)."""
     written: dict[str, int] = {}
-    schemas = (
-        get_tenant_model()
-        .objects.exclude(schema_name=get_public_schema_name())
-        .exclude(is_template=True)
-        .values_list("schema_name", flat=True)
-    )
-    for schema in schemas:
-        if not schema_exists(schema):
-            continue
+    for schema in customer_schemas():
         try:
             with schema_context(schema):
                 count = do_roll_up()

@@ -25,3 +25,11 @@ def tenant_for_host(host: str) -> Tenant | None:
     """The tenant a Host header leads to (port ignored), or None."""
     hostname = host.split(":")[0].lower().rstrip(".")
     return Tenant.objects.filter(domains__domain=hostname, is_template=False).exclude(schema_name="public").first()
+
+
+def customer_schemas() -> list[str]:
+    """The schemas of every business, for platform-wide background work (a row whose schema is gone,
+    mid-deletion, is skipped)."""
+    from django_tenants.utils import schema_exists
+
+    return [s for s in customer_tenants().values_list("schema_name", flat=True) if schema_exists(s)]

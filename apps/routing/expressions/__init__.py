@@ -39,6 +39,8 @@ from .parse import (
     Not,
     Operand,
     Or,
+    comparisons,
+    operands,
     parse,
     skills_in,
 )
@@ -65,9 +67,11 @@ __all__ = [
     "Operand",
     "Or",
     "Sql",
+    "comparisons",
     "compile_node",
     "evaluate",
     "known_names",
+    "operands",
     "parse",
     "skills_in",
 ]

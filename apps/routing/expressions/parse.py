@@ -307,21 +307,27 @@ class _Parser:
         return cmp
 
 
+def comparisons(node: Any) -> list[Cmp]:
+    """Every comparison of an expression, in order."""
+    if isinstance(node, Cmp):
+        return [node]
+    if isinstance(node, (And, Or)):
+        return [c for p in node.parts for c in comparisons(p)]
+    if isinstance(node, Not):
+        return comparisons(node.part)
+    return []
+
+
+def operands(node: Any) -> list[Operand]:
+    """Every operand of an expression's comparisons, in order, once each."""
+    found: list[Operand] = []
+    for cmp in comparisons(node):
+        for side in (cmp.left, cmp.right):
+            if side not in found:
+                found.append(side)
+    return found
+
+
 def skills_in(node: Node) -> list[str]:
     """Skills an expression tests, in order (proficiency in them breaks ties between agents)."""
-    found: list[str] = []
-
-    def walk(x: Any) -> None:
-        if isinstance(x, AgentSkill) and x.name not in found:
-            found.append(x.name)
-        elif isinstance(x, (And, Or)):
-            for p in x.parts:
-                walk(p)
-        elif isinstance(x, Not):
-            walk(x.part)
-        elif isinstance(x, Cmp):
-            walk(x.left)
-            walk(x.right)
-
-    walk(node)
-    return found
+    return [o.name for o in operands(node) if isinstance(o, AgentSkill)]

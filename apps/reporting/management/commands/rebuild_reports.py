@@ -8,9 +8,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.dateparse import parse_date
-from django_tenants.utils import get_public_schema_name, get_tenant_model, schema_context
+from django_tenants.utils import schema_context
 
 from apps.reporting.actions import do_rebuild
+from apps.tenants.selectors import customer_schemas
 
 
 def _day(raw: str | None, name: str) -> datetime | None:
@@ -32,12 +33,12 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         since, until = _day(options["since"], "since"), _day(options["until"], "until")
-        tenants = get_tenant_model().objects.exclude(schema_name=get_public_schema_name()).exclude(is_template=True)
+        schemas = customer_schemas()
         if options["schema"]:
-            tenants = tenants.filter(schema_name=options["schema"])
-            if not tenants.exists():
+            if options["schema"] not in schemas:
                 raise CommandError(f"No tenant with schema {options['schema']}")
-        for schema in tenants.values_list("schema_name", flat=True):
+            schemas = [options["schema"]]
+        for schema in schemas:
             with schema_context(schema):
                 rows = do_rebuild(since=since, until=until)
             self.stdout.write(f"{schema}: {rows} rows")
