@@ -398,11 +398,12 @@ def do_publish_wallboard(schema: str) -> None:
 
 def on_record_change(sender: Any, **kwargs: Any) -> None:
     """post_save of a segment or a presence change (inbox and agents know nothing of it): the wallboard
-    is computed again after the transaction commits."""
+    is computed again after the transaction commits. `robust`: Redis or the broker away never fails
+    the action that changed the record (the board catches up with the next change)."""
     from apps.core.tenancy import current_schema
 
     schema = current_schema()
-    transaction.on_commit(lambda: request_wallboard_refresh(schema))
+    transaction.on_commit(lambda: request_wallboard_refresh(schema), robust=True)
 
 
 def do_set_queue_alert(actor: User | None, queue_id: Any, longest_wait_seconds: Any) -> Any:
@@ -435,5 +436,5 @@ def do_set_queue_alert(actor: User | None, queue_id: Any, longest_wait_seconds: 
         from apps.core.tenancy import current_schema
 
         schema = current_schema()
-        transaction.on_commit(lambda: request_wallboard_refresh(schema))
+        transaction.on_commit(lambda: request_wallboard_refresh(schema), robust=True)
     return alert
