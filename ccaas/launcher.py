@@ -187,6 +187,7 @@ def run() -> int:
         port,
         "web",
         "worker",
+        "reports",
         "beat",
         "media",
     ]

@@ -156,15 +156,17 @@ def _celery_ping() -> bool:
 
 
 class CeleryWorker:
-    def __init__(self) -> None:
+    def __init__(self, queues: str = "celery") -> None:
         self.proc = Proc(
-            "celery",
+            f"celery-{queues}",
             python(
                 "-m",
                 "celery",
                 "-A",
                 "ccaas",
                 "worker",
+                "-Q",
+                queues,
                 "-P",
                 "solo",
                 "-c",
@@ -189,6 +191,15 @@ class CeleryWorker:
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup: None) -> Iterator[CeleryWorker]:
     worker = CeleryWorker()
+    worker.start()
+    yield worker
+    worker.stop()
+
+
+@pytest.fixture(scope="session")
+def reports_worker(django_db_setup: None) -> Iterator[CeleryWorker]:
+    """The worker of reporting's own queue (the Procfile's `reports`)."""
+    worker = CeleryWorker("reports")
     worker.start()
     yield worker
     worker.stop()

@@ -362,6 +362,13 @@ __all__ = ["IntervalStat", "do_rebuild", "do_roll_up", "do_save_reporting_settin
 # --- the wallboard: one computation per change, pushed to every open wallboard ---------------------
 
 WALLBOARD_DEBOUNCE = 0.25  # seconds: changes that close together are one computation
+WALLBOARD_WATCH_SECONDS = 60  # an open wallboard says so every 20 s; nobody watching: nothing computed
+
+
+def wallboard_watch_key(schema: str) -> str:
+    from apps.core.keys import redis_key
+
+    return redis_key(schema, "wallboard", "watching")
 
 
 def wallboard_group(schema: str) -> str:
@@ -377,7 +384,10 @@ def request_wallboard_refresh(schema: str) -> None:
     from apps.core.keys import redis_key
     from apps.core.redis import get_redis
 
-    if get_redis().set(redis_key(schema, "wallboard", "pending"), 1, nx=True, ex=10):
+    redis = get_redis()
+    if not redis.exists(wallboard_watch_key(schema)):
+        return  # no wallboard is open in this tenant: nothing to compute
+    if redis.set(redis_key(schema, "wallboard", "pending"), 1, nx=True, ex=10):
         from celery import current_app
 
         # By name: the task (reporting.tasks) calls into this module, not the other way round.

@@ -5,15 +5,19 @@ and times in state itself. Signed-in checks, and their re-checks while open: acc
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from apps.accounts.consumers import CLOSE_ACCESS_CHANGED, CLOSE_FORBIDDEN, SignedInConsumer
+from apps.core.redis import get_async_redis
 from apps.core.tenancy import in_tenant
 
-from .actions import wallboard_group
+from .actions import WALLBOARD_WATCH_SECONDS, wallboard_group, wallboard_watch_key
 from .selectors import realtime_state
 
 SUPERVISORS = {"owner", "admin", "supervisor"}
+logger = logging.getLogger(__name__)
 
 
 class WallboardConsumer(SignedInConsumer):
@@ -28,10 +32,28 @@ class WallboardConsumer(SignedInConsumer):
         self.groups_joined.append(group)
         await self.channel_layer.group_add(group, self.channel_name)
         await self.accept()
+        # Changes are computed for the tenant's wallboards only while one is open: say so, and keep
+        # saying it while this one is.
+        await self._watching()
+        self.watch_task = asyncio.ensure_future(self._keep_watching())
         state = await in_tenant(self.schema_name, realtime_state)
         await self.send_json({"type": "wallboard.state", "state": state})
 
+    async def _watching(self) -> None:
+        await get_async_redis().set(wallboard_watch_key(self.schema_name), 1, ex=WALLBOARD_WATCH_SECONDS)
+
+    async def _keep_watching(self) -> None:
+        while True:
+            await asyncio.sleep(WALLBOARD_WATCH_SECONDS / 3)
+            try:
+                await self._watching()
+            except Exception:  # Redis away for a moment: the next turn says it again
+                logger.warning("Could not mark the wallboard of %s open", self.schema_name, exc_info=True)
+
     async def disconnect(self, code: int) -> None:
+        task = getattr(self, "watch_task", None)
+        if task is not None:
+            task.cancel()
         if self.signed_in():
             await self.sign_out()
 

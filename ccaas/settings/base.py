@@ -371,6 +371,9 @@ BILLING_DEFAULT_PLAN = env("BILLING_DEFAULT_PLAN", "starter") or "starter"
 CELERY_BEAT_SCHEDULE["billing-enforce-dunning"] = {"task": "billing.enforce_dunning", "schedule": 15 * 60}
 # Tops up the spare tenant schemas (sign-ups also queue a refill; this catches up after a release).
 CELERY_BEAT_SCHEDULE["journey-purge-web-events"] = {"task": "journey.purge_web_events", "schedule": 6 * 3600.0}
+# Reporting's work (the roll-ups, the wallboard) has a queue and a worker of its own (Procfile
+# `reports`): summing a big tenant's day must never delay a routing timer on the default queue.
+CELERY_TASK_ROUTES = {"reporting.*": {"queue": "reports"}}
 # Reports: the roll-up of what changed in each tenant's record (within a minute of it happening).
 CELERY_BEAT_SCHEDULE["reporting-roll-up"] = {"task": "reporting.roll_up", "schedule": 15.0}
 CELERY_BEAT_SCHEDULE["tenants-refill-spare-schemas"] = {"task": "tenants.refill_spare_schemas", "schedule": 60.0}

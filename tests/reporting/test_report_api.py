@@ -148,7 +148,7 @@ def test_settings_are_checked_and_audited() -> None:
     assert AuditEntry.objects.filter(verb="reporting.settings_saved").count() == 1
 
 
-def test_a_celery_worker_rolls_up_what_happened(celery_worker: CeleryWorker) -> None:
+def test_a_celery_worker_rolls_up_what_happened(reports_worker: CeleryWorker) -> None:
     tenant = create_tenant("rpc")
     some_work(tenant, n=2)
     from apps.reporting.tasks import roll_up

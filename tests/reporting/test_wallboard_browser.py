@@ -24,7 +24,7 @@ from tests.ws import open_ws, recv_json, run_async
 
 
 def test_the_wallboard_follows_the_contact_center_live(
-    browser: Any, web_server: WebServer, tenant_a: TenantInfo, celery_worker: CeleryWorker
+    browser: Any, web_server: WebServer, tenant_a: TenantInfo, reports_worker: CeleryWorker
 ) -> None:
     connection.set_schema(tenant_a.schema_name)
     queue = Queue.objects.get(name="Support")
