@@ -45,7 +45,9 @@ def test_queue_members_and_a_live_checked_routing_step(
     expect(page.get_by_test_id("saved")).to_have_text("Saved.")
 
     step = page.locator("input[name=step_expression]").first
-    step.fill("skills.billling >= 4")
+    # Typed key by key, as a person types: the form was just swapped in by htmx, and a single `fill`
+    # could land before htmx has bound the live check to the new input (one CI run in many).
+    step.press_sequentially("skills.billling >= 4", delay=20)
     expect(page.get_by_test_id("step-error")).to_contain_text("billling")
     step.fill("skills.billing >= 4")
     expect(page.get_by_test_id("step-match")).to_have_text("1 of 2 members match now (1 available).")
