@@ -38,7 +38,7 @@
   function sendMessage(body) {
     var id = Math.random().toString(36).slice(2);
     var el = document.createElement("div"); el.className = "msg customer pending"; el.textContent = body;
-    el.dataset.body = body;
+    el.dataset.body = body; el.dataset.clientId = id;
     log.appendChild(el); pending[id] = el; log.scrollTop = log.scrollHeight;
     // Written while connecting: it goes as soon as the socket is welcomed. Offline: not sent, say so.
     if (!ws || ws.readyState !== 1) {
@@ -53,7 +53,12 @@
     if (seen[m.seq]) return;  // delivered twice (reconnect, join race): keep one
     seen[m.seq] = true;
     lastSeq = Math.max(lastSeq, m.seq);
-    if (m.client_id && pending[m.client_id]) { pending[m.client_id].remove(); delete pending[m.client_id]; }
+    if (m.client_id) {  // our own message came back: drop its placeholder (pending, or marked not sent too early)
+      delete pending[m.client_id];
+      Array.prototype.forEach.call(log.querySelectorAll(".msg.customer:not([data-seq])"), function (p) {
+        if (p.dataset.clientId === m.client_id) p.remove();
+      });
+    }
     var el = document.createElement("div");
     el.className = "msg " + m.kind;
     el.dataset.seq = m.seq;
@@ -266,18 +271,23 @@
     clearTimeout(retryTimer);
     if (ws && ws.readyState <= 1) return;
     setConn(navigator.onLine === false ? "offline" : lastSeq || ws ? "reconnecting" : "connecting");
-    ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/widget/");
+    var sock = ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws/widget/");
     ws.onopen = function () {
+      if (sock !== ws) return;
       retry = 500;
       setConn("live");
       send({type: "hello", key: C.key, origin: init.origin, visitor_token: store.get(storeKey) || init.visitor,
             identity_token: init.token || null, page: init.page, last_seq: lastSeq});
     };
     ws.onmessage = function (e) {
+      if (sock !== ws) return;
       var f = JSON.parse(e.data);
       if (handlers[f.type]) handlers[f.type](f);
     };
     ws.onclose = function (e) {
+      // A socket closed while going offline may finish closing after its successor opened: it no longer
+      // speaks for the widget (it must not mark the successor's messages "not sent").
+      if (sock !== ws) return;
       if (call) endCall(T.callEnded);  // the server ends a call whose customer socket is gone
       Object.keys(pending).forEach(function (id) { if (waiting.indexOf(id) < 0) failed(id, T.notConnected); });
       waiting.forEach(function (id) {
