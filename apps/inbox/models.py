@@ -127,6 +127,8 @@ class Interaction(models.Model):
     csat_score = models.PositiveSmallIntegerField(null=True, blank=True)
     csat_comment = models.TextField(blank=True, max_length=2000)
     csat_at = models.DateTimeField(null=True, blank=True)  # when the customer rated (reports book it there)
+    # The first reply an agent wrote to the customer (reports' first response time books it there).
+    first_response_at = models.DateTimeField(null=True, blank=True)
 
     # Routing
     queue = models.ForeignKey(
@@ -163,6 +165,7 @@ class Interaction(models.Model):
             models.Index(fields=["resolved_at"], name="interaction_resolved"),
             models.Index(fields=["created_at"], name="interaction_created"),
             models.Index(fields=["csat_at"], name="interaction_csat"),
+            models.Index(fields=["first_response_at"], name="interaction_first_response"),
         ]
 
     def __str__(self) -> str:

@@ -21,7 +21,15 @@ from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.core.errors import ValidationFailed
 
-from .models import FCR_DAYS, INTERVAL_MINUTES, WAIT_BOUNDS, IntervalStat, ReportingSettings, validate_time_zone
+from .models import (
+    FCR_DAYS,
+    INTERVAL_MINUTES,
+    WAIT_BOUNDS,
+    DayStat,
+    IntervalStat,
+    ReportingSettings,
+    validate_time_zone,
+)
 
 OVERLAP = timedelta(minutes=5)
 STEP = timedelta(minutes=INTERVAL_MINUTES)
@@ -74,7 +82,7 @@ WITH seg AS (
            0 AS handled, 0 AS talk_sum, 0 AS hold_sum, 0 AS held, 0 AS acw_count, 0 AS acw_sum,
            0 AS transfers, 0 AS transfers_to_queue, 0 AS transfers_to_agent, 0 AS transfers_warm,
            0 AS transfers_blind, 0 AS resolved, 0 AS csat_responses, 0 AS csat_sum, 0 AS fcr_resolved,
-           0 AS fcr_repeat
+           0 AS fcr_repeat, 0 AS first_responses, 0 AS first_response_sum
     FROM seg s LEFT JOIN routing_queue q ON q.id = s.queue_id
     WHERE s.kind = 'queue'
     GROUP BY 1, 2, 3, 4
@@ -95,7 +103,7 @@ WITH seg AS (
            count(*) FILTER (WHERE s.kind = 'transfer' AND s.data ->> 'to_agent' IS NOT NULL),
            count(*) FILTER (WHERE s.kind = 'transfer' AND s.outcome = 'warm'),
            count(*) FILTER (WHERE s.kind = 'transfer' AND s.outcome = 'blind'),
-           0, 0, 0, 0, 0
+           0, 0, 0, 0, 0, 0, 0
     FROM seg s
     WHERE s.ended_at IS NOT NULL
       AND ((s.kind = 'handling' AND coalesce(s.data ->> 'role', '') <> 'conference') OR s.kind IN ('acw', 'transfer'))
@@ -109,7 +117,8 @@ WITH seg AS (
            count(*) FILTER (WHERE i.contact_id IS NOT NULL AND EXISTS (
                SELECT 1 FROM inbox_interaction j
                WHERE j.contact_id = i.contact_id AND j.id <> i.id
-                 AND j.created_at > i.resolved_at AND j.created_at <= i.resolved_at + interval '{FCR_DAYS} days'))
+                 AND j.created_at > i.resolved_at AND j.created_at <= i.resolved_at + interval '{FCR_DAYS} days')),
+           0, 0
     FROM inbox_interaction i
     WHERE i.resolved_at >= %(lo)s AND i.resolved_at < %(hi)s
       AND {_BIN.format(col="i.resolved_at")} = ANY(%(bins)s::timestamptz[])
@@ -118,10 +127,19 @@ WITH seg AS (
     -- ratings, where the customer gave them
     SELECT {_BIN.format(col="i.csat_at")}, coalesce(i.queue_id, 0), coalesce(i.assigned_agent_id, 0),
            i.channel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-           0, count(*), sum(i.csat_score), 0, 0
+           0, count(*), sum(i.csat_score), 0, 0, 0, 0
     FROM inbox_interaction i
     WHERE i.csat_at >= %(lo)s AND i.csat_at < %(hi)s AND i.csat_score IS NOT NULL
       AND {_BIN.format(col="i.csat_at")} = ANY(%(bins)s::timestamptz[])
+    GROUP BY 1, 2, 3, 4
+    UNION ALL
+    -- first responses of written channels, where the first agent reply was written
+    SELECT {_BIN.format(col="i.first_response_at")}, coalesce(i.queue_id, 0), coalesce(i.assigned_agent_id, 0),
+           i.channel, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, NULL, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           0, 0, 0, 0, 0, count(*), sum(greatest(extract(epoch FROM i.first_response_at - i.created_at), 0))
+    FROM inbox_interaction i
+    WHERE i.first_response_at >= %(lo)s AND i.first_response_at < %(hi)s AND i.channel IN ('chat', 'email')
+      AND {_BIN.format(col="i.first_response_at")} = ANY(%(bins)s::timestamptz[])
     GROUP BY 1, 2, 3, 4
 )
 INSERT INTO reporting_intervalstat (
@@ -129,14 +147,15 @@ INSERT INTO reporting_intervalstat (
     answered_within_sla, answered_wait_sum, answered_wait_max, abandoned_wait_sum, abandoned_wait_max,
     answered_within, abandoned_within, handled, talk_sum, hold_sum, held, acw_count, acw_sum, transfers,
     transfers_to_queue, transfers_to_agent, transfers_warm, transfers_blind, resolved, csat_responses, csat_sum,
-    fcr_resolved, fcr_repeat, present_seconds, busy_seconds)
+    fcr_resolved, fcr_repeat, present_seconds, busy_seconds, first_responses, first_response_sum)
 SELECT bin, queue_id, agent_id, channel, sum(offered), sum(answered), sum(abandoned), sum(flowed_out),
        sum(callbacks_requested), sum(answered_within_sla), sum(answered_wait_sum), max(answered_wait_max),
        sum(abandoned_wait_sum), max(abandoned_wait_max),
        coalesce(max(answered_within), %(zeros)s::int[]), coalesce(max(abandoned_within), %(zeros)s::int[]),
        sum(handled), sum(talk_sum), sum(hold_sum), sum(held), sum(acw_count), sum(acw_sum), sum(transfers),
        sum(transfers_to_queue), sum(transfers_to_agent), sum(transfers_warm), sum(transfers_blind), sum(resolved),
-       sum(csat_responses), sum(csat_sum), sum(fcr_resolved), sum(fcr_repeat), 0, 0
+       sum(csat_responses), sum(csat_sum), sum(fcr_resolved), sum(fcr_repeat), 0, 0, sum(first_responses),
+       sum(first_response_sum)
 FROM parts GROUP BY bin, queue_id, agent_id, channel
 """
 
@@ -196,6 +215,8 @@ SELECT DISTINCT {_BIN.format(col="resolved_at")} FROM inbox_interaction WHERE re
 UNION
 SELECT DISTINCT {_BIN.format(col="csat_at")} FROM inbox_interaction WHERE csat_at >= %(since)s
 UNION
+SELECT DISTINCT {_BIN.format(col="first_response_at")} FROM inbox_interaction WHERE first_response_at >= %(since)s
+UNION
 -- a new contact from a customer changes the first-contact resolution of their last week's resolutions
 SELECT DISTINCT {_BIN.format(col="p.resolved_at")}
 FROM inbox_interaction n JOIN inbox_interaction p ON p.contact_id = n.contact_id AND p.id <> n.id
@@ -242,6 +263,66 @@ def recompute_intervals(bins: list[datetime]) -> int:
         return written + int(cursor.rowcount)
 
 
+# --- the daily roll-up: each local day's intervals summed per (queue, channel) and (agent, channel) ------
+
+_DAY_KEYS = {"id", "day", "grain", "queue_id", "agent_id", "channel"}
+_DAY_FIGURES = [f.column for f in DayStat._meta.concrete_fields if f.column not in _DAY_KEYS]
+
+
+def _day_sum(column: str) -> str:
+    if column in {"answered_within", "abandoned_within"}:
+        return "ARRAY[" + ", ".join(f"sum(r.{column}[{i + 1}])" for i in range(len(WAIT_BOUNDS))) + "]::int[]"
+    if column.endswith("_max"):
+        return f"max(r.{column})"
+    return f"sum(r.{column})"
+
+
+def _days_sql(grain: str, where: str) -> str:
+    queue, agent = ("r.queue_id", "0") if grain == DayStat.Grain.QUEUE else ("0", "r.agent_id")
+    return (
+        f"INSERT INTO reporting_daystat (day, grain, queue_id, agent_id, channel, {', '.join(_DAY_FIGURES)}) "
+        f"SELECT (r.interval_start AT TIME ZONE %(tz)s)::date, '{grain}', {queue}, {agent}, r.channel, "
+        f"{', '.join(_day_sum(c) for c in _DAY_FIGURES)} FROM reporting_intervalstat r WHERE {where} "
+        f"GROUP BY 1, 3, 4, 5"
+    )
+
+
+_ONE_DAY_SPAN = timedelta(hours=26)  # a local day around any of its instants, whatever the zone
+
+
+def refresh_days(bins: list[datetime], time_zone: str) -> None:
+    """The local days these intervals lie in, summed again from the intervals (inside the caller's
+    transaction, after the intervals were recomputed)."""
+    from zoneinfo import ZoneInfo
+
+    if not bins:
+        return
+    tz = ZoneInfo(time_zone)
+    days = sorted({b.astimezone(tz).date() for b in bins})
+    params: dict[str, Any] = {
+        "tz": time_zone,
+        "days": days,
+        "lo": min(bins) - _ONE_DAY_SPAN,
+        "hi": max(bins) + _ONE_DAY_SPAN,
+    }
+    where = (
+        "r.interval_start >= %(lo)s AND r.interval_start < %(hi)s "
+        "AND (r.interval_start AT TIME ZONE %(tz)s)::date = ANY(%(days)s::date[])"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reporting_daystat WHERE day = ANY(%s::date[])", [days])
+        for grain in DayStat.Grain.values:
+            cursor.execute(_days_sql(grain, where), params)
+
+
+def rebuild_days(time_zone: str) -> None:
+    """Every local day again, in this zone (the tenant's zone changed, or the days were never kept)."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM reporting_daystat")
+        for grain in DayStat.Grain.values:
+            cursor.execute(_days_sql(grain, "true"), {"tz": time_zone})
+
+
 def do_roll_up(*, now: datetime | None = None) -> int:
     """Beat, every 15 s, in every tenant: the intervals the record changed in since the last run."""
     with transaction.atomic():
@@ -257,6 +338,8 @@ def do_roll_up(*, now: datetime | None = None) -> int:
                     f"SELECT DISTINCT {_BIN.format(col='resolved_at')} FROM inbox_interaction "
                     "WHERE resolved_at IS NOT NULL UNION "
                     f"SELECT DISTINCT {_BIN.format(col='csat_at')} FROM inbox_interaction WHERE csat_at IS NOT NULL"
+                    f" UNION SELECT DISTINCT {_BIN.format(col='first_response_at')} FROM inbox_interaction"
+                    " WHERE first_response_at IS NOT NULL"
                     " UNION SELECT generate_series("
                     f"{_BIN.format(col='started_at')}, {_BIN.format(col='coalesce(ended_at, now())')}, "
                     f"interval '{INTERVAL_MINUTES} minutes') FROM agents_presencechange "
@@ -268,6 +351,11 @@ def do_roll_up(*, now: datetime | None = None) -> int:
         written = 0
         for chunk in _chunks(bins, 2000):
             written += recompute_intervals(chunk)
+        if settings.days_time_zone != settings.time_zone:
+            rebuild_days(settings.time_zone)
+            settings.days_time_zone = settings.time_zone
+        else:
+            refresh_days(bins, settings.time_zone)
         settings.rolled_up_to = started
         settings.save()
     return written
@@ -281,7 +369,8 @@ def do_rebuild(*, since: datetime | None = None, until: datetime | None = None, 
             "SELECT least((SELECT min(started_at) FROM inbox_segment),"
             " (SELECT min(resolved_at) FROM inbox_interaction)),"
             " greatest((SELECT max(started_at) FROM inbox_segment),"
-            " (SELECT max(resolved_at) FROM inbox_interaction), (SELECT max(csat_at) FROM inbox_interaction))"
+            " (SELECT max(resolved_at) FROM inbox_interaction), (SELECT max(csat_at) FROM inbox_interaction),"
+            " (SELECT max(first_response_at) FROM inbox_interaction))"
         )
         first, last = cursor.fetchone()
     if first is None:
@@ -306,6 +395,9 @@ def do_rebuild(*, since: datetime | None = None, until: datetime | None = None, 
                 bins.append(b)
                 b += STEP
             written += recompute_intervals(bins)
+            settings = ReportingSettings.current()
+            if settings.days_time_zone == settings.time_zone:  # else the next roll-up rebuilds every day
+                refresh_days(bins, settings.time_zone)
         start = end
     return written
 
@@ -356,7 +448,15 @@ def do_save_reporting_settings(
     return current
 
 
-__all__ = ["IntervalStat", "do_rebuild", "do_roll_up", "do_save_reporting_settings", "recompute_intervals"]
+__all__ = [
+    "IntervalStat",
+    "do_rebuild",
+    "do_roll_up",
+    "do_save_reporting_settings",
+    "rebuild_days",
+    "recompute_intervals",
+    "refresh_days",
+]
 
 
 # --- the wallboard: one computation per change, pushed to every open wallboard ---------------------

@@ -191,6 +191,24 @@ METRICS = (
         ),
     ),
 )
+METRICS = (
+    *METRICS,
+    Metric(
+        "first_responses",
+        pgettext_lazy("metric", "First responses"),
+        "count",
+        _(
+            "Chat and email interactions that got their first reply from an agent (private notes do not count), "
+            "booked to the interval in which that reply was written, to the interaction's queue and agent."
+        ),
+    ),
+    Metric(
+        "first_response_seconds",
+        pgettext_lazy("metric", "Average first response time"),
+        "seconds",
+        _("Total time from the start of the interaction to the first agent reply / first responses."),
+    ),
+)
 BY_NAME = {m.name: m for m in METRICS}
 
 SUMMED = (
@@ -220,6 +238,8 @@ SUMMED = (
     "fcr_repeat",
     "present_seconds",
     "busy_seconds",
+    "first_responses",
+    "first_response_sum",
 )
 MAXED = ("answered_wait_max", "abandoned_wait_max")
 
@@ -279,6 +299,8 @@ def derive(
         "csat_response_rate": _ratio(sums["csat_responses"], sums["resolved"], percent=True),
         "fcr_rate": _ratio(sums["fcr_resolved"] - sums["fcr_repeat"], sums["fcr_resolved"], percent=True),
         "occupancy": _ratio(sums["busy_seconds"], sums["present_seconds"], percent=True),
+        "first_responses": sums["first_responses"],
+        "first_response_seconds": _ratio(sums["first_response_sum"], sums["first_responses"]),
     }
 
 

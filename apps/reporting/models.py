@@ -49,6 +49,9 @@ class ReportingSettings(models.Model):
     )
     # Everything the record holds up to here is in the roll-up (the next run starts a little before).
     rolled_up_to = models.DateTimeField(null=True, blank=True)
+    # The zone the daily roll-up (`DayStat`) is kept in; another than `time_zone`: the next roll-up
+    # rebuilds it (reports read the 15-minute intervals meanwhile).
+    days_time_zone = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self) -> str:
         return "Reporting settings"
@@ -59,14 +62,11 @@ class ReportingSettings(models.Model):
         return found if found is not None else cls()
 
 
-class IntervalStat(models.Model):
-    """What happened in one 15-minute interval (UTC-aligned; every time zone's hours and days are made
-    of whole intervals), for one queue, agent and channel. Each segment is booked to the interval in
-    which it started (its end and figures are added when it ends: the interval is computed again).
-    `queue_id` / `agent_id` are 0 when there is none (no foreign key: the record outlives them)."""
+class Figures(models.Model):
+    """The summable figures of the record, kept per 15-minute interval (`IntervalStat`) and per local
+    day (`DayStat`). `queue_id` / `agent_id` are 0 when there is none (no foreign key: the record
+    outlives them)."""
 
-    id = models.BigAutoField(primary_key=True)
-    interval_start = models.DateTimeField()
     queue_id = models.IntegerField(default=0)
     agent_id = models.IntegerField(default=0)  # queue figures: the agent who answered
     channel = models.CharField(max_length=16)
@@ -109,6 +109,22 @@ class IntervalStat(models.Model):
     # those, seconds with at least one handling open or in wrap-up; split across the intervals they span
     present_seconds = models.FloatField(default=0)
     busy_seconds = models.FloatField(default=0)
+    # first responses (chat, email): booked where the first agent reply was written, to its queue and
+    # agent; the time from the interaction's start to that reply
+    first_responses = models.IntegerField(default=0)
+    first_response_sum = models.FloatField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class IntervalStat(Figures):
+    """What happened in one 15-minute interval (UTC-aligned; every time zone's hours and days are made
+    of whole intervals), for one queue, agent and channel. Each segment is booked to the interval in
+    which it started (its end and figures are added when it ends: the interval is computed again)."""
+
+    id = models.BigAutoField(primary_key=True)
+    interval_start = models.DateTimeField()
 
     class Meta:
         constraints: ClassVar[list[Any]] = [
@@ -123,6 +139,30 @@ class IntervalStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.interval_start:%Y-%m-%d %H:%M} q{self.queue_id} a{self.agent_id} {self.channel}"
+
+
+class DayStat(Figures):
+    """The intervals of one local day (in the tenant's zone, `ReportingSettings.days_time_zone`) summed
+    per slice, so reports over days, weeks, months and totals read a row per day instead of 96:
+    `grain` "q" rows are per queue and channel (agent 0: every agent), "a" rows per agent and channel
+    (queue 0: every queue). Kept by the roll-up in the transaction that recomputes the day's intervals;
+    rebuilt whole when the zone changes."""
+
+    class Grain(models.TextChoices):
+        QUEUE = "q", "queue"
+        AGENT = "a", "agent"
+
+    id = models.BigAutoField(primary_key=True)
+    day = models.DateField()
+    grain = models.CharField(max_length=1, choices=Grain.choices)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["grain", "day", "queue_id", "agent_id", "channel"], name="daystat_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.grain} q{self.queue_id} a{self.agent_id} {self.channel}"
 
 
 class QueueAlert(models.Model):

@@ -90,6 +90,7 @@ def scorecard(agent: AgentProfile, period: str, day: date) -> dict[str, Any]:
         interval=period,
         time_zone=settings.time_zone,
         agents=(agent.pk,),
+        days_time_zone=settings.days_time_zone,
     )
     by_period = {row["period"][:10]: row for row in report(q, settings)}
     trend: list[dict[str, Any]] = []

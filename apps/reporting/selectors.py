@@ -23,7 +23,7 @@ from apps.inbox.models import Channel
 from apps.routing.models import Queue
 
 from .metrics import MAXED, SUMMED, derive
-from .models import FCR_DAYS, WAIT_BOUNDS, ReportingSettings
+from .models import FCR_DAYS, WAIT_BOUNDS, DayStat, ReportingSettings
 
 INTERVALS = ("15min", "hour", "day", "week", "month", "total")
 # The slice's key, as SQL over the roll-up `r` ("total": every row in one).
@@ -52,6 +52,7 @@ class ReportQuery:
     channels: tuple[str, ...] = ()
     sl_seconds: int | None = None
     labels: dict[str, str] = field(default_factory=dict)
+    days_time_zone: str = ""  # the zone the daily roll-up is kept in (another: reports read intervals)
 
 
 def _ints(params: Any, name: str) -> tuple[int, ...]:
@@ -136,6 +137,7 @@ def parse_report_query(params: Any, slice_: str, settings: ReportingSettings) ->
         agents=agents,
         channels=channels,
         sl_seconds=sl_seconds,
+        days_time_zone=settings.days_time_zone,
     )
 
 
@@ -149,12 +151,32 @@ def _period_sql(interval: str) -> str:
     return f"(date_trunc('{unit}', r.interval_start AT TIME ZONE %(tz)s) AT TIME ZONE %(tz)s)"
 
 
-def report_sums(q: ReportQuery) -> list[tuple[Any, Any, dict[str, Any]]]:
-    """(period start or None, slice key, sums) per period and slice, ordered."""
+def _grain(q: ReportQuery) -> str | None:
+    """Which daily roll-up answers the query's whole days (None: only the 15-minute intervals can):
+    days, weeks, months or totals, kept in the query's zone, and not both a queue and an agent axis
+    (the daily rows are per queue or per agent, never both)."""
+    if q.interval not in ("day", "week", "month", "total") or q.days_time_zone != q.time_zone:
+        return None
+    by_agent = q.slice == "agents" or bool(q.agents)
+    by_queue = q.slice == "queues" or bool(q.queues)
+    if by_agent and by_queue:
+        return None
+    return DayStat.Grain.AGENT if by_agent else DayStat.Grain.QUEUE
+
+
+def _whole_days(q: ReportQuery) -> tuple[date, date] | None:
+    """[first, end) local days lying wholly inside the range, or None."""
+    tz = ZoneInfo(q.time_zone)
+    start, end = q.start.astimezone(tz), q.end.astimezone(tz)
+    first = start.date() if start.time() == time(0) else start.date() + timedelta(days=1)
+    return (first, end.date()) if first < end.date() else None
+
+
+def _aggregate(
+    table: str, period: str, q: ReportQuery, where: list[str], params: dict[str, Any]
+) -> list[tuple[Any, Any, dict[str, Any]]]:
     key = SLICES[q.slice]
-    period = _period_sql(q.interval)
-    where = ["r.interval_start >= %(start)s", "r.interval_start < %(end)s"]
-    params: dict[str, Any] = {"start": q.start, "end": q.end, "tz": q.time_zone}
+    where = list(where)
     if q.queues:
         where.append("r.queue_id = ANY(%(queues)s)")
         params["queues"] = list(q.queues)
@@ -173,8 +195,8 @@ def report_sums(q: ReportQuery) -> list[tuple[Any, Any, dict[str, Any]]]:
     columns.append("ARRAY[" + ", ".join(f"sum(r.answered_within[{i + 1}])" for i in range(n)) + "]")
     columns.append("ARRAY[" + ", ".join(f"sum(r.abandoned_within[{i + 1}])" for i in range(n)) + "]")
     sql = (
-        f"SELECT {period} AS period, {key} AS key, {', '.join(columns)} FROM reporting_intervalstat r "
-        f"WHERE {' AND '.join(where)} GROUP BY 1, 2 ORDER BY 1, 2"
+        f"SELECT {period} AS period, {key} AS key, {', '.join(columns)} FROM {table} r "
+        f"WHERE {' AND '.join(where)} GROUP BY 1, 2"
     )
     out = []
     with connection.cursor() as cursor:
@@ -193,6 +215,53 @@ def report_sums(q: ReportQuery) -> list[tuple[Any, Any, dict[str, Any]]]:
                 sums[name] = int(sums[name]) if whole else float(sums[name])
             out.append((row[0], row[1], sums))
     return out
+
+
+def _merge(into: dict[tuple[Any, Any], dict[str, Any]], rows: list[tuple[Any, Any, dict[str, Any]]]) -> None:
+    for period, key, sums in rows:
+        have = into.get((period, key))
+        if have is None:
+            into[(period, key)] = sums
+            continue
+        for name in SUMMED:
+            have[name] += sums[name]
+        for name in MAXED:
+            have[name] = max(have[name], sums[name])
+        for name in ("answered_within", "abandoned_within"):
+            have[name] = [a + b for a, b in zip(have[name], sums[name], strict=True)]
+
+
+def report_sums(q: ReportQuery) -> list[tuple[Any, Any, dict[str, Any]]]:
+    """(period start or None, slice key, sums) per period and slice, ordered. Whole local days come from
+    the daily roll-up where it can answer (`_grain`), the rest of the range from the 15-minute one:
+    both are sums of the same intervals, so the figures are the same either way."""
+    params: dict[str, Any] = {"start": q.start, "end": q.end, "tz": q.time_zone}
+    where = ["r.interval_start >= %(start)s", "r.interval_start < %(end)s"]
+    grain = _grain(q)
+    days = _whole_days(q) if grain else None
+    merged: dict[tuple[Any, Any], dict[str, Any]] = {}
+    if grain and days:
+        first, end_day = days
+        tz = ZoneInfo(q.time_zone)
+        # The intervals of [first, end_day) come from the days; the rest of the range lies within two
+        # hours of its ends (a bound for the index; the local date decides, as the days were made).
+        where += [
+            "((r.interval_start AT TIME ZONE %(tz)s)::date < %(first)s "
+            "OR (r.interval_start AT TIME ZONE %(tz)s)::date >= %(end_day)s)",
+            "(r.interval_start < %(head)s OR r.interval_start >= %(tail)s)",
+        ]
+        params.update(
+            first=first,
+            end_day=end_day,
+            head=datetime.combine(first, time(0), tzinfo=tz) + timedelta(hours=2),
+            tail=datetime.combine(end_day, time(0), tzinfo=tz) - timedelta(hours=2),
+        )
+        unit = {"day": "day", "week": "week", "month": "month"}.get(q.interval)
+        period = f"(date_trunc('{unit}', r.day::timestamp) AT TIME ZONE %(tz)s)" if unit else "NULL::timestamptz"
+        day_where = ["r.grain = %(grain)s", "r.day >= %(first)s", "r.day < %(end_day)s"]
+        _merge(merged, _aggregate("reporting_daystat", period, q, day_where, {**params, "grain": grain}))
+    _merge(merged, _aggregate("reporting_intervalstat", _period_sql(q.interval), q, where, params))
+    return sorted(((p, k, s) for (p, k), s in merged.items()), key=lambda row: (row[0], row[1]))
 
 
 def _names(q: ReportQuery, keys: set[Any]) -> dict[Any, dict[str, Any]]:

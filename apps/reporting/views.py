@@ -34,6 +34,7 @@ TABLE = (
     "abandon_rate",
     "handled",
     "aht_seconds",
+    "first_response_seconds",
     "transfer_rate",
     "csat",
     "fcr_rate",

@@ -9,7 +9,7 @@ from typing import Any
 from django.db import connection
 from playwright.sync_api import expect
 
-from apps.inbox.models import Interaction
+from apps.inbox.models import Interaction, Message
 from tests.conftest import WebServer
 from tests.inbox.conftest import ContactCenter, Shop, desktop, go_available
 from tests.processes import wait_until
@@ -125,6 +125,9 @@ def test_customer_chats_agents_transfer_and_resolve_customer_rates(
         "Quick and kind",
     )
     assert interaction.page["url"].endswith("/shop.html") and interaction.page["title"] == "Acme shop"
+    # Alex's first reply (the chat's hot path) is its first response, before anything Bea wrote.
+    first_reply = Message.objects.get(body="Sorry to hear that! Let me check.")
+    assert interaction.first_response_at == first_reply.created_at
     customer.screenshot(path="test-artifacts/widget-customer.png")
     agent2.screenshot(path="test-artifacts/desktop-agent.png")
 

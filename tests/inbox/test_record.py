@@ -293,3 +293,26 @@ def test_a_guest_who_leaves_and_a_caller_who_hangs_up_while_ringing(world: World
         ("queue", "abandoned", None, q.pk),
         ("offer", "cancelled", offer.agent_id, q.pk),
     ]
+
+
+def test_the_first_agent_reply_is_the_first_response(world: World) -> None:
+    """A private note is not a response; the agent's first reply is, and later replies leave it where it
+    was (the chat hot path: tests/inbox/test_chat_browser.py)."""
+    from apps.inbox.actions import do_agent_reply, do_post_message
+
+    q = world.queue("Support")
+    ann = world.agent(queues=[q])
+    chat = do_open_interaction(channel="chat", queue=q, subject="Where is my order?")
+    do_accept_offer(pending(chat).pk, ann.user)
+    chat.refresh_from_db()
+    do_post_message(chat, kind="customer", body="Hello?")
+    do_agent_reply(chat, ann.user, "Looking at it", note=True)
+    chat.refresh_from_db()
+    assert chat.first_response_at is None
+    do_agent_reply(chat, ann.user, "Hi! It left this morning.")
+    chat.refresh_from_db()
+    first = chat.first_response_at
+    assert first is not None and chat.created_at <= first <= timezone.now()
+    do_agent_reply(chat, ann.user, "Anything else?")
+    chat.refresh_from_db()
+    assert chat.first_response_at == first

@@ -21,8 +21,8 @@ from apps.accounts.models import User
 from apps.agents.actions import ensure_agent_profile
 from apps.agents.models import PresenceChange
 from apps.inbox.models import Contact, Interaction, Segment
-from apps.reporting.actions import do_rebuild, do_roll_up, interval_of
-from apps.reporting.models import WAIT_BOUNDS, IntervalStat, ReportingSettings
+from apps.reporting.actions import do_rebuild, do_roll_up, do_save_reporting_settings, interval_of
+from apps.reporting.models import WAIT_BOUNDS, DayStat, IntervalStat, ReportingSettings
 from apps.routing.models import Queue
 from tests.conftest import PASSWORD, TenantInfo, create_tenant
 
@@ -152,6 +152,11 @@ def generate(queues: list[Queue], agents: list[int], rng: random.Random, n: int)
             else:
                 seg("acw", done, done + timedelta(seconds=acw), "completed", agent_id=agent)
             break
+        if channel != "voice" and rng.random() < 0.7:  # an agent's first reply (chat, email)
+            Interaction.objects.filter(pk=interaction.pk).update(
+                first_response_at=interaction.created_at + timedelta(seconds=rng.randrange(0, 7200))
+            )
+            interaction.refresh_from_db()
         if rng.random() < 0.6:  # resolved, by someone, maybe rated later
             resolved = interaction.created_at + timedelta(seconds=rng.randrange(60, 20000))
             rated = rng.random() < 0.5
@@ -244,6 +249,10 @@ def expected(schema: str, settings: ReportingSettings, lo: datetime, hi: datetim
                     and i.resolved_at < j.created_at <= i.resolved_at + timedelta(days=7)
                     for j in everyone
                 )
+        if i.first_response_at and i.channel in ("chat", "email") and lo <= i.first_response_at < hi:
+            a = acc[(i.first_response_at.astimezone(tz).date(), who_of(i))]
+            a["first_responses"] += 1
+            a["first_response"] += (i.first_response_at - i.created_at).total_seconds()
         if i.csat_at and i.csat_score and lo <= i.csat_at < hi:
             a = acc[(i.csat_at.astimezone(tz).date(), who_of(i))]
             a["csat_responses"] += 1
@@ -309,6 +318,8 @@ def expected(schema: str, settings: ReportingSettings, lo: datetime, hi: datetim
             "csat_response_rate": r(a["csat_responses"], a["resolved"], True),
             "fcr_rate": r(a["fcr_resolved"] - a["fcr_repeat"], a["fcr_resolved"], True),
             "occupancy": r(a["busy"], a["present"], True),
+            "first_responses": int(a["first_responses"]),
+            "first_response_seconds": r(a["first_response"], a["first_responses"]),
             "fcr_provisional": False,  # March 2026 is long past
         }
     return out
@@ -384,6 +395,7 @@ def test_reports_agree_exactly_with_the_raw_record() -> None:
         assert len({day for day, _who in want}) == 3
         assert sum(v["resolved"] for v in want.values()) > 0
         assert any(v["csat"] is not None for v in want.values())
+        assert sum(v["first_responses"] for v in want.values()) > 0
         assert any(v["fcr_rate"] is not None and v["fcr_rate"] < 100 for v in want.values())  # repeats
         if key == "agent":
             occupied = [v["occupancy"] for v in want.values() if v["occupancy"] is not None]
@@ -491,3 +503,62 @@ def test_late_changes_land_in_the_interval_their_segment_began() -> None:
         1,
         [0, 0, 1, *[1] * (len(WAIT_BOUNDS) - 3)],
     )
+
+
+def test_the_daily_roll_up_gives_the_same_figures_as_the_intervals_and_follows_the_zone() -> None:
+    """Reports over whole local days read the daily roll-up (a row per day, not 96); ranges that start or
+    end inside a day, other intervals and queue-by-agent questions read the 15-minute rows. Either way
+    the figures are the same, and a new time zone rebuilds the days in it."""
+    tenant = create_tenant("days")
+    queues, agents = world(tenant)
+    generate(queues, agents, random.Random(7), 300)
+    do_roll_up()
+    assert ReportingSettings.current().days_time_zone == TZ
+    assert DayStat.objects.filter(grain="q").exists() and DayStat.objects.filter(grain="a").exists()
+    client = Client(HTTP_HOST=tenant.host)
+    assert client.post("/login/", {"username": tenant.email, "password": PASSWORD}).status_code == 302
+    shapes: list[tuple[str, dict[str, Any]]] = []
+    for slice_ in ("queues", "agents", "channels"):
+        for interval in ("day", "week", "month", "total"):
+            shapes.append((slice_, {"from": "2026-03-27", "to": "2026-03-31", "interval": interval}))
+        # a range that starts and ends inside a day: its ends come from the intervals
+        shapes.append(
+            (slice_, {"from": "2026-03-28T06:15:00+01:00", "to": "2026-03-30T13:45:00+02:00", "interval": "day"})
+        )
+        shapes.append((slice_, {"from": "2026-03-28", "to": "2026-03-30", "interval": "total", "channel": "chat"}))
+    shapes.append(("agents", {"from": "2026-03-28", "to": "2026-03-30", "interval": "total", "queue": queues[0].pk}))
+    shapes.append(("queues", {"from": "2026-03-28", "to": "2026-03-30", "interval": "day", "agent": agents[0]}))
+
+    def answers() -> list[Any]:
+        out = []
+        for slice_, params in shapes:
+            connection.set_schema(tenant.schema_name)
+            response = client.get(f"/api/v1/reports/{slice_}", params)
+            assert response.status_code == 200, response.content
+            out.append(response.json()["results"])
+        return out
+
+    from_days = answers()
+    assert any(rows for rows in from_days) and sum(len(rows) for rows in from_days) > 50
+    connection.set_schema(tenant.schema_name)
+    ReportingSettings.objects.update(days_time_zone="")  # as if never kept: every figure from the intervals
+    assert answers() == from_days
+
+    # Another zone: until the next roll-up the reports read the intervals; then the days are Shanghai's.
+    connection.set_schema(tenant.schema_name)
+    owner = User.objects.get(email=tenant.email)
+    do_roll_up()
+    do_save_reporting_settings(owner, time_zone="Asia/Shanghai")
+    connection.set_schema(tenant.schema_name)
+    from_intervals = answers()
+    connection.set_schema(tenant.schema_name)
+    do_roll_up()
+    settings = ReportingSettings.current()
+    assert settings.days_time_zone == "Asia/Shanghai"
+    connection.set_schema(tenant.schema_name)
+    first = DayStat.objects.filter(grain="q").order_by("day").first()
+    assert first is not None and first.day == min(
+        i.astimezone(ZoneInfo("Asia/Shanghai")).date()
+        for i in IntervalStat.objects.values_list("interval_start", flat=True)
+    )
+    assert answers() == from_intervals

@@ -24,7 +24,9 @@ MANAGER_ROLES = [User.Role.OWNER.value, User.Role.ADMIN.value, User.Role.SUPERVI
 # user deactivated or demoted while their socket is open writes nothing (one primary-key lookup).
 _HOT_POST = """
 WITH i AS (
-    UPDATE {interaction} SET last_seq = last_seq + 1
+    UPDATE {interaction} SET last_seq = last_seq + 1,
+        first_response_at = CASE WHEN %(kind)s = 'agent' THEN coalesce(first_response_at, now())
+                                 ELSE first_response_at END
     WHERE id = %(iid)s AND status <> 'resolved' AND (
         %(customer)s OR EXISTS (
             SELECT 1 FROM {user} u WHERE u.id = %(author)s AND u.is_active

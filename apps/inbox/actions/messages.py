@@ -68,10 +68,13 @@ def message_payload(message: Message) -> dict[str, Any]:
     return data
 
 
-def _next_seq(interaction_id: int) -> int:
+def _next_seq(interaction_id: int, kind: str) -> int:
+    """The message's number; an agent's first reply to the customer is the interaction's first response."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "UPDATE inbox_interaction SET last_seq = last_seq + 1 WHERE id = %s RETURNING last_seq", [interaction_id]
+            "UPDATE inbox_interaction SET last_seq = last_seq + 1, first_response_at = CASE WHEN %s = 'agent' "
+            "THEN coalesce(first_response_at, now()) ELSE first_response_at END WHERE id = %s RETURNING last_seq",
+            [kind, interaction_id],
         )
         row = cursor.fetchone()
     if row is None:
@@ -94,7 +97,7 @@ def do_post_message(
     with transaction.atomic():
         message = Message.objects.create(
             interaction=interaction,
-            seq=_next_seq(interaction.pk),
+            seq=_next_seq(interaction.pk, kind),
             kind=kind,
             body=body,
             author=author,
