@@ -156,7 +156,7 @@ def _celery_ping() -> bool:
 
 
 class CeleryWorker:
-    def __init__(self, queues: str = "celery") -> None:
+    def __init__(self, queues: str = "celery", env: dict[str, str] | None = None) -> None:
         self.proc = Proc(
             f"celery-{queues}",
             python(
@@ -179,6 +179,7 @@ class CeleryWorker:
             ),
             ready=_celery_ping,
             ready_timeout=45,
+            env=env,
         )
 
     def start(self) -> None:

@@ -190,3 +190,56 @@ class TeamTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.metric} {self.target} ({self.team_id})"
+
+
+class Dashboard(models.Model):
+    """A saved set of reports (each a slice, a range relative to today, an interval and filters), shown
+    to supervisors, through read-only links and in scheduled mail."""
+
+    name = models.CharField(_("name"), max_length=120)
+    # [{"slice": "queues", "range": "last_7_days", "interval": "total", "queue": [1], "channel": ["chat"]}]
+    reports = models.JSONField(default=list)
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DashboardLink(models.Model):
+    """A read-only link to one dashboard: the URL carries a signature of its id (and the tenant's), the
+    row its expiry and revocation."""
+
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="links")
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_viewed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"link {self.pk} to {self.dashboard_id}"
+
+
+class DashboardSchedule(models.Model):
+    """A dashboard mailed to some addresses every day or every week, at a local hour of the tenant."""
+
+    class Frequency(models.TextChoices):
+        DAILY = "daily", _("Every day")
+        WEEKLY = "weekly", _("Every week")
+
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="schedules")
+    frequency = models.CharField(_("how often"), max_length=8, choices=Frequency.choices)
+    weekday = models.PositiveSmallIntegerField(_("weekday"), default=0)  # 0 Monday (weekly)
+    hour = models.PositiveSmallIntegerField(_("hour"), default=7)  # local, in the reporting time zone
+    recipients = ArrayField(models.EmailField(), size=20)
+    next_run_at = models.DateTimeField()
+    last_sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes: ClassVar[list[Any]] = [models.Index(fields=["next_run_at"], name="dashboardschedule_due")]
+
+    def __str__(self) -> str:
+        return f"{self.frequency} {self.dashboard_id}"

@@ -40,3 +40,26 @@ def publish_wallboard(schema: str) -> None:
         return
     with schema_context(schema):
         do_publish_wallboard(schema)
+
+
+@shared_task(name="reporting.send_dashboards")
+def send_dashboards() -> dict[str, int]:
+    """Beat, every minute: each tenant's dashboards whose mail is due (a tenant that fails is logged;
+    the others go on)."""
+    from apps.tenants.selectors import customer_tenants, tenant_url
+
+    from .dashboards import do_send_due_dashboards
+
+    sent: dict[str, int] = {}
+    for tenant in customer_tenants():
+        if not schema_exists(tenant.schema_name):
+            continue
+        try:
+            with schema_context(tenant.schema_name):
+                count = do_send_due_dashboards(tenant_url(tenant, "").rstrip("/"))
+        except Exception:
+            logger.exception("Dashboard mail failed in %s", tenant.schema_name)
+            continue
+        if count:
+            sent[tenant.schema_name] = count
+    return sent

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, include, path
 
-from . import apis, views
+from . import apis, dashboard_views, views
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/queues", apis.QueueReportApi.as_view(), name="api-report-queues"),
@@ -14,6 +14,16 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("reports/targets", apis.TeamTargetsApi.as_view(), name="api-team-targets"),
     path("reports/targets/<int:pk>", apis.TeamTargetsApi.as_view(), name="api-team-target"),
     path("reports/realtime/queues/<int:pk>/alert", apis.QueueAlertApi.as_view(), name="api-queue-alert"),
+    path("reports/dashboards", apis.DashboardsApi.as_view(), name="api-dashboards"),
+    path("reports/dashboards/<int:pk>", apis.DashboardApi.as_view(), name="api-dashboard"),
+    path("reports/dashboards/<int:pk>/links", apis.DashboardLinksApi.as_view(), name="api-dashboard-links"),
+    path("reports/dashboards/<int:pk>/links/<int:link>", apis.DashboardLinksApi.as_view(), name="api-dashboard-link"),
+    path("reports/dashboards/<int:pk>/schedules", apis.DashboardSchedulesApi.as_view(), name="api-dashboard-schedules"),
+    path(
+        "reports/dashboards/<int:pk>/schedules/<int:schedule>",
+        apis.DashboardSchedulesApi.as_view(),
+        name="api-dashboard-schedule",
+    ),
 ]
 
 urlpatterns = [
@@ -25,4 +35,7 @@ urlpatterns = [
     path("scorecard/", views.scorecard_page, name="scorecard"),
     path("scorecard/<int:pk>/", views.scorecard_page, name="scorecard-agent"),
     path("scorecard/targets/", views.targets_page, name="scorecard-targets"),
+    path("reports/dashboards/", dashboard_views.dashboards_page, name="reports-dashboards"),
+    path("reports/dashboards/<int:pk>/", dashboard_views.dashboard_page, name="reports-dashboard"),
+    path("shared/dashboards/<str:token>/", dashboard_views.shared_dashboard_page, name="shared-dashboard"),
 ]

@@ -562,3 +562,38 @@ def test_the_daily_roll_up_gives_the_same_figures_as_the_intervals_and_follows_t
         for i in IntervalStat.objects.values_list("interval_start", flat=True)
     )
     assert answers() == from_intervals
+
+
+def test_a_report_is_paged_by_its_keys_and_a_file_holds_every_row(monkeypatch: Any) -> None:
+    """JSON pages hold whole keys (an agent with all their days) up to a number of rows; the pages
+    together are the report; CSV holds every row at once; a page past the last says how many there are."""
+    from apps.reporting import selectors
+
+    tenant = create_tenant("pages")
+    queues, agents = world(tenant)
+    generate(queues, agents, random.Random(3), 200)
+    do_roll_up()
+    client = Client(HTTP_HOST=tenant.host)
+    assert client.post("/login/", {"username": tenant.email, "password": PASSWORD}).status_code == 302
+    params = {"from": "2026-03-28", "to": "2026-03-30", "interval": "day"}
+    whole = client.get("/api/v1/reports/agents", params).json()
+    assert whole["pages"] == 1 and whole["next"] is None and len({r["agent"]["id"] for r in whole["results"]}) == 3
+
+    monkeypatch.setattr(selectors, "ROWS_PER_PAGE", 4)  # 4 periods of a day at most: one agent a page
+    first = client.get("/api/v1/reports/agents", params).json()
+    assert first["pages"] == 3 and first["previous"] is None and "page=2" in first["next"]
+    rows = list(first["results"])
+    page = first
+    while page["next"]:
+        page = client.get(page["next"]).json()
+        rows += page["results"]
+        assert len({r["agent"]["id"] for r in page["results"]}) == 1
+    def order(r: dict[str, Any]) -> tuple[int, str]:
+        return r["agent"]["id"], r["period"]
+
+    assert sorted(rows, key=order) == sorted(whole["results"], key=order)
+    past = client.get("/api/v1/reports/agents", {**params, "page": 4})
+    assert past.status_code == 400 and past.json()["error"]["message"] == "page: 1 to 3."
+    assert client.get("/api/v1/reports/agents", {**params, "page": "x"}).status_code == 400
+    csv_rows = client.get("/api/v1/reports/agents", {**params, "format": "csv"}).content.decode().splitlines()
+    assert len(csv_rows) == 1 + len(whole["results"])
