@@ -32,7 +32,6 @@ import platform
 import random
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -41,23 +40,17 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 BENCH_DB = "ccaas_bench_journey"
-SHOP = "http://shop.test"
+
+from benchmarks.common import pct  # noqa: E402
+from benchmarks.common import serve as common_serve  # noqa: E402
+from benchmarks.common import setup_env as common_setup_env  # noqa: E402
 
 
 def setup_env() -> None:
-    from ccaas.launcher import start_postgres, start_redis
-
-    os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or start_postgres(BENCH_DB)
-    os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL") or start_redis(12)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "ccaas.settings.test"
-    import django
-
-    django.setup()
+    common_setup_env(BENCH_DB, 12)
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")
+SHOP = "http://shop.test"
 
 
 def build(visitors: int) -> dict[str, Any]:
@@ -100,24 +93,7 @@ def build(visitors: int) -> dict[str, Any]:
 
 
 def serve() -> tuple[subprocess.Popen[bytes], int]:
-    from tests.processes import free_port, port_open, wait_until
-
-    port = free_port()
-    env = {**os.environ, "PUBLIC_PORT": str(port), "DJANGO_SETTINGS_MODULE": "ccaas.settings.test"}
-    log = tempfile.NamedTemporaryFile(prefix="journeybench-", suffix=".log", delete=False)
-    print(f"server log {log.name}", file=sys.stderr, flush=True)
-    web = subprocess.Popen(
-        [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "ccaas.asgi:application"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=log,
-    )
-    wait_until(lambda: port_open(port), 30, "daphne")
-    if (os.cpu_count() or 1) > 1:
-        os.sched_setaffinity(web.pid, {0})
-        os.sched_setaffinity(0, set(range(1, os.cpu_count() or 2)))
-    return web, port
+    return common_serve("journeybench")
 
 
 class Http:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("apps.widget.urls")),
     path("", include("apps.inbox.urls")),
     path("", include("apps.journey.urls")),
+    path("", include("apps.wfm.urls")),
     path("", include("apps.reporting.urls")),
     path("", include("apps.desktop.urls")),
     path("healthz", healthz, name="healthz"),

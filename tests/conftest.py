@@ -149,6 +149,18 @@ def web_server(django_db_setup: None) -> Iterator[WebServer]:
     proc.stop()
 
 
+def signed_in_page(browser: Any, web: WebServer, tenant: TenantInfo, email: str = "", locale: str = "en-US") -> Any:
+    """A new browser context signed in to the tenant as `email` (the owner by default), on the start page."""
+    page = browser.new_context(locale=locale).new_page()
+    page.set_default_timeout(15000)
+    page.goto(web.url("/login/", subdomain=tenant.subdomain))
+    page.fill("input[name=username]", email or tenant.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_url("**/")
+    return page
+
+
 def _celery_ping() -> bool:
     from ccaas.celery import app
 

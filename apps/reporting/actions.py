@@ -278,10 +278,14 @@ def _day_sum(column: str) -> str:
 
 
 def _days_sql(grain: str, where: str) -> str:
-    queue, agent = ("r.queue_id", "0") if grain == DayStat.Grain.QUEUE else ("0", "r.agent_id")
+    # Per queue and channel; per agent (every channel and their presence in one row: 500 agents over 90
+    # days are 45,000 rows to sum, not 200,000).
+    queue, agent, channel = (
+        ("r.queue_id", "0", "r.channel") if grain == DayStat.Grain.QUEUE else ("0", "r.agent_id", "''")
+    )
     return (
         f"INSERT INTO reporting_daystat (day, grain, queue_id, agent_id, channel, {', '.join(_DAY_FIGURES)}) "
-        f"SELECT (r.interval_start AT TIME ZONE %(tz)s)::date, '{grain}', {queue}, {agent}, r.channel, "
+        f"SELECT (r.interval_start AT TIME ZONE %(tz)s)::date, '{grain}', {queue}, {agent}, {channel}, "
         f"{', '.join(_day_sum(c) for c in _DAY_FIGURES)} FROM reporting_intervalstat r WHERE {where} "
         f"GROUP BY 1, 3, 4, 5"
     )

@@ -24,7 +24,7 @@ from apps.accounts.models import User
 from apps.core.errors import ApplicationError, NotFound, ValidationFailed
 from apps.core.tenancy import current_schema
 
-from .metrics import BY_NAME
+from .metrics import BY_NAME, shown
 from .models import Dashboard, DashboardLink, DashboardSchedule, ReportingSettings
 from .selectors import SLICE_NAMES, parse_report_query, report
 
@@ -413,17 +413,6 @@ def dashboard_reports(dashboard: Dashboard, settings: ReportingSettings | None =
             }
         )
     return out
-
-
-def shown(value: Any, unit: str) -> str:
-    """A figure as the report page shows it."""
-    if value is None:
-        return "\u2013"  # an en dash, as the report page shows a figure there is none of
-    if unit == "percent":
-        return f"{value}%"
-    if unit == "seconds":
-        return f"{value} s"
-    return str(value)
 
 
 def _mail_language(schedule: DashboardSchedule) -> str:

@@ -304,6 +304,17 @@ def derive(
     }
 
 
+def shown(value: Any, unit: str) -> str:
+    """A figure as pages and mail show it: 95.0%, 12.3 s, 7, or an en dash when there is none."""
+    if value is None:
+        return "\u2013"
+    if unit == "percent":
+        return f"{value}%"
+    if unit == "seconds":
+        return f"{value} s"
+    return str(value)
+
+
 def dictionary() -> list[dict[str, str]]:
     return [{"name": m.name, "label": str(m.label), "unit": m.unit, "definition": str(m.definition)} for m in METRICS]
 

@@ -144,9 +144,9 @@ class IntervalStat(Figures):
 class DayStat(Figures):
     """The intervals of one local day (in the tenant's zone, `ReportingSettings.days_time_zone`) summed
     per slice, so reports over days, weeks, months and totals read a row per day instead of 96:
-    `grain` "q" rows are per queue and channel (agent 0: every agent), "a" rows per agent and channel
-    (queue 0: every queue). Kept by the roll-up in the transaction that recomputes the day's intervals;
-    rebuilt whole when the zone changes."""
+    `grain` "q" rows are per queue and channel (agent 0: every agent), "a" rows per agent (queue 0 and
+    channel "": every queue and channel, their presence too). Kept by the roll-up in the transaction
+    that recomputes the day's intervals; rebuilt whole when the zone changes."""
 
     class Grain(models.TextChoices):
         QUEUE = "q", "queue"

@@ -153,14 +153,15 @@ def _period_sql(interval: str) -> str:
 
 def _grain(q: ReportQuery) -> str | None:
     """Which daily roll-up answers the query's whole days (None: only the 15-minute intervals can):
-    days, weeks, months or totals, kept in the query's zone, and not both a queue and an agent axis
-    (the daily rows are per queue or per agent, never both)."""
+    days, weeks, months or totals, kept in the query's zone, and not an agent axis with a queue or a
+    channel axis (the daily rows are per queue and channel, or per agent)."""
     if q.interval not in ("day", "week", "month", "total") or q.days_time_zone != q.time_zone:
         return None
     by_agent = q.slice == "agents" or bool(q.agents)
     by_queue = q.slice == "queues" or bool(q.queues)
-    if by_agent and by_queue:
-        return None
+    by_channel = q.slice == "channels" or bool(q.channels)
+    if by_agent and (by_queue or by_channel):
+        return None  # the agents' daily rows are per agent only
     return DayStat.Grain.AGENT if by_agent else DayStat.Grain.QUEUE
 
 

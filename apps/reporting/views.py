@@ -20,7 +20,7 @@ from apps.inbox.models import Channel
 from apps.routing.models import Queue
 
 from .actions import do_save_reporting_settings
-from .metrics import BY_NAME, METRICS, dictionary
+from .metrics import BY_NAME, METRICS, dictionary, shown
 from .models import WAIT_BOUNDS, ReportingSettings
 from .selectors import INTERVALS, SLICE_NAMES, ReportQuery, drill_down, parse_report_query, realtime_state, report
 
@@ -75,14 +75,24 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         q = replace(q, interval="day")
     rows = report(replace(q, interval="total"), settings)
     slice_param = {"queues": "queue", "agents": "agent", "channels": "channel"}[slice_]
-    base_drill = {k: v for k, v in request.GET.items() if k not in ("format", "slice", "compare", "interval")}
+    base_drill = urlencode(
+        {k: v for k, v in request.GET.items() if k not in ("format", "slice", "compare", "interval", slice_param)}
+    )
+    columns = [BY_NAME[m] for m in TABLE]
     for row in rows:
         key = row[SLICE_NAMES[slice_]]["id"]
-        row["drill"] = {
-            m: "/reports/interactions/?"
-            + urlencode({**base_drill, slice_param: key if key is not None else 0, "metric": m})
-            for m in DRILL_COLUMNS
-        }
+        own = urlencode({slice_param: key if key is not None else 0})
+        drill = f"/reports/interactions/?{base_drill}&{own}" if base_drill else f"/reports/interactions/?{own}"
+        # Each cell as shown, with the link to the interactions behind a count (built once here: a page
+        # of 500 agents is 5,500 cells).
+        row["cells"] = [
+            {
+                "metric": m.name,
+                "text": shown(row[m.name], m.unit),
+                "link": f"{drill}&metric={m.name}" if m.name in DRILL_COLUMNS and row[m.name] else None,
+            }
+            for m in columns
+        ]
     series = report(replace(q, slice="total"), settings)
     totals = report(replace(q, slice="total", interval="total"), settings)
     total = totals[0] if totals else None
@@ -107,7 +117,7 @@ def reports_page(request: HttpRequest) -> HttpResponse:
         "total": total,
         "compare": compare,
         "changes": changes,
-        "columns": [BY_NAME[m] for m in TABLE],
+        "columns": columns,
         "compared": [BY_NAME[m] for m in COMPARED],
         "chart": chart,
         "intervals": [i for i in INTERVALS if i != "total"],

@@ -68,6 +68,7 @@ TENANT_APPS = [
     "apps.widget",
     "apps.media",
     "apps.journey",
+    "apps.wfm",
     "apps.reporting",
     "apps.desktop",  # no models: the agent desktop, at the top of the layers
     "apps.console",  # no models: home (onboarding) and settings pages, at the top beside the desktop

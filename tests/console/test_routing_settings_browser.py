@@ -16,19 +16,10 @@ from apps.agents.models import AgentProfile, ReasonCode, Skill, Team
 from apps.inbox.models import Disposition, Interaction
 from apps.routing.models import BusinessHours, InteractionAttribute, Queue, RoutingStep
 from tests.a11y import serious_violations
-from tests.conftest import PASSWORD, TenantInfo, WebServer
+from tests.conftest import PASSWORD, TenantInfo, WebServer, signed_in_page
 from tests.console.test_widget_settings_browser import signed_in
 
-
-def signed_in_as(browser: Any, web: WebServer, tenant: TenantInfo, email: str) -> Any:
-    page = browser.new_context(locale="en-US").new_page()
-    page.set_default_timeout(15000)
-    page.goto(web.url("/login/", subdomain=tenant.subdomain))
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url("**/")
-    return page
+signed_in_as = signed_in_page
 
 
 def audited(verb: str, obj: Any, actor: User) -> bool:

@@ -26,7 +26,7 @@ from apps.reporting.dashboards import do_send_due_dashboards, link_path, next_ru
 from apps.reporting.models import Dashboard, DashboardLink, DashboardSchedule
 from apps.routing.models import Queue
 from tests.accounts.conftest import SmtpServer, smtp_server, text_body  # noqa: F401  (the fixture)
-from tests.conftest import PASSWORD, CeleryWorker, TenantInfo, WebServer
+from tests.conftest import PASSWORD, CeleryWorker, TenantInfo, WebServer, signed_in_page
 from tests.processes import wait_until
 
 
@@ -57,22 +57,11 @@ def some_work(tenant: TenantInfo) -> Queue:
     return queue
 
 
-def sign_in(browser: Any, web: WebServer, tenant: TenantInfo, email: str) -> Any:
-    page = browser.new_context(locale="en-US").new_page()
-    page.set_default_timeout(15000)
-    page.goto(web.url("/login/", subdomain=tenant.subdomain))
-    page.fill("input[name=username]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_url("**/")
-    return page
-
-
 def test_a_dashboard_saved_shared_and_revoked(
     browser: Any, web_server: WebServer, tenant_a: TenantInfo, tenant_b: TenantInfo
 ) -> None:
     queue = some_work(tenant_a)
-    page = sign_in(browser, web_server, tenant_a, tenant_a.email)
+    page = signed_in_page(browser, web_server, tenant_a)
     page.get_by_test_id("main-nav").get_by_role("link", name="Reports").click()
     page.get_by_role("link", name="Dashboards").click()
     # A name is needed: said beside the field.
@@ -146,7 +135,7 @@ def test_a_dashboard_saved_shared_and_revoked(
     page.screenshot(path="test-artifacts/reporting-dashboard.png")
 
     # Agents have no dashboards.
-    agent = sign_in(browser, web_server, tenant_a, f"ann@{tenant_a.subdomain}.test")
+    agent = signed_in_page(browser, web_server, tenant_a, f"ann@{tenant_a.subdomain}.test")
     answer = agent.goto(web_server.url("/reports/dashboards/", subdomain=tenant_a.subdomain))
     assert answer is not None and answer.status == 403
     agent.context.close()

@@ -588,6 +588,7 @@ def test_a_report_is_paged_by_its_keys_and_a_file_holds_every_row(monkeypatch: A
         page = client.get(page["next"]).json()
         rows += page["results"]
         assert len({r["agent"]["id"] for r in page["results"]}) == 1
+
     def order(r: dict[str, Any]) -> tuple[int, str]:
         return r["agent"]["id"], r["period"]
 
