@@ -117,3 +117,59 @@ def test_agents_may_not_open_the_wallboard(web_server: WebServer, tenant_a: Tena
             return getattr(ws, "close_code", None) or exc
 
     assert run_async(attempt()) == 4403
+
+
+def test_a_wallboard_gets_only_its_own_tenants_states(
+    web_server: WebServer, tenant_a: TenantInfo, tenant_b: TenantInfo, reports_worker: CeleryWorker
+) -> None:
+    """Both tenants' supervisors watch their boards; a customer waits in A: A's board gets a state that
+    counts them, B's gets nothing at all (no state of A's, not even an empty one). A session of A on B's
+    host opens nothing."""
+    from tests.ws import recv_nothing
+
+    def cookie_of(tenant: TenantInfo) -> str:
+        client = Client(HTTP_HOST=tenant.host)
+        assert client.post("/login/", {"username": tenant.email, "password": PASSWORD}).status_code == 302
+        return f"sessionid={client.cookies['sessionid'].value}"
+
+    a_cookie, b_cookie = cookie_of(tenant_a), cookie_of(tenant_b)
+    connection.set_schema(tenant_a.schema_name)
+    queue = Queue.objects.get(name="Support")
+    connection.set_schema_to_public()
+
+    async def watch() -> tuple[dict[str, Any], dict[str, Any], Any]:
+        a_ws = await open_ws(web_server.port, tenant_a.host, "/ws/wallboard/", a_cookie,
+                             f"http://{tenant_a.host}:{web_server.port}")  # fmt: skip
+        b_ws = await open_ws(web_server.port, tenant_b.host, "/ws/wallboard/", b_cookie,
+                             f"http://{tenant_b.host}:{web_server.port}")  # fmt: skip
+        a_first, b_first = await recv_json(a_ws), await recv_json(b_ws)
+        assert a_first["type"] == b_first["type"] == "wallboard.state"
+
+        def open_one() -> None:
+            connection.set_schema(tenant_a.schema_name)
+            do_open_interaction(channel="chat", queue=queue, subject="Only A's")
+            connection.set_schema_to_public()
+
+        import asyncio
+
+        await asyncio.get_running_loop().run_in_executor(None, open_one)
+        while True:  # A's board: a state that counts the customer
+            a_state = await recv_json(a_ws, timeout=15)
+            if any(q["waiting"] for q in a_state["state"]["queues"]):
+                break
+        await recv_nothing(b_ws, within=2.0)  # B's board: nothing of A's
+        # A's session on B's host: refused before anything is joined.
+        crossed = await open_ws(web_server.port, tenant_b.host, "/ws/wallboard/", a_cookie,
+                                f"http://{tenant_b.host}:{web_server.port}")  # fmt: skip
+        try:
+            outcome: Any = await recv_json(crossed)
+        except Exception as exc:
+            outcome = getattr(crossed, "close_code", None) or exc
+        for ws in (a_ws, b_ws):
+            await ws.close()
+        return a_state, b_first, outcome
+
+    a_state, b_first, crossed = run_async(watch())
+    assert {q["name"] for q in a_state["state"]["queues"]} >= {"Support"}
+    assert not any(q["waiting"] for q in b_first["state"]["queues"])
+    assert crossed in (4401, 4403)
