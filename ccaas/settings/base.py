@@ -69,6 +69,7 @@ TENANT_APPS = [
     "apps.media",
     "apps.journey",
     "apps.wfm",
+    "apps.quality",
     "apps.reporting",
     "apps.desktop",  # no models: the agent desktop, at the top of the layers
     "apps.console",  # no models: home (onboarding) and settings pages, at the top beside the desktop

@@ -1,0 +1,133 @@
+"""REST API of quality management: `/api/v1/qa/forms` and `/api/v1/qa/evaluations` (list, create,
+save, submit, acknowledge, dispute, review). Evaluators are supervisors and up; agents read, acknowledge
+and dispute their own submitted evaluations."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.core.errors import NotFound, ValidationFailed
+from apps.core.permissions import IsSupervisor
+
+from . import actions
+from .models import EvaluationForm
+from .selectors import evaluation_json, form_json, readable_evaluation, visible_evaluations
+
+
+def _body(request: Request) -> dict[str, Any]:
+    if not isinstance(request.data, dict):
+        raise ValidationFailed(_("A JSON object, please."))
+    return dict(request.data)
+
+
+class FormsApi(APIView):
+    """`GET /api/v1/qa/forms`; `POST` {name, definition: {sections: [{title, questions: [{id, text, kind
+    (yes_no, scale, choice, text), weight, allow_na, critical, scale_max, options: [{label, points}]}]}]}}."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        return Response({"results": [form_json(f) for f in EvaluationForm.objects.order_by("name", "pk")]})
+
+    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    def post(self, request: Request) -> Response:
+        data = _body(request)
+        form = actions.do_create_form(cast(User, request.user), data.get("name"), data.get("definition"))
+        return Response(form_json(form), status=201)
+
+
+class FormApi(APIView):
+    """`GET /api/v1/qa/forms/{id}`; `PUT` {name, definition}: the next version of the form."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int) -> Response:
+        form = EvaluationForm.objects.filter(pk=pk).first()
+        if form is None:
+            raise NotFound(_("No such form."))
+        return Response(form_json(form))
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def put(self, request: Request, pk: int) -> Response:
+        data = _body(request)
+        form = actions.do_revise_form(
+            cast(User, request.user), pk, name=data.get("name"), definition=data.get("definition")
+        )
+        return Response(form_json(form))
+
+
+class EvaluationsApi(APIView):
+    """`GET /api/v1/qa/evaluations?agent=&status=`; `POST` {interaction, form, agent (optional)}: a draft."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        found = visible_evaluations(cast(User, request.user))
+        agent = str(request.query_params.get("agent") or "")
+        if agent:
+            if not agent.isdigit():
+                raise ValidationFailed(_("agent: an id."), fields={"agent": [_("An id.")]})
+            found = found.filter(agent_id=int(agent))
+        status = request.query_params.get("status")
+        if status:
+            found = found.filter(status=status)
+        return Response({"results": [evaluation_json(e) for e in found.order_by("-created_at", "-pk")[:200]]})
+
+    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    def post(self, request: Request) -> Response:
+        data = _body(request)
+        evaluation = actions.do_start_evaluation(
+            cast(User, request.user),
+            interaction_id=data.get("interaction"),
+            form_id=data.get("form"),
+            agent_id=data.get("agent"),
+        )
+        return Response(evaluation_json(evaluation), status=201)
+
+
+class EvaluationApi(APIView):
+    """`GET /api/v1/qa/evaluations/{id}`; `PATCH` {answers, comments}: a draft's answers; `POST
+    .../{action}` with action submit, acknowledge, dispute {reason} or review {note, answers}."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int, action: str | None = None) -> Response:
+        return Response(evaluation_json(readable_evaluation(cast(User, request.user), pk)))
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def patch(self, request: Request, pk: int, action: str | None = None) -> Response:
+        user = cast(User, request.user)
+        readable_evaluation(user, pk)
+        data = _body(request)
+        evaluation = actions.do_save_evaluation(user, pk, answers=data.get("answers"), comments=data.get("comments"))
+        return Response(evaluation_json(evaluation))
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def post(self, request: Request, pk: int, action: str | None = None) -> Response:
+        user = cast(User, request.user)
+        readable_evaluation(user, pk)  # what the user may not see does not exist for them
+        data = _body(request) if request.data else {}
+        if action == "submit":
+            evaluation = actions.do_submit_evaluation(user, pk)
+        elif action == "acknowledge":
+            evaluation = actions.do_acknowledge_evaluation(user, pk)
+        elif action == "dispute":
+            evaluation = actions.do_dispute_evaluation(user, pk, data.get("reason"))
+        elif action == "review":
+            evaluation = actions.do_review_dispute(user, pk, note=data.get("note"), answers=data.get("answers"))
+        else:
+            raise NotFound(_("No such action."))
+        return Response(evaluation_json(evaluation))

@@ -1,0 +1,13 @@
+from django.urls import URLPattern, URLResolver, include, path
+
+from . import apis
+
+api_urlpatterns: list[URLPattern | URLResolver] = [
+    path("qa/forms", apis.FormsApi.as_view(), name="api-qa-forms"),
+    path("qa/forms/<int:pk>", apis.FormApi.as_view(), name="api-qa-form"),
+    path("qa/evaluations", apis.EvaluationsApi.as_view(), name="api-qa-evaluations"),
+    path("qa/evaluations/<int:pk>", apis.EvaluationApi.as_view(), name="api-qa-evaluation"),
+    path("qa/evaluations/<int:pk>/<str:action>", apis.EvaluationApi.as_view(), name="api-qa-evaluation-action"),
+]
+
+urlpatterns = [path("api/v1/", include(api_urlpatterns))]
