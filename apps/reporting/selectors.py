@@ -295,6 +295,15 @@ def report_sums(q: ReportQuery) -> list[tuple[Any, Any, dict[str, Any]]]:
     return sorted(((p, k, s) for (p, k), s in merged.items()), key=lambda row: (row[0], row[1]))
 
 
+def summed_up(rows: list[tuple[Any, Any, dict[str, Any]]]) -> list[tuple[Any, Any, dict[str, Any]]]:
+    """Rows of one slice key over several periods, summed into one row of the whole range (the totals
+    of a series without asking the database again)."""
+    merged: dict[tuple[Any, Any], dict[str, Any]] = {}
+    _merge(merged, [(None, key, {**sums, **{k: list(sums[k]) for k in ("answered_within", "abandoned_within")}})
+                    for _period, key, sums in rows])  # fmt: skip
+    return [(p, k, s) for (p, k), s in merged.items()]
+
+
 def slice_keys(q: ReportQuery) -> list[Any]:
     """The slice's keys that have figures in the range (with the filters), in order."""
     key = SLICES[q.slice]
@@ -353,8 +362,8 @@ def _names(q: ReportQuery, keys: set[Any]) -> dict[Any, dict[str, Any]]:
             for k in keys
         }
     if q.slice == "agents":
-        profiles = AgentProfile.objects.filter(pk__in=keys).select_related("user")
-        names = {p.pk: p.user.display_name for p in profiles}
+        people = AgentProfile.objects.filter(pk__in=keys).values_list("pk", "user__full_name", "user__email")
+        names = {pk: full or email.split("@")[0] for pk, full, email in people}  # User.display_name
         return {k: {"id": k, "name": names.get(k) or _("Deleted agent")} for k in keys}
     if q.slice == "total":
         return {k: {"id": k, "name": _("All")} for k in keys}
@@ -362,9 +371,12 @@ def _names(q: ReportQuery, keys: set[Any]) -> dict[Any, dict[str, Any]]:
     return {k: {"id": k, "name": str(labels.get(k, k))} for k in keys}
 
 
-def report(q: ReportQuery, settings: ReportingSettings) -> list[dict[str, Any]]:
-    """The report's rows: period (local ISO start, None for `total`), the slice and every metric."""
-    rows = report_sums(q)
+def report(
+    q: ReportQuery, settings: ReportingSettings, given: list[tuple[Any, Any, dict[str, Any]]] | None = None
+) -> list[dict[str, Any]]:
+    """The report's rows: period (local ISO start, None for `total`), the slice and every metric (from
+    the sums `given` when the caller has them: see `summed_up`)."""
+    rows = report_sums(q) if given is None else given
     names = _names(q, {key for _p, key, _s in rows})
     tz = ZoneInfo(q.time_zone)
     slice_name = SLICE_NAMES[q.slice]
