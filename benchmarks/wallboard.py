@@ -125,7 +125,7 @@ async def measure(data: dict[str, Any], port: int, args: Any) -> dict[str, Any]:
     from django.db import connection
     from websockets.asyncio.client import connect
 
-    from apps.core.events import send_event
+    from apps.core.events import send_event_text
     from apps.inbox.actions import do_open_interaction
     from apps.reporting.actions import wallboard_group
     from apps.reporting.selectors import realtime_state
@@ -154,8 +154,9 @@ async def measure(data: dict[str, Any], port: int, args: Any) -> dict[str, Any]:
             frame = json.loads(raw)
             if frame.get("type") != "wallboard.state":
                 continue
-            if "floor" in frame:
-                floor_seen[n].setdefault(frame["floor"], at)
+            marker = str(frame["state"].get("at", ""))
+            if marker.startswith("floor:"):
+                floor_seen[n].setdefault(int(marker[6:]), at)
                 continue
             if n == 0:
                 sizes.append(len(raw))
@@ -203,8 +204,10 @@ async def measure(data: dict[str, Any], port: int, args: Any) -> dict[str, Any]:
     floor_sent = []
     for k in range(args.changes):
         t0 = time.perf_counter()
-        await sync_to_async(send_event, thread_sensitive=True)(
-            data["schema"], {"type": "wallboard.state", "state": state, "floor": k}, [wallboard_group(data["schema"])]
+        await sync_to_async(send_event_text, thread_sensitive=True)(
+            data["schema"],
+            {"type": "wallboard.state", "state": {**state, "at": f"floor:{k}"}},
+            [wallboard_group(data["schema"])],
         )
         floor_sent.append(t0)
         await asyncio.sleep(0.5)

@@ -102,3 +102,7 @@ class TenantConsumer(AsyncWebsocketConsumer):
 
     async def event_relay(self, message: dict[str, Any]) -> None:
         await self.send_json(message["event"])
+
+    async def event_relay_text(self, message: dict[str, Any]) -> None:
+        """An event its sender encoded once (`events.send_event_text`): sent as it is."""
+        await self.send(text_data=message["text"])

@@ -26,6 +26,8 @@ logger = logging.getLogger(__name__)
 
 # The consumer method that relays an event to the socket (see TenantConsumer.event_relay).
 RELAY = "event.relay"
+# An event JSON-encoded once by its sender, relayed as text by every socket of the group (`send_event_text`).
+RELAY_TEXT = "event.relay_text"
 SEND_TIMEOUT_SECONDS = 5.0
 
 
@@ -216,6 +218,22 @@ def _send_checked(batch: list[tuple[str, dict[str, Any], list[str]]]) -> None:
         _check_groups(schema_name, groups)
         for group in groups:
             messages.append((group, {"type": RELAY, "event": event}))
+    _deliver(messages)
+
+
+def send_event_text(schema_name: str, event: dict[str, Any], groups: list[str]) -> None:
+    """As `send_event`, for a big event to many sockets: checked, then JSON-encoded once here, and each
+    socket of the groups sends the text as it is (a board of 100 KB to 100 supervisors: one encoding, and
+    a string through the channel layer, instead of a hundred of each). `kind` is the event's type."""
+    import json
+
+    _check_groups(schema_name, groups)
+    check_event(schema_name, event, groups)
+    text = json.dumps(event, separators=(",", ":"))
+    _deliver([(group, {"type": RELAY_TEXT, "kind": event["type"], "text": text}) for group in groups])
+
+
+def _deliver(messages: list[tuple[str, dict[str, Any]]]) -> None:
     if not messages:
         return
     try:
