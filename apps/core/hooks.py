@@ -32,6 +32,8 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
 - `widget_conversation_opened(invitation_id, interaction)`: the conversation (or call) an accepted
   invitation opened (inside the transaction that opened it). Journey links them, so the agent sees
   why the customer was invited.
+- `scorecard_figures(agent_ids, start, end) -> dict`: reporting builds agents' scorecards. Quality
+  returns `{"qa_score": {agent_id: average score of the evaluations submitted in [start, end)}}`.
 - `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
   raises SeatLimitReached when a seat-taking role finds no free seat.
 """
@@ -52,6 +54,7 @@ HOOKS: dict[str, str] = {
     "agent_routing_changed": "agent_id: int",
     "routing_names_used": "reference: str -> list[str]",
     "seats_check": "role: str, adding: int",
+    "scorecard_figures": "agent_ids: list[int], start: datetime, end: datetime -> dict",
     "team_page_context": "tenant: Tenant -> dict",
     "tenant_created": "tenant: Tenant",
     "tenant_schema_created": "tenant: Tenant",

@@ -131,3 +131,38 @@ class EvaluationApi(APIView):
         else:
             raise NotFound(_("No such action."))
         return Response(evaluation_json(evaluation))
+
+
+class QualityReportApi(APIView):
+    """`GET /api/v1/qa/reports?from=2026-12-01T00:00:00+08:00&to=2026-12-08T00:00:00+08:00` (date-times
+    with their zone; default the last 30 days): scores of the evaluations submitted in [from, to) per
+    agent, per form and per question (supervisors and up)."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        from datetime import timedelta
+
+        from django.utils import timezone
+        from django.utils.dateparse import parse_datetime
+
+        from .selectors import quality_report
+
+        now = timezone.now()
+        bounds = []
+        for name, default in (("from", now - timedelta(days=30)), ("to", now)):
+            raw = str(request.query_params.get(name) or "")
+            try:
+                at = parse_datetime(raw) if raw else default
+            except ValueError:
+                at = None
+            if at is None or at.tzinfo is None:
+                raise ValidationFailed(
+                    _("%(p)s: a date and time with its zone (2026-12-01T00:00:00+08:00).") % {"p": name},
+                    fields={name: [_("A date and time with its zone.")]},
+                )
+            bounds.append(at)
+        if bounds[1] <= bounds[0]:
+            raise ValidationFailed(_("to must come after from."), fields={"to": [_("After from.")]})
+        return Response({"from": bounds[0].isoformat(), "to": bounds[1].isoformat(), **quality_report(*bounds)})

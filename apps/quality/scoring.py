@@ -140,6 +140,11 @@ def _fraction(question: dict[str, Any], value: Any) -> float | None:
     return float(options[value]["points"]) / 100
 
 
+def result_of(question: dict[str, Any], value: Any) -> float | None:
+    """An answer's result from 0 to 1 (None: N/A or not scored)."""
+    return _fraction(question, value)
+
+
 def check_answers(definition: dict[str, Any], answers: Any, *, complete: bool) -> dict[str, Any]:
     """The answers, each checked against its question (unknown questions refused); `complete`: every
     question that is not text must have an answer (N/A where allowed)."""

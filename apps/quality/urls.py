@@ -6,6 +6,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("qa/forms", apis.FormsApi.as_view(), name="api-qa-forms"),
     path("qa/forms/<int:pk>", apis.FormApi.as_view(), name="api-qa-form"),
     path("qa/evaluations", apis.EvaluationsApi.as_view(), name="api-qa-evaluations"),
+    path("qa/reports", apis.QualityReportApi.as_view(), name="api-qa-reports"),
     path("qa/evaluations/<int:pk>", apis.EvaluationApi.as_view(), name="api-qa-evaluation"),
     path("qa/evaluations/<int:pk>/<str:action>", apis.EvaluationApi.as_view(), name="api-qa-evaluation-action"),
 ]

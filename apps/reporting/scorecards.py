@@ -14,13 +14,15 @@ from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile, Team
 from apps.core.errors import NotFound, ValidationFailed
 
-from .metrics import BY_NAME
+from .metrics import BY_NAME, Metric
 from .models import ReportingSettings, TeamTarget
 from .selectors import ReportQuery, report
 
@@ -32,7 +34,35 @@ SCORECARD: dict[str, bool] = {
     "fcr_rate": True,
     "transfer_rate": False,
     "occupancy": True,
+    "qa_score": True,
 }
+# Figures the reports do not have, given by the apps that keep them (the `scorecard_figures` hook).
+OTHER_METRICS = {
+    "qa_score": Metric(
+        "qa_score",
+        pgettext_lazy("metric", "Quality score"),
+        "score",
+        gettext_lazy(
+            "The average score (0-100) of the agent's evaluations submitted in the period, a disputed one with "
+            "its reviewed score."
+        ),
+    ),
+}
+
+
+def scorecard_metric(name: str) -> Metric:
+    return OTHER_METRICS.get(name) or BY_NAME[name]
+
+
+def _other_figures(agent_ids: list[int], start: datetime, end: datetime) -> dict[str, dict[int, Any]]:
+    from apps.core.hooks import run_hooks
+
+    out: dict[str, dict[int, Any]] = {}
+    for found in run_hooks("scorecard_figures", agent_ids=agent_ids, start=start, end=end):
+        out.update(found)
+    return out
+
+
 PERIODS = ("week", "month")
 TREND = 6  # this period and the five before
 
@@ -96,9 +126,13 @@ def scorecard(agent: AgentProfile, period: str, day: date) -> dict[str, Any]:
     trend: list[dict[str, Any]] = []
     start = first
     while start < following:
-        row = by_period.get(start.isoformat(), {})
+        row = dict(by_period.get(start.isoformat(), {}))
+        nxt = _back(start, period, -1)
+        span = (datetime.combine(start, time(0), tzinfo=tz), datetime.combine(nxt, time(0), tzinfo=tz))
+        for metric, by_agent in _other_figures([agent.pk], *span).items():
+            row[metric] = by_agent.get(agent.pk)
         trend.append({"period": start.isoformat(), **{m: row.get(m) for m in SCORECARD}})
-        start = _back(start, period, -1)
+        start = nxt
     now: dict[str, Any] = trend[-1]
     teams = list(agent.teams.order_by("name"))
     targets: dict[str, float] = {}
@@ -107,7 +141,10 @@ def scorecard(agent: AgentProfile, period: str, day: date) -> dict[str, Any]:
     # Rank in the team(s), this period: 1 is the best; agents without a figure are not ranked.
     mates = list(AgentProfile.objects.filter(teams__in=teams).values_list("pk", flat=True).distinct()) or [agent.pk]
     this = replace(q, start=datetime.combine(current, time(0), tzinfo=tz), interval="total", agents=tuple(mates))
-    team_rows = {r["agent"]["id"]: r for r in report(this, settings)}
+    team_rows: dict[int, dict[str, Any]] = {r["agent"]["id"]: r for r in report(this, settings)}
+    for metric, by_agent in _other_figures(list(mates), this.start, this.end).items():
+        for mate, value in by_agent.items():
+            team_rows.setdefault(mate, {})[metric] = value
     ranks: dict[str, dict[str, int] | None] = {}
     for metric, higher in SCORECARD.items():
         mine = team_rows.get(agent.pk, {}).get(metric)
@@ -124,8 +161,8 @@ def scorecard(agent: AgentProfile, period: str, day: date) -> dict[str, Any]:
         metrics.append(
             {
                 "name": metric,
-                "label": str(BY_NAME[metric].label),
-                "unit": BY_NAME[metric].unit,
+                "label": str(scorecard_metric(metric).label),
+                "unit": scorecard_metric(metric).unit,
                 "value": value,
                 "target": target,
                 "met": met,

@@ -365,7 +365,7 @@ def _zone() -> Any:
 @require_http_methods(["GET", "POST"])
 def targets_page(request: HttpRequest) -> HttpResponse:
     """Each team's scorecard targets (owners and admins; a blank field: no target)."""
-    from .scorecards import SCORECARD, do_set_team_targets, team_targets
+    from .scorecards import SCORECARD, do_set_team_targets, scorecard_metric, team_targets
 
     if _role(request) not in {"owner", "admin"}:
         return render(request, "core/forbidden.html", status=403)
@@ -392,6 +392,6 @@ def targets_page(request: HttpRequest) -> HttpResponse:
                 "fields": exc.fields or {},
                 "message": exc.message,
             }
-    metrics = [BY_NAME[m] for m in SCORECARD]
+    metrics = [scorecard_metric(m) for m in SCORECARD]
     context = {"teams": team_targets(), "metrics": metrics, "errors": errors, "saved": saved}
     return render(request, "reporting/targets.html", context, status=400 if errors else 200)

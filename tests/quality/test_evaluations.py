@@ -156,7 +156,7 @@ def test_an_evaluation_from_draft_to_a_reviewed_dispute(tenant_a: TenantInfo, te
     sue("patch", f"/api/v1/qa/evaluations/{late}", {"answers": full})
     sue("post", f"/api/v1/qa/evaluations/{late}/submit")
     connection.set_schema(tenant_a.schema_name)
-    Evaluation.objects.filter(pk=late).update(submitted_at=timezone.now() - timedelta(days=8))
+    Evaluation.objects.filter(pk=late).update(submitted_at=timezone.now() - timedelta(days=40))
     verbs = list(AuditEntry.objects.filter(verb__startswith="quality.").values_list("verb", flat=True))
     connection.set_schema_to_public()
     closed = ann("post", f"/api/v1/qa/evaluations/{late}/dispute", {"reason": "Too harsh"})
@@ -172,6 +172,23 @@ def test_an_evaluation_from_draft_to_a_reviewed_dispute(tenant_a: TenantInfo, te
         "quality.evaluation_acknowledged",
     }
     assert expected <= set(verbs)
+
+    # The scores reach Ann's scorecard: this month's average (the one from 40 days ago is not in it).
+    card = client(tenant_a, "owner")("get", f"/api/v1/reports/scorecards/{p['ann'].pk}?period=month").json()
+    qa = next(m for m in card["metrics"] if m["name"] == "qa_score")
+    assert (qa["label"], qa["value"]) == ("Quality score", round((92.5 + 85.71) / 2, 2))
+    assert qa["trend"][-1] == qa["value"] and qa["trend"][-2] in (None, 85.71)
+
+    # Reported per agent, form and question (the last 30 days: the two of this month, not the late one).
+    report = sue("get", "/api/v1/qa/reports").json()
+    assert report["agents"] == [{"id": p["ann"].pk, "name": "ann", "n": 2, "average": round((92.5 + 85.71) / 2, 2)}]
+    assert [(f["name"], f["n"]) for f in report["forms"]] == [("Calls", 2)]
+    by_question = {(q["version"], q["question"]): q for q in report["questions"]}
+    assert by_question[(1, "outcome")]["average"] == 100.0  # "Solved", after the review
+    assert (by_question[(2, "outcome")]["na"], by_question[(2, "outcome")]["average"]) == (1, None)
+    assert by_question[(2, "greeted")]["average"] == 0.0
+    assert sue("get", "/api/v1/qa/reports?from=yesterday").status_code == 400
+    assert ann("get", "/api/v1/qa/reports").status_code == 403
 
     # Another business: none of it.
     connection.set_schema(tenant_b.schema_name)
