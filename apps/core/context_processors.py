@@ -26,7 +26,7 @@ NAV_ITEMS: tuple[tuple[str, Any, frozenset[str]], ...] = (
     ("wallboard", _("Wallboard"), frozenset({"owner", "admin", "supervisor"})),
     ("reports", _("Reports"), frozenset({"owner", "admin", "supervisor"})),
     ("scorecard", _("Scorecard"), frozenset({"owner", "admin", "supervisor", "agent"})),
-    ("quality", _("Quality"), frozenset({"owner", "admin", "supervisor"})),
+    ("quality", _("Quality"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("schedules", _("Schedules"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("wfm", _("Staffing"), frozenset({"owner", "admin", "supervisor"})),
     ("settings", _("Settings"), frozenset({"owner", "admin", "supervisor"})),

@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, include, path
 
-from . import apis
+from . import apis, views
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("qa/forms", apis.FormsApi.as_view(), name="api-qa-forms"),
@@ -11,4 +11,8 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("qa/evaluations/<int:pk>/<str:action>", apis.EvaluationApi.as_view(), name="api-qa-evaluation-action"),
 ]
 
-urlpatterns = [path("api/v1/", include(api_urlpatterns))]
+urlpatterns = [
+    path("api/v1/", include(api_urlpatterns)),
+    path("quality/", views.evaluations_page, name="quality"),
+    path("quality/evaluations/<int:pk>/", views.evaluation_page, name="quality-evaluation"),
+]

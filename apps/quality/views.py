@@ -1,0 +1,199 @@
+"""Quality management's pages: the evaluations list (evaluators: all, and starting one; agents: their
+own submitted ones) and one evaluation beside what it evaluates (the call's recording with comments
+that jump it to their moment, or the chat or email transcript)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from apps.accounts.models import User
+from apps.core.errors import ApplicationError, NotFound
+from apps.inbox.models import Message
+
+from . import actions
+from .models import Evaluation, EvaluationForm
+from .scoring import FORMULA, NA, questions
+from .selectors import EVALUATORS, readable_evaluation, visible_evaluations
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _int(raw: Any) -> Any:
+    text = str(raw or "").strip()
+    return int(text) if text.isdigit() else raw
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluations_page(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    evaluator = user.role in EVALUATORS
+    error: ApplicationError | None = None
+    if request.method == "POST":
+        if not evaluator:
+            return render(request, "core/forbidden.html", status=403)
+        try:
+            evaluation = actions.do_start_evaluation(
+                user, interaction_id=_int(request.POST.get("interaction")), form_id=_int(request.POST.get("form"))
+            )
+        except ApplicationError as exc:
+            error = exc
+        else:
+            messages.success(request, _("Evaluation started: answer the questions, then submit it."))
+            return redirect("quality-evaluation", pk=evaluation.pk)
+    found = visible_evaluations(user).select_related("interaction").order_by("-created_at", "-pk")[:200]
+    return render(
+        request,
+        "quality/evaluations.html",
+        {
+            "evaluations": found,
+            "evaluator": evaluator,
+            "forms": EvaluationForm.objects.filter(archived=False).order_by("name") if evaluator else [],
+            "error": error,
+            "posted": request.POST,
+        },
+        status=error.status if error else 200,
+    )
+
+
+def _answers_from(request: HttpRequest, evaluation: Evaluation) -> dict[str, Any]:
+    """The question inputs of the page as the API's answers (what was left blank is not answered)."""
+    answers: dict[str, Any] = {}
+    for q in questions(evaluation.version.definition):
+        raw = request.POST.get(f"q_{q['id']}", "")
+        if raw == "":
+            continue
+        if raw == NA or q["kind"] in ("yes_no", "text"):
+            answers[q["id"]] = raw
+        else:
+            answers[q["id"]] = _int(raw)
+    return answers
+
+
+def _comments_from(request: HttpRequest, evaluation: Evaluation) -> list[dict[str, Any]]:
+    comments = list(evaluation.comments)
+    text = request.POST.get("comment", "").strip()
+    if text:
+        raw = request.POST.get("comment_at", "").strip()
+        try:
+            at: Any = round(float(raw), 1) if raw else None
+        except ValueError:
+            at = raw
+        comments.append({"at_seconds": at, "text": text})
+    return comments
+
+
+def _act(request: HttpRequest, evaluation: Evaluation) -> str:
+    user, pk, step = _user(request), evaluation.pk, request.POST.get("step", "")
+    if step in ("save", "submit"):
+        actions.do_save_evaluation(
+            user, pk, answers=_answers_from(request, evaluation), comments=_comments_from(request, evaluation)
+        )
+        if step == "save":
+            return _("Draft saved.")
+        actions.do_submit_evaluation(user, pk)
+        return _("Evaluation submitted: the agent can read it now.")
+    if step == "acknowledge":
+        actions.do_acknowledge_evaluation(user, pk)
+        return _("Acknowledged.")
+    if step == "dispute":
+        actions.do_dispute_evaluation(user, pk, request.POST.get("reason"))
+        return _("Dispute sent: a reviewer will decide.")
+    if step == "review":
+        changed = request.POST.get("rescore") == "1"
+        actions.do_review_dispute(
+            user, pk, note=request.POST.get("note"), answers=_answers_from(request, evaluation) if changed else None
+        )
+        return _("Dispute resolved.")
+    raise ApplicationError(_("Unknown step."), code="bad_step", status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    try:
+        evaluation = readable_evaluation(user, pk)
+    except NotFound as exc:
+        context = {"title": _("Not found"), "message": exc.message, "status": 404}
+        return render(request, "core/error.html", context, status=404)
+    error: ApplicationError | None = None
+    if request.method == "POST":
+        try:
+            messages.success(request, _act(request, evaluation))
+        except ApplicationError as exc:
+            error = exc
+        else:
+            return redirect(reverse("quality-evaluation", args=[pk]))
+    evaluation = readable_evaluation(user, pk)
+    interaction = evaluation.interaction
+    recordings = _recordings(interaction.pk) if interaction.channel in ("voice", "video") else []
+    transcript = (
+        list(
+            Message.objects.filter(interaction=interaction)
+            .exclude(kind=Message.Kind.NOTE)
+            .select_related("author")
+            .order_by("seq")
+        )
+        if not recordings
+        else []
+    )
+    posted = request.POST if error else {}
+    answers = {**evaluation.answers, **({k[2:]: v for k, v in posted.items() if k.startswith("q_")} if posted else {})}
+    sections = [
+        {
+            "title": s["title"],
+            "questions": [
+                {
+                    **q,
+                    "answer": answers.get(q["id"]),
+                    "answer_text": str(answers.get(q["id"], "")),
+                    "errors": (error.fields or {}).get(q["id"], []) if error else [],
+                    "scale_range": range(1, q.get("scale_max", 0) + 1),
+                    "options_indexed": [{"index": i, **o} for i, o in enumerate(q.get("options", []))],
+                }
+                for q in s["questions"]
+            ],
+        }
+        for s in evaluation.version.definition["sections"]
+    ]
+    is_agent = evaluation.agent.user_id == user.pk
+    return render(
+        request,
+        "quality/evaluation.html",
+        {
+            "e": evaluation,
+            "interaction": interaction,
+            "recordings": recordings,
+            "transcript": transcript,
+            "sections": sections,
+            "formula": FORMULA,
+            "editable": evaluation.status == Evaluation.Status.DRAFT and user.role in EVALUATORS,
+            "can_answer": is_agent and evaluation.status == Evaluation.Status.SUBMITTED,
+            "can_review": evaluation.status == Evaluation.Status.DISPUTED
+            and user.role in EVALUATORS
+            and evaluation.evaluator_id != user.pk
+            and not is_agent,
+            "error": error,
+            "posted": posted,
+        },
+        status=error.status if error else 200,
+    )
+
+
+def _recordings(interaction_id: int) -> list[str]:
+    from apps.media.models import Call, Recording
+
+    calls = list(Call.objects.filter(interaction_id=interaction_id, recorded=True).values_list("call_id", flat=True))
+    ids = Recording.objects.filter(call_id__in=calls).values_list("pk", flat=True)
+    return [reverse("call-recording", args=[pk]) for pk in ids]
