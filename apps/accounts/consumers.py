@@ -123,8 +123,3 @@ class SignedInConsumer(TenantConsumer):
             await self.reauthorise()  # for this socket only: never relayed to the page
             return
         await super().event_relay(message)
-
-    async def event_relay_text(self, message: dict[str, Any]) -> None:
-        if self.revoked:
-            return
-        await super().event_relay_text(message)

@@ -104,5 +104,8 @@ class TenantConsumer(AsyncWebsocketConsumer):
         await self.send_json(message["event"])
 
     async def event_relay_text(self, message: dict[str, Any]) -> None:
-        """An event its sender encoded once (`events.send_event_text`): sent as it is."""
+        """An event its sender encoded once (`events.send_event_text`): dropped unless the consumer opts in
+        (`relay_text`, after its own checks); nothing skips a consumer's checks by arriving as text."""
+
+    async def relay_text(self, message: dict[str, Any]) -> None:
         await self.send(text_data=message["text"])

@@ -57,3 +57,12 @@ class FieldErrors:
     def raise_if_any(self) -> None:
         if self.fields:
             raise ValidationFailed(_("Please correct the errors below."), fields=self.fields)
+
+
+def whole_number(value: Any, digits: int = 9) -> int | None:
+    """`value` as a whole number when it is one written in ASCII digits (at most `digits` of them), else
+    None. `str.isdigit` is not enough: "²" is a digit to it and not to `int`."""
+    import re
+
+    text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
+    return int(text) if re.fullmatch(rf"[0-9]{{1,{digits}}}", text) else None

@@ -65,6 +65,18 @@ def do_revise_form(actor: User, form_id: int, *, name: Any = None, definition: A
     return form
 
 
+def _not_own(actor: User, agent: AgentProfile) -> None:
+    if agent.user_id == actor.pk:
+        raise PermissionDenied(_("Nobody evaluates their own work."))
+
+
+def _the_evaluator(actor: User, evaluation: Evaluation) -> None:
+    """A draft is its evaluator's to answer and submit (and never about their own work)."""
+    if evaluation.evaluator_id != actor.pk:
+        raise PermissionDenied(_("Only the evaluator who started this evaluation can change or submit it."))
+    _not_own(actor, evaluation.agent)
+
+
 def do_start_evaluation(actor: User, *, interaction_id: Any, form_id: Any, agent_id: Any = None) -> Evaluation:
     """A draft evaluation of an interaction's agent (the one who handled it, unless `agent_id`), with the
     form's current version."""
@@ -85,6 +97,7 @@ def do_start_evaluation(actor: User, *, interaction_id: Any, form_id: Any, agent
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), fields=errors)
     assert form is not None and interaction is not None and agent is not None
+    _not_own(actor, agent)
     version = form.current
     assert version is not None
     with transaction.atomic():
@@ -113,7 +126,12 @@ def _comments(value: Any) -> list[dict[str, Any]]:
 
 
 def _locked(evaluation_id: int) -> Evaluation:
-    found = Evaluation.objects.select_for_update().select_related("version").filter(pk=evaluation_id).first()
+    found = (
+        Evaluation.objects.select_for_update(of=("self",))
+        .select_related("version", "agent")
+        .filter(pk=evaluation_id)
+        .first()
+    )
     if found is None:
         raise NotFound(_("No such evaluation."))
     return found
@@ -124,6 +142,7 @@ def do_save_evaluation(actor: User, evaluation_id: int, *, answers: Any = None, 
     _evaluator(actor)
     with transaction.atomic():
         evaluation = _locked(evaluation_id)
+        _the_evaluator(actor, evaluation)
         if evaluation.status != Evaluation.Status.DRAFT:
             raise ApplicationError(_("A submitted evaluation cannot be changed."), code="not_draft", status=409)
         if answers is not None:
@@ -139,6 +158,7 @@ def do_submit_evaluation(actor: User, evaluation_id: int) -> Evaluation:
     _evaluator(actor)
     with transaction.atomic():
         evaluation = _locked(evaluation_id)
+        _the_evaluator(actor, evaluation)
         if evaluation.status != Evaluation.Status.DRAFT:
             raise ApplicationError(_("This evaluation is already submitted."), code="not_draft", status=409)
         definition = evaluation.version.definition

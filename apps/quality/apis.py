@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.permissions import IsSupervisor
+from apps.core.validation import whole_number
 
 from . import actions
 from .models import EvaluationForm
@@ -77,7 +78,7 @@ class EvaluationsApi(APIView):
         found = visible_evaluations(cast(User, request.user))
         agent = str(request.query_params.get("agent") or "")
         if agent:
-            if not agent.isdigit():
+            if whole_number(agent) is None:
                 raise ValidationFailed(_("agent: an id."), fields={"agent": [_("An id.")]})
             found = found.filter(agent_id=int(agent))
         status = request.query_params.get("status")

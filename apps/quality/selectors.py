@@ -21,8 +21,8 @@ EVALUATORS = {"owner", "admin", "supervisor"}
 
 def visible_evaluations(user: User) -> QuerySet[Evaluation]:
     found = Evaluation.objects.select_related("version__form", "agent__user", "evaluator")
-    if user.role in EVALUATORS:
-        return found
+    if user.role in EVALUATORS:  # every evaluation, but a draft about oneself (an evaluator is evaluated too)
+        return found.exclude(status=Evaluation.Status.DRAFT, agent__user=user)
     return found.filter(agent__user=user).exclude(status=Evaluation.Status.DRAFT)
 
 

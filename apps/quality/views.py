@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, NotFound
+from apps.core.validation import whole_number
 from apps.inbox.models import Message
 
 from . import actions
@@ -29,8 +30,9 @@ def _user(request: HttpRequest) -> User:
 
 
 def _int(raw: Any) -> Any:
-    text = str(raw or "").strip()
-    return int(text) if text.isdigit() else raw
+    """A whole number typed in a field, or what was typed (the action then says what is wrong)."""
+    number = whole_number(raw)
+    return number if number is not None else raw
 
 
 @login_required
@@ -137,7 +139,8 @@ def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect(reverse("quality-evaluation", args=[pk]))
     evaluation = readable_evaluation(user, pk)
     interaction = evaluation.interaction
-    recordings = _recordings(interaction.pk) if interaction.channel in ("voice", "video") else []
+    # Recordings are played by supervisors and up (media's rule); the agent reads the transcript.
+    recordings = _recordings(interaction.pk) if interaction.channel in ("voice", "video") and user.is_manager else []
     transcript = (
         list(
             Message.objects.filter(interaction=interaction)
@@ -178,7 +181,7 @@ def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
             "transcript": transcript,
             "sections": sections,
             "formula": FORMULA,
-            "editable": evaluation.status == Evaluation.Status.DRAFT and user.role in EVALUATORS,
+            "editable": evaluation.status == Evaluation.Status.DRAFT and evaluation.evaluator_id == user.pk,
             "can_answer": is_agent and evaluation.status == Evaluation.Status.SUBMITTED,
             "can_review": evaluation.status == Evaluation.Status.DISPUTED
             and user.role in EVALUATORS

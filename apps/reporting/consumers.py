@@ -68,9 +68,9 @@ class WallboardConsumer(SignedInConsumer):
 
     async def event_relay_text(self, message: dict[str, Any]) -> None:
         # The state as published (encoded once for every board): relayed only while this user may see it.
-        if message["kind"] == "wallboard.state" and not await self.still_authorised():
+        if self.revoked or message["kind"] != "wallboard.state" or not await self.still_authorised():
             return
-        await super().event_relay_text(message)
+        await self.relay_text(message)
 
     async def on_ping(self, frame: dict[str, Any]) -> None:
         await self.send_json({"type": "pong"})

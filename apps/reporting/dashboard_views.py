@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.models import User
 from apps.agents.models import Team
 from apps.core.errors import ApplicationError
+from apps.core.validation import whole_number
 from apps.inbox.models import Channel
 from apps.routing.models import Queue
 
@@ -53,8 +54,8 @@ WEEKDAYS = (
 
 
 def _int(value: Any) -> Any:
-    text = str(value or "").strip()
-    return int(text) if text.lstrip("-").isdigit() else value
+    number = whole_number(value)
+    return number if number is not None else value
 
 
 @login_required
@@ -247,18 +248,30 @@ def shared_dashboard_page(request: HttpRequest, token: str) -> HttpResponse:
             status=exc.status,
         )
     else:
-        settings = ReportingSettings.current()
-        response = render(
-            request,
-            "reporting/shared_dashboard.html",
-            {
-                "dashboard": dashboard,
-                "reports": dashboard_reports(dashboard, settings),
-                "link": link,
-                "time_zone": settings.time_zone,
-                "at": timezone.now(),
-            },
-        )
+        # Anyone with the link may open it as often as they like: the page is made at most once a
+        # minute per link and language (its figures are "as of" the time it shows).
+        from django.core.cache import cache
+
+        from apps.core.keys import redis_key
+        from apps.core.tenancy import current_schema
+
+        key = redis_key(current_schema(), "dashboard-link", link.pk, translation.get_language() or "")
+        html = cache.get(key)
+        if html is None:
+            settings = ReportingSettings.current()
+            html = render(
+                request,
+                "reporting/shared_dashboard.html",
+                {
+                    "dashboard": dashboard,
+                    "reports": dashboard_reports(dashboard, settings),
+                    "link": link,
+                    "time_zone": settings.time_zone,
+                    "at": timezone.now(),
+                },
+            ).content
+            cache.set(key, html, 60)
+        response = HttpResponse(html)
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Referrer-Policy"] = "no-referrer"
     response["Cache-Control"] = "no-store"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.conf import settings as django_settings
@@ -23,6 +24,7 @@ from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, NotFound, ValidationFailed
 from apps.core.tenancy import current_schema
+from apps.core.validation import whole_number
 
 from .metrics import BY_NAME, shown
 from .models import Dashboard, DashboardLink, DashboardSchedule, ReportingSettings
@@ -64,6 +66,7 @@ COLUMNS = (
     "fcr_rate",
 )
 MAX_REPORTS = 12
+MAX_ROWS = 500  # a dashboard's report shows this many rows at most ("Open in reports" has them all)
 MAX_RECIPIENTS = 20
 LINK_DAYS = (1, 7, 30, 90)
 RETRY_AFTER = timedelta(minutes=15)
@@ -97,7 +100,7 @@ def _ids(value: Any, name: str) -> list[int]:
     raw = value if isinstance(value, list) else str(value).split(",")
     out = []
     for v in raw:
-        if isinstance(v, bool) or not str(v).strip().isdigit():
+        if whole_number(v) is None:
             raise ValidationFailed(_("%(p)s: ids separated by commas.") % {"p": name}, fields={name: [_("Ids only.")]})
         out.append(int(str(v).strip()))
     return out
@@ -111,6 +114,7 @@ def clean_report(spec: Any) -> dict[str, Any]:
     slice_ = spec.get("slice") or "queues"
     range_ = spec.get("range") or "last_7_days"
     interval = spec.get("interval") or "total"
+    slice_, range_, interval = (v if isinstance(v, str) else "?" for v in (slice_, range_, interval))
     if slice_ not in SLICES:
         errors["slice"] = [_("One of: %(s)s.") % {"s": ", ".join(SLICES)}]
     if range_ not in RANGES:
@@ -221,7 +225,7 @@ def _salt() -> str:
 
 def link_token(link: DashboardLink) -> str:
     """The link's secret part: its id, signed for this tenant (another tenant's host cannot read it)."""
-    return signing.dumps(link.pk, salt=_salt(), compress=True)
+    return signing.dumps([link.pk, link.secret], salt=_salt(), compress=True)
 
 
 def link_path(link: DashboardLink) -> str:
@@ -265,16 +269,15 @@ class LinkGone(ApplicationError):
 def dashboard_for_link(token: str) -> tuple[Dashboard, DashboardLink]:
     """The dashboard a read-only link shows; NotFound for a token that is not ours, LinkGone when it
     expired or was revoked. Notes when it was last looked at."""
+    import hmac
+
     try:
-        link_id = signing.loads(token, salt=_salt())
+        signed = signing.loads(token, salt=_salt())
     except signing.BadSignature:
         raise NotFound(_("This link is not valid.")) from None
-    link = (
-        DashboardLink.objects.select_related("dashboard").filter(pk=link_id).first()
-        if isinstance(link_id, int)
-        else None
-    )
-    if link is None:
+    ok = isinstance(signed, list) and len(signed) == 2 and isinstance(signed[0], int) and isinstance(signed[1], str)
+    link = DashboardLink.objects.select_related("dashboard").filter(pk=signed[0]).first() if ok else None
+    if link is None or not hmac.compare_digest(link.secret, signed[1]):
         raise LinkGone(_("This dashboard is no longer shared."))
     now = timezone.now()
     if link.revoked_at is not None:
@@ -298,6 +301,9 @@ def next_run(frequency: str, weekday: int, hour: int, time_zone: str, after: dat
     raise AssertionError("no run within two weeks")  # pragma: no cover - every week has each weekday
 
 
+MAX_SCHEDULES = 5  # per dashboard
+
+
 def clean_recipients(value: Any) -> list[str]:
     from django.core.exceptions import ValidationError
     from django.core.validators import validate_email
@@ -309,6 +315,8 @@ def clean_recipients(value: Any) -> list[str]:
         if not address:
             continue
         try:
+            if len(address) > 254:
+                raise ValidationError("too long")
             validate_email(address)
         except ValidationError:
             raise ValidationFailed(
@@ -316,6 +324,14 @@ def clean_recipients(value: Any) -> list[str]:
             ) from None
         if address.lower() not in {e.lower() for e in emails}:
             emails.append(address)
+    # Only the business's own people: this product never mails addresses nobody there can vouch for.
+    known = {e.lower() for e in User.objects.filter(is_active=True).values_list("email", flat=True)}
+    strangers = [e for e in emails if e.lower() not in known]
+    if strangers:
+        raise ValidationFailed(
+            _("Dashboards are mailed to people of your team only: %(a)s is not one.") % {"a": strangers[0][:80]},
+            fields={"recipients": [_("Addresses of your team's people.")]},
+        )
     if not emails or len(emails) > MAX_RECIPIENTS:
         raise ValidationFailed(
             _("1 to %(n)d email addresses, separated by commas.") % {"n": MAX_RECIPIENTS},
@@ -342,6 +358,11 @@ def do_save_dashboard_schedule(
         dashboard = Dashboard.objects.select_for_update().filter(pk=dashboard_id).first()
         if dashboard is None:
             raise NotFound(_("No such dashboard."))
+        if dashboard.schedules.count() >= MAX_SCHEDULES:
+            raise ValidationFailed(
+                _("A dashboard is mailed on %(n)d schedules at most.") % {"n": MAX_SCHEDULES},
+                fields={"frequency": [_("Too many schedules.")]},
+            )
         schedule = DashboardSchedule.objects.create(
             dashboard=dashboard,
             frequency=frequency,
@@ -386,6 +407,8 @@ def dashboard_reports(dashboard: Dashboard, settings: ReportingSettings | None =
         params = _params(spec, today)
         q = parse_report_query(params, spec["slice"], settings)
         rows = report(q, settings)
+        more = len(rows) > MAX_ROWS
+        rows = rows[:MAX_ROWS]
         key = SLICE_NAMES[spec["slice"]]
         first, last = range_dates(spec["range"], today)
         out.append(
@@ -395,9 +418,11 @@ def dashboard_reports(dashboard: Dashboard, settings: ReportingSettings | None =
                 "from": first,
                 "to": last,
                 "per_period": spec["interval"] != "total",
+                "more": more,
                 "filters": {k: spec[k] for k in ("queue", "team", "channel") if spec.get(k)},
-                "report_url": f"/reports/?slice={spec['slice']}&from={params['from']}&to={params['to']}"
-                + "".join(f"&{k}={params[k]}" for k in ("queue", "channel") if k in params),
+                "report_url": "/reports/?"
+                + urlencode({"slice": spec["slice"], **{k: v for k, v in params.items() if k != "interval"}})
+                + ("&interval=" + spec["interval"] if spec["interval"] != "total" else ""),
                 "columns": columns,
                 "rows": [
                     {

@@ -206,11 +206,19 @@ class Dashboard(models.Model):
         return self.name
 
 
+def _link_secret() -> str:
+    import secrets
+
+    return secrets.token_urlsafe(16)
+
+
 class DashboardLink(models.Model):
-    """A read-only link to one dashboard: the URL carries a signature of its id (and the tenant's), the
-    row its expiry and revocation."""
+    """A read-only link to one dashboard: the URL carries its id and a random secret of its own, signed
+    for the tenant; the row holds the secret, its expiry and revocation (a guessed id, a recreated
+    tenant or a known id with the signing key is still not a link)."""
 
     dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="links")
+    secret = models.CharField(max_length=32, default=_link_secret)
     created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from apps.agents.models import AgentProfile
 from apps.core.errors import ValidationFailed
+from apps.core.validation import whole_number
 from apps.inbox.models import Channel
 from apps.routing.models import Queue
 
@@ -58,7 +59,7 @@ class ReportQuery:
 def _ints(params: Any, name: str) -> tuple[int, ...]:
     raw = ",".join(params.getlist(name)) if hasattr(params, "getlist") else str(params.get(name, ""))
     values = [v.strip() for v in raw.split(",") if v.strip()]
-    if not all(v.isdigit() for v in values):
+    if not all(whole_number(v) is not None for v in values):
         raise ValidationFailed(_("%(p)s: ids separated by commas.") % {"p": name}, fields={name: [_("Ids only.")]})
     return tuple(int(v) for v in values)
 
@@ -116,7 +117,7 @@ def parse_report_query(params: Any, slice_: str, settings: ReportingSettings) ->
     sl_raw = str(params.get("sl_seconds") or "")
     sl_seconds = None
     if sl_raw:
-        if not sl_raw.isdigit() or int(sl_raw) not in WAIT_BOUNDS:
+        if whole_number(sl_raw) not in WAIT_BOUNDS:
             raise ValidationFailed(
                 _("sl_seconds: one of %(b)s.") % {"b": ", ".join(map(str, WAIT_BOUNDS))},
                 fields={"sl_seconds": [_("Not a kept threshold.")]},
@@ -332,7 +333,7 @@ def paged(q: ReportQuery, page: Any) -> tuple[ReportQuery, Page]:
     """The query narrowed to one page of the slice's keys (so each page is summed on its own), and
     what the page is. A page past the last is an error that says how many there are."""
     raw = str(page or "1")
-    if not raw.isdigit() or int(raw) < 1:
+    if (whole_number(raw) or 0) < 1:
         raise ValidationFailed(_("page: a number from 1."), fields={"page": [_("A number from 1.")]})
     number = int(raw)
     periods = (

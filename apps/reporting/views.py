@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, ValidationFailed
+from apps.core.validation import whole_number
 from apps.inbox.models import Channel
 from apps.routing.models import Queue
 
@@ -241,7 +242,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             do_save_reporting_settings(
                 cast(User, request.user),
                 time_zone=values["time_zone"],
-                short_abandon_seconds=int(short) if short.isdigit() else -1,
+                short_abandon_seconds=whole_number(short) if whole_number(short) is not None else -1,
                 service_level_formula=values["service_level_formula"],
             )
             saved = True
@@ -384,11 +385,11 @@ def targets_page(request: HttpRequest) -> HttpResponse:
         try:
             if bad:
                 raise ValidationFailed(_("Please correct the errors below."), fields=bad)
-            do_set_team_targets(cast(User, request.user), int(team_id) if team_id.isdigit() else None, values)
+            do_set_team_targets(cast(User, request.user), whole_number(team_id), values)
             saved = int(team_id)
         except ApplicationError as exc:
             errors = {
-                "team": int(team_id) if team_id.isdigit() else None,
+                "team": whole_number(team_id),
                 "fields": exc.fields or {},
                 "message": exc.message,
             }

@@ -78,35 +78,51 @@ def erlang_c(load: float, agents: int, aht: float, target_seconds: float, b: flo
     )
 
 
+def _log_add(a: float, b: float) -> float:
+    """log(e^a + e^b) without overflow."""
+    if a < b:
+        a, b = b, a
+    return a + math.log1p(math.exp(b - a)) if b > -math.inf else a
+
+
 def erlang_a(
     load: float, agents: int, aht: float, target_seconds: float, patience: float, b: float | None = None
 ) -> Figures:
-    """Erlang A figures for `agents` (>= 1; any load: impatient customers keep the queue finite)."""
+    """Erlang A figures for `agents` (>= 1; any load: impatient customers keep the queue finite). The
+    incomplete Beta's terms are summed in logarithms (x^(a+1) underflows once N T / AHT passes ~745)."""
     rate = load / aht  # arrivals a second
     mu, theta = 1 / aht, 1 / patience
     a = agents * mu / theta
-    x = math.exp(-theta * target_seconds)
     b = erlang_b(load, agents) if b is None else b
+    if load <= 0 or b < 1e-300:
+        # Nobody waits (no load, or so many agents that a wait is less likely than a float can say).
+        return Figures(1.0, min(1.0, load / agents), 0.0, 0.0, 0.0)
     below = 1 / b - 1  # sum of pi_k for k < N, relative to pi_N
     total = below
     waiting = answered_in_time = abandoned = served_wait = 0.0
-    w = 1.0  # pi_{N+j} / pi_N
-    xp = math.exp(-(a + 1) * theta * target_seconds)  # x^(a+1)
-    term, partial, harmonic = 1.0, 0.0, 0.0
+    w = 1.0  # pi_{N+j} / pi_N (rescaled with every sum when it grows large)
+    log_xp = -(a + 1) * theta * target_seconds  # log x^(a+1)
+    log_1mx = math.log1p(-math.exp(-theta * target_seconds)) if target_seconds > 0 else -math.inf
+    log_term, log_partial, harmonic = 0.0, -math.inf, 0.0
     j = 0
     while True:
-        partial += term  # sum_{k<=j} (a+1)_k / k! (1-x)^k
+        log_partial = _log_add(log_partial, log_term)  # log sum_{k<=j} (a+1)_k / k! (1-x)^k
         harmonic += 1 / (a + 1 + j)
         served = a / (a + j + 1)
-        in_time = served * (1 - min(1.0, xp * partial))
+        tail = math.exp(min(0.0, log_xp + log_partial))  # I_x(a+1, j+1), at most 1
+        in_time = served * (1 - tail)
         waiting += w
         answered_in_time += w * in_time
         abandoned += w * (1 - served)
         served_wait += w * served * harmonic / theta
         total += w
         j += 1
-        term *= (a + j) / j * (1 - x)
+        log_term += math.log((a + j) / j) + log_1mx
         w *= rate / (agents * mu + j * theta)
+        if w > 1e200:  # an overloaded queue's states grow before they shrink: keep every sum in range
+            w, total, below = w * 1e-200, total * 1e-200, below * 1e-200
+            waiting, answered_in_time = waiting * 1e-200, answered_in_time * 1e-200
+            abandoned, served_wait = abandoned * 1e-200, served_wait * 1e-200
         if w < _TAIL * total or j > 1_000_000:
             break
     p_wait = waiting / total
@@ -136,7 +152,12 @@ def staffing(
     load = volume * aht_seconds / (interval_minutes * 60)
     if volume == 0:
         return Staffing(0, 0, 1.0, 0.0, 0.0, 0.0, 0.0 if patience_seconds else None, 0.0)
-    agents = max(1, math.floor(load) + (0 if patience_seconds else 1))
+    if not math.isfinite(load) or load > MAX_AGENTS:
+        raise ValueError("more than 100,000 agents")
+    # Erlang C needs more agents than Erlangs; with impatient callers the answered-in-time share is at
+    # most N / A, so no fewer than target x A agents can meet it.
+    lowest = math.floor(target_service_level * load) if patience_seconds else math.floor(load) + 1
+    agents = max(1, lowest)
     b = erlang_b(load, agents)
     while True:
         if patience_seconds:

@@ -22,7 +22,12 @@ def _number(
     value = data.get(name, default)
     if value is None:
         return None
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+    ok = (
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and -1e12 < value < 1e12  # a huge integer never reaches float arithmetic
+        and math.isfinite(value)
+    )
     if ok and (value > low if low_open else value >= low) and value <= high:
         return float(value)
     bound = ">" if low_open else ">="
@@ -40,7 +45,7 @@ def staffing_request(data: Any) -> list[Staffing]:
     errors: dict[str, list[str]] = {}
     shared: dict[str, Any] = {}
     specs = {
-        "interval_minutes": (0, 1440, None, True),
+        "interval_minutes": (1, 1440, None, False),
         "target_service_level": (0, 99.99, None, True),
         "target_seconds": (0, 3600, None, False),
         "max_occupancy": (0, 100, 100, True),
@@ -98,7 +103,7 @@ def staffing_request(data: Any) -> list[Staffing]:
                     patience_seconds=shared["patience_seconds"],
                 )
             )
-        except ValueError:
+        except (ValueError, ArithmeticError):
             raise ValidationFailed(
                 _("This needs more than 100,000 agents in an interval: check the volume and AHT."),
                 fields={"volume": [_("Too much work for one interval.")]},

@@ -55,7 +55,8 @@ def staffing_page(request: HttpRequest) -> HttpResponse:
     else:
         result = staffing_json(staffing)
         low = max(1, staffing.agents_raw - 3)
-        for agents in range(low, staffing.agents_raw + 4):
+        levels_of = range(low, staffing.agents_raw + 4) if staffing.agents_raw else range(0)  # no work: no table
+        for agents in levels_of:
             f = figures_for(
                 load=staffing.offered_erlangs,
                 agents=agents,

@@ -38,6 +38,8 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
         "wallboard",
         "reports",
         "scorecard",
+        "quality",
+        "wfm",
         "settings",
         "team",
         "billing-overview",
@@ -70,7 +72,8 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
     client = Client(HTTP_HOST=tenant_a.host)
     client.force_login(agent)
     html = client.get("/").content.decode()
-    assert nav(html) == ["dashboard", "desktop", "journey-contacts", "scorecard"]  # their own customers and numbers
+    # their own customers, numbers and evaluations
+    assert nav(html) == ["dashboard", "desktop", "journey-contacts", "scorecard", "quality"]
     assert 'data-testid="onboarding"' not in html
     assert client.get("/settings/").status_code == 403
     assert client.get("/settings/widget/").status_code == 403

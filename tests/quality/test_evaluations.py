@@ -104,6 +104,9 @@ def test_an_evaluation_from_draft_to_a_reviewed_dispute(tenant_a: TenantInfo, te
     assert made.status_code == 201 and made.json()["version"] == 1 and "critical" in made.json()["score_formula"]
     form_id = made.json()["id"]
 
+    # Nobody evaluates their own work.
+    own = sue("post", "/api/v1/qa/evaluations", {"interaction": p["call"].pk, "form": form_id, "agent": p["sue"].pk})
+    assert own.status_code == 403
     draft = sue("post", "/api/v1/qa/evaluations", {"interaction": p["call"].pk, "form": form_id})
     assert draft.status_code == 201 and draft.json()["agent"]["id"] == p["ann"].pk
     eid = draft.json()["id"]
@@ -121,7 +124,9 @@ def test_an_evaluation_from_draft_to_a_reviewed_dispute(tenant_a: TenantInfo, te
         "comments": [{"at_seconds": 12.5, "text": "Good greeting"}],
     })  # fmt: skip
     assert saved.status_code == 200 and saved.json()["form"]["version"] == 1
-    # A draft is the evaluator's: Ann does not see it yet.
+    # A draft is its evaluator's: another supervisor may not answer or submit it, Ann does not see it yet.
+    assert rex("patch", f"/api/v1/qa/evaluations/{eid}", {"answers": {"greeted": "no"}}).status_code == 403
+    assert rex("post", f"/api/v1/qa/evaluations/{eid}/submit").status_code == 403
     assert ann("get", f"/api/v1/qa/evaluations/{eid}").status_code == 404
     incomplete = sue("post", f"/api/v1/qa/evaluations/{eid}/submit")
     assert incomplete.status_code == 400 and set(incomplete.json()["error"]["fields"]) == {"outcome"}

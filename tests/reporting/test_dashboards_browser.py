@@ -179,16 +179,36 @@ def test_the_dashboard_api_checks_what_it_is_given(tenant_a: TenantInfo) -> None
     answer = Client().get(path, HTTP_HOST=tenant_a.host)
     assert answer.status_code == 410 and b"This link has expired." in answer.content
     assert Client().get("/shared/dashboards/forged:token/", HTTP_HOST=tenant_a.host).status_code == 404
+    # A token signed for this tenant with the right id but not the link's secret is no link.
+    from django.core import signing
+
+    connection.set_schema(tenant_a.schema_name)
+    guessed = signing.dumps(
+        [expired.pk, "guess"], salt=f"reporting.dashboard-link:{tenant_a.schema_name}", compress=True
+    )
+    connection.set_schema_to_public()
+    assert Client().get(f"/shared/dashboards/{guessed}/", HTTP_HOST=tenant_a.host).status_code == 410
 
     bad = post(f"/api/v1/reports/dashboards/{pk}/schedules", {"frequency": "hourly", "hour": 25, "recipients": []})
     assert bad.status_code == 400 and set(bad.json()["error"]["fields"]) == {"frequency", "hour"}
     bad = post(f"/api/v1/reports/dashboards/{pk}/schedules", {"frequency": "daily", "recipients": ["not-mail"]})
     assert bad.status_code == 400 and "not-mail" in bad.json()["error"]["message"]
-    made = post(
-        f"/api/v1/reports/dashboards/{pk}/schedules",
-        {"frequency": "weekly", "weekday": 0, "hour": 7, "recipients": ["lead@example.com"]},
+    # Only the business's own people get its numbers by mail.
+    outside = post(
+        f"/api/v1/reports/dashboards/{pk}/schedules", {"frequency": "daily", "recipients": ["x@spam.example"]}
     )
-    assert made.status_code == 201
+    assert outside.status_code == 400 and outside.json()["error"]["message"] == (
+        "Dashboards are mailed to people of your team only: x@spam.example is not one."
+    )
+    lead = f"ann@{tenant_a.subdomain}.test"  # a user of the tenant (some_work made her)
+    for _n in range(5):
+        made = post(
+            f"/api/v1/reports/dashboards/{pk}/schedules",
+            {"frequency": "weekly", "weekday": 0, "hour": 7, "recipients": [lead]},
+        )
+        assert made.status_code == 201
+    sixth = post(f"/api/v1/reports/dashboards/{pk}/schedules", {"frequency": "daily", "recipients": [lead]})
+    assert sixth.status_code == 400 and "frequency" in sixth.json()["error"]["fields"]
     assert client.delete(f"/api/v1/reports/dashboards/{pk}").status_code == 204
     assert client.get(f"/api/v1/reports/dashboards/{pk}").status_code == 404
     agent = Client(HTTP_HOST=tenant_a.host)
@@ -239,6 +259,9 @@ def test_a_scheduled_dashboard_is_mailed_once(tenant_a: TenantInfo, smtp_server:
         content_type="application/json",
     ).json()["id"]
     address = f"lead@{tenant_a.subdomain}.test"
+    connection.set_schema(tenant_a.schema_name)
+    User.objects.create_user(email=address, password=PASSWORD, role="supervisor")
+    connection.set_schema_to_public()
     schedule = client.post(
         f"/api/v1/reports/dashboards/{pk}/schedules",
         json.dumps({"frequency": "daily", "hour": 7, "recipients": [address]}),

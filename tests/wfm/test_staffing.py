@@ -116,8 +116,10 @@ def test_erlang_a_agrees_with_a_simulation_of_impatient_callers(load: float, age
         assert erlang_c(load, agents, 180, 20).service_level == 0 and got.abandon_rate > 0.1
 
 
-def test_erlang_a_becomes_erlang_c_as_patience_grows() -> None:
-    c, a = erlang_c(10, 12, 180, 20), erlang_a(10, 12, 180, 20, 1e9)
+@pytest.mark.parametrize(("load", "agents", "aht", "target"), [(10, 12, 180, 20), (1900, 2000, 300, 120)])
+def test_erlang_a_becomes_erlang_c_as_patience_grows(load: float, agents: int, aht: float, target: float) -> None:
+    # The second: 2,000 agents, where x^(a+1) of the incomplete Beta is far below the smallest float.
+    c, a = erlang_c(load, agents, aht, target), erlang_a(load, agents, aht, target, 1e9)
     assert a.service_level == pytest.approx(c.service_level, abs=1e-5)
     assert a.probability_of_waiting == pytest.approx(c.probability_of_waiting, abs=1e-5)
     assert a.asa_seconds == pytest.approx(c.asa_seconds, rel=1e-4)
@@ -154,10 +156,20 @@ def test_the_staffing_api(tenant_a: TenantInfo) -> None:
     day = post({**base, "intervals": [{"volume": v, "aht_seconds": 240} for v in range(0, 96)]})
     assert day.status_code == 200 and len(day.json()["results"]) == 96
     assert day.json()["results"][0]["agents_raw"] == 0
+    nobody = post({**base, "volume": 0, "aht_seconds": 180, "patience_seconds": 60}).json()
+    assert (nobody["agents_raw"], nobody["abandon_rate"]) == (0, 0.0)
     bad = post({"volume": -1, "aht_seconds": 0, "interval_minutes": 30, "target_service_level": 100})
     assert bad.status_code == 400
     assert set(bad.json()["error"]["fields"]) == {"volume", "aht_seconds", "target_service_level", "target_seconds"}
     assert post({**base, "intervals": "many"}).status_code == 400
+    # Work no team could do is refused at once (and never ties up the server).
+    huge = post({**base, "volume": 1_000_000, "aht_seconds": 86_400, "interval_minutes": 1})
+    assert huge.status_code == 400 and "100,000 agents" in huge.json()["error"]["message"]
+    assert post({**base, "volume": 10**400, "aht_seconds": 180}).status_code == 400
+    assert (
+        "interval_minutes"
+        in post({**base, "interval_minutes": 0.001, "volume": 1, "aht_seconds": 1}).json()["error"]["fields"]
+    )
     assert post({**base, "intervals": [{"volume": "ten", "aht_seconds": 180}]}).json()["error"]["fields"] == {
         "intervals[0].volume": ["A number >= 0 and at most 1000000."]
     }
