@@ -167,3 +167,110 @@ class QualityReportApi(APIView):
         if bounds[1] <= bounds[0]:
             raise ValidationFailed(_("to must come after from."), fields={"to": [_("After from.")]})
         return Response({"from": bounds[0].isoformat(), "to": bounds[1].isoformat(), **quality_report(*bounds)})
+
+
+def _rule_json(rule: Any) -> dict[str, Any]:
+    return {
+        "id": rule.pk,
+        "name": rule.name,
+        "kind": rule.kind,
+        "form": rule.form_id,
+        "channels": rule.channels,
+        "percent": rule.percent,
+        "csat_at_most": rule.csat_at_most,
+        "aht_factor": rule.aht_factor,
+        "enabled": rule.enabled,
+        "sampled_to": rule.sampled_to.isoformat() if rule.sampled_to else None,
+    }
+
+
+class SamplingRulesApi(APIView):
+    """`GET /api/v1/qa/sampling-rules`; `POST` {name, kind (random, low_csat, long_handle), form, channels,
+    percent | csat_at_most | aht_factor}; `PATCH .../{id}` {enabled}. Supervisors and up, audited."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int | None = None) -> Response:
+        from .models import SamplingRule
+
+        return Response({"results": [_rule_json(r) for r in SamplingRule.objects.order_by("name", "pk")]})
+
+    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    def post(self, request: Request, pk: int | None = None) -> Response:
+        from .sampling import do_save_sampling_rule
+
+        return Response(_rule_json(do_save_sampling_rule(cast(User, request.user), _body(request))), status=201)
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def patch(self, request: Request, pk: int | None = None) -> Response:
+        from .sampling import do_set_sampling_rule_enabled
+
+        if pk is None:
+            raise NotFound(_("No such rule."))
+        rule = do_set_sampling_rule_enabled(cast(User, request.user), pk, _body(request).get("enabled"))
+        return Response(_rule_json(rule))
+
+
+class WorkItemsApi(APIView):
+    """`GET /api/v1/qa/work-items?status=open`: what the sampling rules picked; `POST .../{id}/start`: its
+    evaluation (a draft with the rule's form)."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int | None = None) -> Response:
+        from .models import WorkItem
+
+        found = WorkItem.objects.select_related("agent__user", "rule").order_by("-created_at", "-pk")
+        status = request.query_params.get("status")
+        if status:
+            found = found.filter(status=status)
+        return Response(
+            {
+                "results": [
+                    {
+                        "id": w.pk,
+                        "interaction": w.interaction_id,
+                        "agent": {"id": w.agent_id, "name": w.agent.user.display_name},
+                        "rule": w.rule.name if w.rule else None,
+                        "reason": w.reason,
+                        "status": w.status,
+                        "evaluation": w.evaluation_id,
+                    }
+                    for w in found[:500]
+                ]
+            }
+        )
+
+    @extend_schema(responses={201: serializers.DictField()})
+    def post(self, request: Request, pk: int | None = None) -> Response:
+        from .sampling import do_start_from_work_item
+
+        if pk is None:
+            raise NotFound(_("No such item."))
+        return Response(evaluation_json(do_start_from_work_item(cast(User, request.user), pk)), status=201)
+
+
+class CalibrationsApi(APIView):
+    """`POST /api/v1/qa/calibrations` {interaction, form, expert, evaluators: [user ids]}: a draft for
+    each; `GET /api/v1/qa/calibrations/{id}`: the answers' spread and each evaluator's deviation from the
+    expert (supervisors and up)."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int | None = None) -> Response:
+        from .calibration import calibration_results
+
+        if pk is None:
+            raise NotFound(_("No such calibration."))
+        return Response(calibration_results(pk, cast(User, request.user)))
+
+    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    def post(self, request: Request, pk: int | None = None) -> Response:
+        from .calibration import calibration_results, do_start_calibration
+
+        user = cast(User, request.user)
+        calibration = do_start_calibration(user, _body(request))
+        return Response(calibration_results(calibration.pk, user), status=201)

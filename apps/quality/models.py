@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -83,6 +84,10 @@ class Evaluation(models.Model):
     reviewed_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
     reviewed_at = models.DateTimeField(null=True, blank=True)
     review_note = models.TextField(blank=True, max_length=2000)
+    # Part of a calibration (never the agent's: left out of their scores and of what they see).
+    calibration = models.ForeignKey(
+        "Calibration", null=True, blank=True, on_delete=models.CASCADE, related_name="evaluations"
+    )
 
     class Meta:
         indexes: ClassVar[list[Any]] = [
@@ -92,3 +97,65 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"evaluation {self.pk} of {self.interaction_id}"
+
+
+class SamplingRule(models.Model):
+    """What puts interactions in the evaluators' work list: a random share of each agent's work, every
+    low rating, or handling much longer than the queue's usual."""
+
+    class Kind(models.TextChoices):
+        RANDOM = "random", _("A share of each agent's interactions")
+        LOW_CSAT = "low_csat", _("Every interaction rated at most")
+        LONG_HANDLE = "long_handle", _("Handle time over a multiple of the queue's average")
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    form = models.ForeignKey(EvaluationForm, on_delete=models.CASCADE, related_name="+")
+    channels = ArrayField(models.CharField(max_length=16), default=list, blank=True)  # empty: every channel
+    percent = models.FloatField(null=True, blank=True)  # random
+    csat_at_most = models.PositiveSmallIntegerField(null=True, blank=True)  # low_csat
+    aht_factor = models.FloatField(null=True, blank=True)  # long_handle
+    enabled = models.BooleanField(default=True)
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sampled_to = models.DateTimeField(null=True, blank=True)  # what happened up to here was looked at
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkItem(models.Model):
+    """An interaction a sampling rule picked for evaluation: once, whatever the rules (unique)."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("To evaluate")
+        STARTED = "started", _("Started")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    interaction = models.OneToOneField("inbox.Interaction", on_delete=models.CASCADE, related_name="+")
+    agent = models.ForeignKey("agents.AgentProfile", on_delete=models.CASCADE, related_name="+")
+    rule = models.ForeignKey(SamplingRule, null=True, on_delete=models.SET_NULL, related_name="items")
+    reason = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    evaluation = models.ForeignKey(Evaluation, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes: ClassVar[list[Any]] = [models.Index(fields=["status", "created_at"], name="workitem_open")]
+
+    def __str__(self) -> str:
+        return f"work item {self.interaction_id}"
+
+
+class Calibration(models.Model):
+    """Several evaluators score the same interaction with the same form, one of them the expert whose
+    evaluation the others are compared with. Its evaluations count in no agent's scores."""
+
+    interaction = models.ForeignKey("inbox.Interaction", on_delete=models.CASCADE, related_name="+")
+    version = models.ForeignKey(FormVersion, on_delete=models.PROTECT, related_name="+")
+    expert = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="+")
+    created_by = models.ForeignKey("accounts.User", null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"calibration {self.pk} of {self.interaction_id}"

@@ -23,7 +23,8 @@ def visible_evaluations(user: User) -> QuerySet[Evaluation]:
     found = Evaluation.objects.select_related("version__form", "agent__user", "evaluator")
     if user.role in EVALUATORS:  # every evaluation, but a draft about oneself (an evaluator is evaluated too)
         return found.exclude(status=Evaluation.Status.DRAFT, agent__user=user)
-    return found.filter(agent__user=user).exclude(status=Evaluation.Status.DRAFT)
+    # An agent: their own, submitted, not a calibration's (those score the evaluators, not the agent).
+    return found.filter(agent__user=user, calibration__isnull=True).exclude(status=Evaluation.Status.DRAFT)
 
 
 def readable_evaluation(user: User, evaluation_id: int) -> Evaluation:
@@ -44,7 +45,11 @@ def average_scores(agent_ids: list[int], start: datetime, end: datetime) -> dict
 
     rows = (
         Evaluation.objects.filter(
-            agent_id__in=agent_ids, status__in=SCORED, submitted_at__gte=start, submitted_at__lt=end
+            agent_id__in=agent_ids,
+            status__in=SCORED,
+            submitted_at__gte=start,
+            submitted_at__lt=end,
+            calibration__isnull=True,
         )
         .exclude(score=None)
         .values("agent_id")
@@ -90,6 +95,7 @@ def evaluation_json(evaluation: Evaluation) -> dict[str, Any]:
         "acknowledged_at": evaluation.acknowledged_at.isoformat() if evaluation.acknowledged_at else None,
         "dispute_reason": evaluation.dispute_reason or None,
         "review_note": evaluation.review_note or None,
+        "calibration": evaluation.calibration_id,
     }
 
 
@@ -99,7 +105,9 @@ def quality_report(start: datetime, end: datetime) -> dict[str, Any]:
     from .scoring import NA, questions, result_of
 
     evaluations = list(
-        Evaluation.objects.filter(status__in=SCORED, submitted_at__gte=start, submitted_at__lt=end)
+        Evaluation.objects.filter(
+            status__in=SCORED, submitted_at__gte=start, submitted_at__lt=end, calibration__isnull=True
+        )
         .exclude(score=None)
         .select_related("agent__user", "version__form")
     )

@@ -17,10 +17,11 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.validation import whole_number
-from apps.inbox.models import Message
+from apps.inbox.models import Channel, Message
 
 from . import actions
-from .models import Evaluation, EvaluationForm
+from .models import Evaluation, EvaluationForm, SamplingRule, WorkItem
+from .sampling import do_save_sampling_rule, do_set_sampling_rule_enabled, do_start_from_work_item
 from .scoring import FORMULA, NA, questions
 from .selectors import EVALUATORS, readable_evaluation, visible_evaluations
 
@@ -41,13 +42,21 @@ def evaluations_page(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     evaluator = user.role in EVALUATORS
     error: ApplicationError | None = None
+    step = ""
     if request.method == "POST":
         if not evaluator:
             return render(request, "core/forbidden.html", status=403)
+        step = str(request.POST.get("step", "start"))
         try:
-            evaluation = actions.do_start_evaluation(
-                user, interaction_id=_int(request.POST.get("interaction")), form_id=_int(request.POST.get("form"))
-            )
+            if step in ("add_rule", "toggle_rule"):
+                messages.success(request, _rule_step(request, step))
+                return redirect("quality")
+            if step == "start_item":
+                evaluation = do_start_from_work_item(user, _int(request.POST.get("item")))
+            else:
+                evaluation = actions.do_start_evaluation(
+                    user, interaction_id=_int(request.POST.get("interaction")), form_id=_int(request.POST.get("form"))
+                )
         except ApplicationError as exc:
             error = exc
         else:
@@ -60,12 +69,54 @@ def evaluations_page(request: HttpRequest) -> HttpResponse:
         {
             "evaluations": found,
             "evaluator": evaluator,
+            "work": WorkItem.objects.filter(status=WorkItem.Status.OPEN)
+            .select_related("agent__user", "interaction")
+            .order_by("-created_at")[:100]
+            if evaluator
+            else [],
+            "rules": SamplingRule.objects.select_related("form").order_by("name") if evaluator else [],
+            "evaluators": User.objects.filter(is_active=True, role__in=EVALUATORS).order_by("full_name", "email")
+            if evaluator
+            else [],
+            "kinds": SamplingRule.Kind.choices,
+            "channels": Channel.choices,
             "forms": EvaluationForm.objects.filter(archived=False).order_by("name") if evaluator else [],
             "error": error,
+            "step": step,
             "posted": request.POST,
         },
         status=error.status if error else 200,
     )
+
+
+def _rule_step(request: HttpRequest, step: str) -> str:
+    user = _user(request)
+    if step == "toggle_rule":
+        rule = do_set_sampling_rule_enabled(
+            user, _int(request.POST.get("rule")) or 0, request.POST.get("enabled") == "1"
+        )
+        return _("Rule on.") if rule.enabled else _("Rule off.")
+    kind = request.POST.get("kind", "")
+    value = request.POST.get("value", "").strip().replace(",", ".")
+    try:
+        number: Any = float(value) if value else None
+    except ValueError:
+        number = value
+    field = {"random": "percent", "low_csat": "csat_at_most", "long_handle": "aht_factor"}.get(kind, "percent")
+    if field == "csat_at_most" and isinstance(number, float) and number.is_integer():
+        number = int(number)
+    channel = request.POST.get("channel", "")
+    do_save_sampling_rule(
+        user,
+        {
+            "name": request.POST.get("name", ""),
+            "kind": kind,
+            "form": _int(request.POST.get("form")),
+            "channels": [channel] if channel else [],
+            field: number,
+        },
+    )
+    return _("Rule added: it looks at the last week now, then at what happens, every 5 minutes.")
 
 
 def _answers_from(request: HttpRequest, evaluation: Evaluation) -> dict[str, Any]:
@@ -118,6 +169,41 @@ def _act(request: HttpRequest, evaluation: Evaluation) -> str:
         )
         return _("Dispute resolved.")
     raise ApplicationError(_("Unknown step."), code="bad_step", status=400)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calibration_page(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Start a calibration (POST), or read one: each question's answers and spread, each evaluator's
+    deviation from the expert."""
+    from .calibration import calibration_results, do_start_calibration
+
+    user = _user(request)
+    if user.role not in EVALUATORS:
+        return render(request, "core/forbidden.html", status=403)
+    if request.method == "POST":
+        try:
+            calibration = do_start_calibration(
+                user,
+                {
+                    "interaction": _int(request.POST.get("interaction")),
+                    "form": _int(request.POST.get("form")),
+                    "expert": _int(request.POST.get("expert")),
+                    "evaluators": [_int(v) for v in request.POST.getlist("evaluators")],
+                },
+            )
+        except ApplicationError as exc:
+            messages.error(request, " ".join([exc.message, *[" ".join(v) for v in (exc.fields or {}).values()]]))
+            return redirect("quality")
+        messages.success(request, _("Calibration started: each evaluator has a draft to answer."))
+        return redirect("quality-calibration", pk=calibration.pk)
+    try:
+        results = calibration_results(pk or 0, user)
+    except NotFound as exc:
+        return render(request, "core/error.html", {"title": _("Not found"), "message": exc.message, "status": 404},
+                      status=404)  # fmt: skip
+    mine = next((p for p in results["evaluators"] if p["evaluator"]["id"] == user.pk), None)
+    return render(request, "quality/calibration.html", {"c": results, "mine": mine})
 
 
 @login_required

@@ -380,6 +380,8 @@ CELERY_TASK_ROUTES = {"reporting.*": {"queue": "reports"}}
 CELERY_BEAT_SCHEDULE["reporting-roll-up"] = {"task": "reporting.roll_up", "schedule": 15.0}
 # Dashboards mailed daily or weekly (each schedule's next time is on its row; checked every minute).
 CELERY_BEAT_SCHEDULE["reporting-send-dashboards"] = {"task": "reporting.send_dashboards", "schedule": 60.0}
+# Quality: sampling rules put interactions in the evaluators' work list.
+CELERY_BEAT_SCHEDULE["quality-sample"] = {"task": "quality.sample", "schedule": 300.0}
 CELERY_BEAT_SCHEDULE["tenants-refill-spare-schemas"] = {"task": "tenants.refill_spare_schemas", "schedule": 60.0}
 
 EMAIL_HOST = env("EMAIL_HOST", "localhost") or "localhost"

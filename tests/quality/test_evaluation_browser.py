@@ -34,6 +34,23 @@ def test_a_chat_evaluated_disputed_and_reviewed(browser: Any, web_server: WebSer
 
     sue = signed_in_page(browser, web_server, tenant_a, f"sue@{tenant_a.subdomain}.test")
     sue.get_by_test_id("main-nav").get_by_role("link", name="Quality").click()
+    # A sampling rule, added and turned off on the page; a bad value is said.
+    rules = sue.get_by_test_id("sampling-rules")
+    rules.get_by_label("Name").fill("Unhappy customers")
+    rules.get_by_label("Picks").select_option("low_csat")
+    rules.get_by_label("Value (% / rating / times)").fill("9")
+    rules.get_by_role("button", name="Add rule").click()
+    expect(sue.get_by_test_id("rule-error")).to_contain_text("csat_at_most: a number from 1 to 5.")
+    sue.get_by_test_id("sampling-rules").get_by_label("Name").fill("Unhappy customers")
+    sue.get_by_test_id("sampling-rules").get_by_label("Picks").select_option("low_csat")
+    sue.get_by_test_id("sampling-rules").get_by_label("Value (% / rating / times)").fill("2")
+    sue.get_by_test_id("sampling-rules").get_by_role("button", name="Add rule").click()
+    expect(sue.locator(".messages")).to_contain_text("Rule added")
+    rule = sue.get_by_test_id("sampling-rules").locator("li", has_text="Unhappy customers")
+    rule.get_by_role("button", name="Turn off").click()
+    expect(sue.locator(".messages")).to_have_text("Rule off.")
+    expect(sue.get_by_test_id("sampling-rules").locator("li", has_text="Unhappy customers").get_by_role(
+        "button", name="Turn on")).to_be_visible()  # fmt: skip
     start = sue.get_by_test_id("new-evaluation")
     start.get_by_label("Interaction number").fill(str(chat.pk))
     start.get_by_role("button", name="Start").click()
