@@ -122,3 +122,56 @@ def staffing_json(result: Staffing) -> dict[str, Any]:
     if data["abandon_rate"] is None:
         del data["abandon_rate"]
     return data
+
+
+def forecast_request(params: Any) -> dict[str, Any]:
+    """`GET /api/v1/wfm/forecast`'s query checked, then the forecast (see `forecast`)."""
+    from datetime import date, datetime, timedelta
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from django.utils.dateparse import parse_date
+
+    from apps.inbox.models import Channel
+    from apps.routing.models import Queue
+
+    from .forecast import forecast
+    from .models import ForecastOverride, Holiday
+
+    errors: dict[str, list[str]] = {}
+    raw_queue = str(params.get("queue") or "")
+    queue = Queue.objects.filter(pk=int(raw_queue)).first() if raw_queue.isascii() and raw_queue.isdigit() else None
+    if queue is None:
+        errors["queue"] = [_("No such queue.")]
+    channel = str(params.get("channel") or "") or None
+    if channel and channel not in Channel.values:
+        errors["channel"] = [_("Choose from: %(c)s.") % {"c": ", ".join(Channel.values)}]
+    time_zone = str(params.get("time_zone") or "UTC")
+    try:
+        tz = ZoneInfo(time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors["time_zone"] = [_("An IANA time zone, e.g. Europe/Berlin or Asia/Shanghai.")]
+        tz = ZoneInfo("UTC")
+    raw_from = str(params.get("from") or "")
+    try:
+        first = parse_date(raw_from) if raw_from else datetime.now(tz).date() + timedelta(days=1)
+    except ValueError:
+        first = None
+    if first is None:
+        errors["from"] = [_("A date, YYYY-MM-DD.")]
+    raw_days, raw_minutes = str(params.get("days") or "7"), str(params.get("interval_minutes") or "30")
+    days = int(raw_days) if raw_days.isascii() and raw_days.isdigit() and 1 <= int(raw_days) <= 28 else None
+    if days is None:
+        errors["days"] = [_("1 to 28.")]
+    minutes = int(raw_minutes) if raw_minutes in ("15", "30") else None
+    if minutes is None:
+        errors["interval_minutes"] = [_("15 or 30.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    assert queue is not None and isinstance(first, date) and days is not None and minutes is not None
+    holidays = {h.day: h.factor for h in Holiday.objects.all()}
+    overrides = {
+        o.start: (o.volume, o.aht_seconds)
+        for o in ForecastOverride.objects.filter(queue=queue, channel=channel or "", interval_minutes=minutes)
+    }
+    result = forecast(queue.pk, channel, first, days, minutes, time_zone, holidays, overrides)
+    return {"queue": queue.pk, "channel": channel, "interval_minutes": minutes, "time_zone": time_zone, **result}

@@ -4,6 +4,9 @@ from . import apis, views
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("wfm/staffing", apis.StaffingApi.as_view(), name="api-wfm-staffing"),
+    path("wfm/forecast", apis.ForecastApi.as_view(), name="api-wfm-forecast"),
+    path("wfm/holidays", apis.HolidaysApi.as_view(), name="api-wfm-holidays"),
+    path("wfm/holidays/<int:pk>", apis.HolidaysApi.as_view(), name="api-wfm-holiday"),
 ]
 
 urlpatterns = [
