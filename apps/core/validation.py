@@ -66,3 +66,10 @@ def whole_number(value: Any, digits: int = 9) -> int | None:
 
     text = str(value).strip() if isinstance(value, str | int) and not isinstance(value, bool) else ""
     return int(text) if re.fullmatch(rf"[0-9]{{1,{digits}}}", text) else None
+
+
+def json_object(data: Any) -> dict[str, Any]:
+    """A request body that must be a JSON object (the same answer as `FieldErrors` when it is not)."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(_("Send a JSON object."))
+    return data

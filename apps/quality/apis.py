@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.permissions import IsSupervisor
-from apps.core.validation import whole_number
+from apps.core.validation import json_object, whole_number
 
 from . import actions
 from .models import EvaluationForm
@@ -25,9 +25,7 @@ from .selectors import evaluation_json, form_json, readable_evaluation, visible_
 
 
 def _body(request: Request) -> dict[str, Any]:
-    if not isinstance(request.data, dict):
-        raise ValidationFailed(_("A JSON object, please."))
-    return dict(request.data)
+    return dict(json_object(request.data))
 
 
 class FormsApi(APIView):

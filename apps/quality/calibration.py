@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
+from apps.core.validation import json_object
 from apps.inbox.models import Interaction
 
 from .models import Calibration, Evaluation, EvaluationForm
@@ -27,8 +28,7 @@ def do_start_calibration(actor: User, data: Any) -> Calibration:
     evaluator (supervisors and up; not the agent whose work it is)."""
     if actor.role not in EVALUATORS:
         raise PermissionDenied(_("Only supervisors, admins and the owner evaluate."))
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("A JSON object, please."))
+    data = json_object(data)
     errors: dict[str, list[str]] = {}
     iid, fid = data.get("interaction"), data.get("form")
     interaction = Interaction.objects.filter(pk=iid).first() if isinstance(iid, int) else None

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
+from apps.core.validation import json_object
 from apps.inbox.models import Channel
 
 from .models import EvaluationForm, SamplingRule, WorkItem
@@ -51,8 +52,7 @@ def _number(data: dict[str, Any], name: str, low: float, high: float) -> float:
 def do_save_sampling_rule(actor: User, data: Any) -> SamplingRule:
     if actor.role not in EVALUATORS:
         raise PermissionDenied(_("Only supervisors, admins and the owner evaluate."))
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("A JSON object, please."))
+    data = json_object(data)
     raw_name = data.get("name")
     name = raw_name.strip() if isinstance(raw_name, str) else ""
     if not name or len(name) > 120:

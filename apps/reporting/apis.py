@@ -304,11 +304,9 @@ def _dashboard_json(dashboard: Any, *, figures: bool = False) -> dict[str, Any]:
 
 
 def _body(request: Request) -> dict[str, Any]:
-    from apps.core.errors import ValidationFailed
+    from apps.core.validation import json_object
 
-    if not isinstance(request.data, dict):
-        raise ValidationFailed(_("A JSON object, please."))
-    return dict(request.data)
+    return dict(json_object(request.data))
 
 
 def _dashboard(pk: int) -> Any:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.validation import json_object
 from apps.inbox.models import Channel
 from apps.routing.models import Queue
 
@@ -23,8 +24,7 @@ def _fail(field: str, message: str) -> ValidationFailed:
 
 
 def do_save_holiday(actor: User, data: Any) -> Holiday:
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("A JSON object, please."))
+    data = json_object(data)
     try:
         day = parse_date(str(data.get("day") or ""))
     except ValueError:
@@ -55,8 +55,7 @@ def do_delete_holiday(actor: User, holiday_id: int) -> None:
 
 def do_set_override(actor: User, data: Any) -> ForecastOverride | None:
     """A planner's volume and/or handle time for one interval (both null: the override is removed)."""
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("A JSON object, please."))
+    data = json_object(data)
     qid = data.get("queue")
     queue = Queue.objects.filter(pk=qid).first() if isinstance(qid, int) and not isinstance(qid, bool) else None
     if queue is None:

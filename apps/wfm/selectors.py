@@ -10,6 +10,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from apps.core.errors import ValidationFailed
+from apps.core.validation import json_object
 
 from .erlang import Staffing, staffing
 
@@ -40,8 +41,7 @@ def _number(
 def staffing_request(data: Any) -> list[Staffing]:
     """`POST /api/v1/wfm/staffing`'s body: one interval's `volume` and `aht_seconds`, or `intervals`, a
     list of {volume, aht_seconds}, with the targets shared. Percentages are 0-100."""
-    if not isinstance(data, dict):
-        raise ValidationFailed(_("A JSON object, please."))
+    data = json_object(data)
     errors: dict[str, list[str]] = {}
     shared: dict[str, Any] = {}
     specs = {
