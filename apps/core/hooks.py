@@ -34,6 +34,8 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
   why the customer was invited.
 - `scorecard_figures(agent_ids, start, end) -> dict`: reporting builds agents' scorecards. Quality
   returns `{"qa_score": {agent_id: average score of the evaluations submitted in [start, end)}}`.
+- `tenant_time_zone() -> str`: an app needs the tenant's own zone (its days, weeks and shifts).
+  Reporting returns the zone of its settings (an IANA name); with none registered, "UTC".
 - `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
   raises SeatLimitReached when a seat-taking role finds no free seat.
 """
@@ -56,6 +58,7 @@ HOOKS: dict[str, str] = {
     "seats_check": "role: str, adding: int",
     "scorecard_figures": "agent_ids: list[int], start: datetime, end: datetime -> dict",
     "team_page_context": "tenant: Tenant -> dict",
+    "tenant_time_zone": "-> str",
     "tenant_created": "tenant: Tenant",
     "tenant_schema_created": "tenant: Tenant",
     "login_handoff": "schema_name: str, user: User -> str",
@@ -82,3 +85,9 @@ def run_hooks(name: str, **kwargs: Any) -> list[Any]:
     if name not in HOOKS:
         raise KeyError(f"Unknown hook {name!r}: declare it in apps/core/hooks.py")
     return [func(**kwargs) for func in _registered[name]]
+
+
+def tenant_time_zone() -> str:
+    """The current tenant's time zone (the `tenant_time_zone` hook), "UTC" when no app keeps one."""
+    found = run_hooks("tenant_time_zone")
+    return str(found[0]) if found and found[0] else "UTC"
