@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, include, path
 
-from . import apis, views
+from . import apis, forecast_views, views
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("wfm/staffing", apis.StaffingApi.as_view(), name="api-wfm-staffing"),
@@ -12,4 +12,5 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("wfm/", views.staffing_page, name="wfm"),
+    path("wfm/forecast/", forecast_views.forecast_page, name="wfm-forecast"),
 ]
