@@ -1,6 +1,6 @@
 from django.urls import URLPattern, URLResolver, include, path
 
-from . import apis, views
+from . import apis, form_views, views
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("qa/forms", apis.FormsApi.as_view(), name="api-qa-forms"),
@@ -21,6 +21,9 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("quality/", views.evaluations_page, name="quality"),
     path("quality/evaluations/<int:pk>/", views.evaluation_page, name="quality-evaluation"),
+    path("quality/forms/", form_views.forms_page, name="quality-forms"),
+    path("quality/forms/new/", form_views.form_editor_page, name="quality-form-new"),
+    path("quality/forms/<int:pk>/", form_views.form_editor_page, name="quality-form"),
     path("quality/calibrations/", views.calibration_page, name="quality-calibrations"),
     path("quality/calibrations/<int:pk>/", views.calibration_page, name="quality-calibration"),
 ]
