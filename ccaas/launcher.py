@@ -188,6 +188,7 @@ def run() -> int:
         "web",
         "worker",
         "reports",
+        "analytics",
         "beat",
         "media",
     ]

@@ -27,6 +27,7 @@ NAV_ITEMS: tuple[tuple[str, Any, frozenset[str]], ...] = (
     ("reports", _("Reports"), frozenset({"owner", "admin", "supervisor"})),
     ("scorecard", _("Scorecard"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("quality", _("Quality"), frozenset({"owner", "admin", "supervisor", "agent"})),
+    ("analytics", _("Analytics"), frozenset({"owner", "admin", "supervisor"})),
     ("schedules", _("Schedules"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("wfm", _("Staffing"), frozenset({"owner", "admin", "supervisor"})),
     ("settings", _("Settings"), frozenset({"owner", "admin", "supervisor"})),

@@ -36,6 +36,10 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
   returns `{"qa_score": {agent_id: average score of the evaluations submitted in [start, end)}}`.
 - `tenant_time_zone() -> str`: an app needs the tenant's own zone (its days, weeks and shifts).
   Reporting returns the zone of its settings (an IANA name); with none registered, "UTC".
+- `interaction_closed(interaction_id)`: inbox resolved an interaction (after its transaction commits).
+  Analytics analyses it in the background (sentiment, topics; a call's talk pattern and phrases).
+- `recording_stored(call_id, recording_id)`: media stored a call's recording (after its transaction);
+  it may arrive after the interaction was closed. Analytics analyses the call's interaction again.
 - `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
   raises SeatLimitReached when a seat-taking role finds no free seat.
 """
@@ -56,6 +60,8 @@ HOOKS: dict[str, str] = {
     "agent_routing_changed": "agent_id: int",
     "routing_names_used": "reference: str -> list[str]",
     "seats_check": "role: str, adding: int",
+    "interaction_closed": "interaction_id: int",
+    "recording_stored": "call_id: str, recording_id: int",
     "scorecard_figures": "agent_ids: list[int], start: datetime, end: datetime -> dict",
     "team_page_context": "tenant: Tenant -> dict",
     "tenant_time_zone": "-> str",

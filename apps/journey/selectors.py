@@ -17,6 +17,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
+from apps.analytics.selectors import summary_for as analysis_summary_for
 from apps.core.errors import NotFound, ValidationFailed
 from apps.inbox.models import Channel, Contact, Interaction, Segment
 from apps.inbox.selectors import can_read_contact
@@ -563,9 +564,14 @@ def contact_journey(contact: Contact, f: JourneyFilters, *, pks: list[int] | Non
         ids = [i.pk for i in rows]
         segments, recordings = _segments_by_interaction(ids), _recordings_by_interaction(ids)
         invitations = invitations_by_interaction(ids)
+        analysed = analysis_summary_for(ids)
         for i in rows:
             entry = _interaction_entry(i, segments[i.pk], recordings.get(i.pk, []))
             entry["invitation"] = invitations.get(i.pk)
+            # Interaction analytics: the customer's sentiment (overall, at the end) and the topics matched.
+            found = analysed.get(i.pk)
+            entry["sentiment"] = found["sentiment"] if found else None
+            entry["topics"] = found["topics"] if found else []
             entries.append(entry)
     if want_web:
         entries += _web_entries(pks, f, f.cursor, n)

@@ -13,11 +13,13 @@ from django.utils.translation import gettext as _
 from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.agents.models import AgentProfile
+from apps.analytics.actions import do_record_auto_answers, do_watch_phrases
+from apps.analytics.auto import answer as auto_answer
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.inbox.models import Interaction
 
 from .models import Evaluation, EvaluationForm, FormVersion, QualitySettings
-from .scoring import check_answers, clean_definition, score
+from .scoring import check_answers, clean_definition, questions, score
 
 EVALUATORS = {"owner", "admin", "supervisor"}
 
@@ -40,6 +42,7 @@ def do_create_form(actor: User, name: Any, definition: Any) -> EvaluationForm:
     with transaction.atomic():
         form = EvaluationForm.objects.create(name=cleaned_name, created_by=actor)
         version = FormVersion.objects.create(form=form, number=1, definition=cleaned, created_by=actor)
+        _watch_auto_phrases(cleaned)
         record_audit(actor, "quality.form_created", form, name=cleaned_name, version=version.number)
     return form
 
@@ -61,6 +64,7 @@ def do_revise_form(actor: User, form_id: int, *, name: Any = None, definition: A
             current = form.current
             number = (current.number if current else 0) + 1
             FormVersion.objects.create(form=form, number=number, definition=cleaned, created_by=actor)
+            _watch_auto_phrases(cleaned)
         record_audit(actor, "quality.form_revised", form, name=form.name, version=number)
     return form
 
@@ -100,12 +104,40 @@ def do_start_evaluation(actor: User, *, interaction_id: Any, form_id: Any, agent
     _not_own(actor, agent)
     version = form.current
     assert version is not None
+    auto = _auto_answers(interaction, version.definition)
     with transaction.atomic():
-        evaluation = Evaluation.objects.create(interaction=interaction, agent=agent, evaluator=actor, version=version)
+        evaluation = Evaluation.objects.create(
+            interaction=interaction,
+            agent=agent,
+            evaluator=actor,
+            version=version,
+            answers={qid: found["answer"] for qid, found in auto.items() if found["answer"]},
+        )
+        if auto:
+            do_record_auto_answers(evaluation.pk, interaction, auto)
         record_audit(
-            actor, "quality.evaluation_started", evaluation, interaction=interaction.pk, agent=agent.pk, form=form.pk
+            actor,
+            "quality.evaluation_started",
+            evaluation,
+            interaction=interaction.pk,
+            agent=agent.pk,
+            form=form.pk,
+            auto_answered=sorted(qid for qid, found in auto.items() if found["answer"]),
         )
     return evaluation
+
+
+def _watch_auto_phrases(definition: dict[str, Any]) -> None:
+    """Calls analysed from now on are listened for the phrases of the form's automatic questions."""
+    rules = [q["auto"] for q in questions(definition) if q.get("auto")]
+    phrases = [p for rule in rules if rule["kind"] == "phrase" for p in rule["phrases"]]
+    if phrases:
+        do_watch_phrases(phrases)
+
+
+def _auto_answers(interaction: Interaction, definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The automatic questions' answers (yes / no, or None when analytics cannot tell) and evidence."""
+    return {q["id"]: auto_answer(interaction, q["auto"]) for q in questions(definition) if q.get("auto")}
 
 
 def _comments(value: Any) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from apps.analytics.auto import clean_rule
 from apps.core.errors import ValidationFailed
 
 KINDS = ("yes_no", "scale", "choice", "text")
@@ -85,6 +86,16 @@ def _clean_question(question: Any, where: str, seen: set[str], n: int) -> dict[s
         "allow_na": bool(question.get("allow_na", False)),
         "critical": bool(question.get("critical", False)) and kind != "text",
     }
+    if question.get("auto") is not None:
+        # Answered from interaction analytics when an evaluation starts (apps/analytics/auto.py has the
+        # rules); a yes / no question only, and the evaluator can change the answer.
+        if kind != "yes_no":
+            raise _fail(f"{where}.auto", _("Only a yes / no question can be answered automatically."))
+        rule, errors = clean_rule(question["auto"], f"{where}.auto")
+        if rule is None:
+            field, messages = next(iter(errors.items()))
+            raise _fail(field, messages[0])
+        out["auto"] = rule
     if kind == "scale":
         top = question.get("scale_max", 5)
         if not isinstance(top, int) or isinstance(top, bool) or not 2 <= top <= 10:

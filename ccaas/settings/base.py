@@ -67,6 +67,7 @@ TENANT_APPS = [
     "apps.inbox",
     "apps.widget",
     "apps.media",
+    "apps.analytics",
     "apps.journey",
     "apps.wfm",
     "apps.quality",
@@ -375,7 +376,9 @@ CELERY_BEAT_SCHEDULE["billing-enforce-dunning"] = {"task": "billing.enforce_dunn
 CELERY_BEAT_SCHEDULE["journey-purge-web-events"] = {"task": "journey.purge_web_events", "schedule": 6 * 3600.0}
 # Reporting's work (the roll-ups, the wallboard) has a queue and a worker of its own (Procfile
 # `reports`): summing a big tenant's day must never delay a routing timer on the default queue.
-CELERY_TASK_ROUTES = {"reporting.*": {"queue": "reports"}}
+CELERY_TASK_ROUTES = {"reporting.*": {"queue": "reports"}, "analytics.*": {"queue": "analytics"}}
+# Interaction analytics' speech-to-text (apps/analytics/speech.py): a class's dotted path, or "none".
+ANALYTICS_SPEECH_ENGINE = env("ANALYTICS_SPEECH_ENGINE", "apps.analytics.speech.PocketSphinxEngine")
 # Reports: the roll-up of what changed in each tenant's record (within a minute of it happening).
 CELERY_BEAT_SCHEDULE["reporting-roll-up"] = {"task": "reporting.roll_up", "schedule": 15.0}
 # Dashboards mailed daily or weekly (each schedule's next time is on its row; checked every minute).

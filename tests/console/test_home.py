@@ -39,6 +39,7 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
         "reports",
         "scorecard",
         "quality",
+        "analytics",
         "wfm",
         "settings",
         "team",

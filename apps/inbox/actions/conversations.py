@@ -13,6 +13,7 @@ from apps.accounts.models import User
 from apps.agents.models import AgentProfile
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit
+from apps.core.hooks import run_hooks
 from apps.core.tenancy import current_schema
 
 from .. import record
@@ -88,6 +89,8 @@ def do_resolve(
             [interaction_group(schema, interaction.pk)],
         )
         announce_assignments_on_commit(schema, interaction.assignee_id)
+        closed_id = interaction.pk
+        transaction.on_commit(lambda: run_hooks("interaction_closed", interaction_id=closed_id))  # analytics
     if interaction.routing_status == Interaction.RoutingStatus.ASSIGNED:
         do_complete_interaction(interaction.pk)
     return interaction

@@ -9,6 +9,8 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import transaction
 
+from apps.core.hooks import run_hooks
+
 from ..models import Recording
 
 
@@ -34,8 +36,11 @@ def do_store_recording(
     with path.open("rb") as handle:
         name = default_storage.save(recording_name(schema, call_id), File(handle))
     with transaction.atomic():
-        recording, _ = Recording.objects.get_or_create(
+        recording, created = Recording.objects.get_or_create(
             call_id=call_id,
             defaults={"file": name, "duration": duration, "size": size, "streams": streams, "complete": complete},
         )
+        if created:
+            stored = recording.pk
+            transaction.on_commit(lambda: run_hooks("recording_stored", call_id=call_id, recording_id=stored))
     return recording
