@@ -82,3 +82,18 @@ def recording_download(request: HttpRequest, pk: int) -> HttpResponse | FileResp
     response["Content-Length"] = str(recording.size)
     response["Accept-Ranges"] = "none"
     return response
+
+
+@login_required
+def recording_track(request: HttpRequest, pk: int, index: int) -> HttpResponse:
+    """One party's audio of a recording (supervisors and up, as the recording), with byte ranges."""
+    from .tracks import ranged, track_bytes
+
+    user = cast(User, request.user)
+    if not user.is_manager:
+        return HttpResponse(status=403)
+    recording = get_object_or_404(Recording, pk=pk)
+    data = track_bytes(recording, index)
+    if data is None:
+        return HttpResponse(status=404)
+    return ranged(request, data, "audio/webm")

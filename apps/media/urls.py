@@ -10,4 +10,5 @@ api_urlpatterns: list[URLPattern] = [
 
 urlpatterns: list[URLPattern] = [
     path("calls/recordings/<int:pk>", apis.recording_download, name="call-recording"),
+    path("calls/recordings/<int:pk>/tracks/<int:index>", apis.recording_track, name="call-recording-track"),
 ]
