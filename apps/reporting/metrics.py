@@ -211,6 +211,32 @@ METRICS = (
 )
 BY_NAME = {m.name: m for m in METRICS}
 
+# Kept by workforce management from the published schedule and the presence history (not from segments), and
+# given to the scorecards through the `scorecard_figures` hook; defined here so the dictionary has them.
+SCHEDULE_METRICS: tuple[Metric, ...] = (
+    Metric(
+        "adherence",
+        pgettext_lazy("metric", "Adherence"),
+        "percent",
+        _(
+            "1 - exceptions / scheduled time. Scheduled time is the time of the agent's published shifts; an "
+            "exception is scheduled time in which the agent's presence did not match the activity: work expects "
+            "Available or Wrap-up, a break, lunch, meeting or training expects Away or Offline (no presence "
+            "recorded counts as Offline). Time still to come is not counted."
+        ),
+    ),
+    Metric(
+        "conformance",
+        pgettext_lazy("metric", "Conformance"),
+        "percent",
+        _(
+            "Worked / scheduled work time: the time the agent was Available or in Wrap-up in the period, inside "
+            "the shifts or not, against the published shifts' time less their breaks, lunches, meetings and "
+            "trainings. Over 100 % when the agent worked more than scheduled."
+        ),
+    ),
+)
+
 SUMMED = (
     "offered",
     "answered",
@@ -316,7 +342,10 @@ def shown(value: Any, unit: str) -> str:
 
 
 def dictionary() -> list[dict[str, str]]:
-    return [{"name": m.name, "label": str(m.label), "unit": m.unit, "definition": str(m.definition)} for m in METRICS]
+    return [
+        {"name": m.name, "label": str(m.label), "unit": m.unit, "definition": str(m.definition)}
+        for m in (*METRICS, *SCHEDULE_METRICS)
+    ]
 
 
 def markdown() -> str:
@@ -339,5 +368,17 @@ def markdown() -> str:
     ]
     with translation.override("en"):
         for m in METRICS:
+            lines.append(f"| `{m.name}` | {m.label} | {m.unit} | {m.definition} |")
+        lines += [
+            "",
+            "## From the schedule",
+            "",
+            "Workforce management's figures, from the published schedules (`apps/wfm`) and the presence history,",
+            "per agent and day or interval (`GET /api/v1/wfm/adherence`), and on the agents' scorecards.",
+            "",
+            "| name | metric | unit | definition |",
+            "|---|---|---|---|",
+        ]
+        for m in SCHEDULE_METRICS:
             lines.append(f"| `{m.name}` | {m.label} | {m.unit} | {m.definition} |")
     return "\n".join(lines) + "\n"

@@ -21,7 +21,7 @@ from apps.accounts.models import User
 from apps.agents.models import AgentProfile, Team
 from apps.core.errors import NotFound, ValidationFailed
 
-from .metrics import BY_NAME, Metric
+from .metrics import BY_NAME, SCHEDULE_METRICS, Metric
 from .models import ReportingSettings, TeamTarget
 from .selectors import ReportQuery, report
 
@@ -34,6 +34,8 @@ SCORECARD: dict[str, bool] = {
     "transfer_rate": False,
     "occupancy": True,
     "qa_score": True,
+    "adherence": True,
+    "conformance": True,
 }
 # Figures the reports do not have, given by the apps that keep them (the `scorecard_figures` hook).
 OTHER_METRICS = {
@@ -46,6 +48,7 @@ OTHER_METRICS = {
             "its reviewed score."
         ),
     ),
+    **{m.name: m for m in SCHEDULE_METRICS},
 }
 
 

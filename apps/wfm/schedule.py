@@ -24,6 +24,9 @@ import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils.translation import gettext as _
 
 from .erlang import staffing
 
@@ -175,13 +178,13 @@ def _solve_week(
     model = cp_model.CpModel()
     # Coverage as a running sum: each shift changes it where it starts, ends and where its break share begins
     # and ends (4 terms a shift rather than one per interval it spans: presolve in a second, not ten).
-    deltas: dict[int, tuple[list[object], list[int]]] = {}
+    deltas: dict[int, tuple[list[Any], list[int]]] = {}
     shifts_at: dict[int, int] = {}
-    chosen: list[tuple[object, int, int, int]] = []  # (var, agent, start, length)
-    day_works: list[tuple[object, int, int]] = []
-    under_over: list[tuple[object, object, object, int, list[object], list[int]]] = []
+    chosen: list[tuple[Any, int, int, int]] = []  # (var, agent, start, length)
+    day_works: list[tuple[Any, int, int]] = []
+    under_over: list[tuple[Any, Any, Any, int, list[Any], list[int]]] = []
     for agent in agents:
-        week_vars: list[object] = []
+        week_vars: list[Any] = []
         week_minutes: list[int] = []
         worked_days = []
         for day in range(first_day, first_day + days):
@@ -211,21 +214,27 @@ def _solve_week(
         c = agent.contract
         if not worked_days:
             if c.min_minutes_week:
-                warnings.append(f"agent {agent.agent_id}: no availability in the week of day {first_day}")
+                warnings.append(
+                    _("Agent %(a)d: no availability in week %(w)d.") % {"a": agent.agent_id, "w": first_day // 7 + 1}
+                )
             continue
         model.add(cp_model.LinearExpr.sum(worked_days) <= c.max_days_week)
         total = cp_model.LinearExpr.weighted_sum(week_vars, week_minutes)
         model.add(total <= c.max_minutes_week)
         # The most the availability allows this week; a minimum above it is lowered to it (and said).
         best = sorted(
-            (max((ln for _s, ln in _candidates(agent, d, step)), default=0) for d in range(first_day, first_day + days)),
+            (
+                max((ln for _s, ln in _candidates(agent, d, step)), default=0)
+                for d in range(first_day, first_day + days)
+            ),
             reverse=True,
         )[: c.max_days_week]
         reachable = min(sum(best), c.max_minutes_week)
         floor = c.min_minutes_week
         if floor > reachable:
             warnings.append(
-                f"agent {agent.agent_id}: at most {reachable} of {floor} contract minutes fit the week of day {first_day}"
+                _("Agent %(a)d: only %(m)d of the contract's %(f)d minutes fit the availability in week %(w)d.")
+                % {"a": agent.agent_id, "m": reachable, "f": floor, "w": first_day // 7 + 1}
             )
             floor = reachable
         if floor:
@@ -233,7 +242,7 @@ def _solve_week(
     objective = []
     weights = []
     last = min(len(required), (first_day + days) * DAY // interval)
-    running: object = 0
+    running: Any = 0
     for k in range(first_day * DAY // interval, last):
         need = required[k] * SCALE
         vs, cs = deltas.get(k, ([], []))
@@ -272,7 +281,9 @@ def _solve_week(
     status = solver.solve(model)
     if status == cp_model.INFEASIBLE and any(a.contract.min_minutes_week for a in agents):
         # Contracts that cannot all be met (lengths that never add up to the minimum): drop the minimums.
-        warnings.append(f"week of day {first_day}: contract minimums dropped (no schedule meets them all)")
+        warnings.append(
+            _("Week %(w)d: contract minimums dropped (no schedule meets them all).") % {"w": first_day // 7 + 1}
+        )
         relaxed = [Agent(a.agent_id, a.windows, _without_minimum(a.contract)) for a in agents]
         return _solve_week(relaxed, required, first_day, days, interval, step, time_limit, workers, warnings)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -289,13 +300,12 @@ def _greedy(
     cover the most of what is still needed, up to the contract's days and minutes (and at least its minimum)."""
     need = [r * SCALE for r in required]
     picked: set[tuple[int, int, int]] = set()
-    options = {
-        a.agent_id: {d: _candidates(a, d, step) for d in range(first_day, first_day + days)} for a in agents
-    }
+    options = {a.agent_id: {d: _candidates(a, d, step) for d in range(first_day, first_day + days)} for a in agents}
     flexibility = {a.agent_id: sum(len(v) for v in options[a.agent_id].values()) for a in agents}
     coefs: dict[tuple[int, int, int], list[tuple[int, int]]] = {}
     for a in sorted(agents, key=lambda x: (flexibility[x.agent_id], x.agent_id)):
-        c, used_days, minutes = a.contract, set(), 0
+        c, minutes = a.contract, 0
+        used_days: set[int] = set()
         while len(used_days) < c.max_days_week:
             best, best_gain = None, 0.0
             for day, cands in options[a.agent_id].items():
@@ -307,8 +317,9 @@ def _greedy(
                     key = (a.agent_id, start, length)
                     if key not in coefs:
                         coefs[key] = _coverage_coefs(start, length, c, interval)
-                    gain = sum(min(cf, need[k]) for k, cf in coefs[key] if 0 <= k < len(need) and need[k] > 0)
-                    gain += 1e-3 * length  # among equal gains, the longer shift (contract minimums)
+                    gain = 1e-3 * length + sum(
+                        min(cf, need[k]) for k, cf in coefs[key] if 0 <= k < len(need) and need[k] > 0
+                    )  # among equal gains, the longer shift (contract minimums)
                     if gain > best_gain:
                         best, best_gain = (day, start, length), gain
             if best is None or (best_gain < 1 and minutes >= c.min_minutes_week):
@@ -381,7 +392,10 @@ def place_breaks(shifts: list[Shift], required: list[int], interval: int, contra
             hi = s.start + round(length * 0.65) - lunch
             got = _best(lo, hi, lunch, s, at_work, required, interval)
             if got is None:
-                warnings.append(f"agent {s.agent_id}: no room for lunch in the shift at minute {s.start}")
+                warnings.append(
+                    _("Agent %(a)d: no room for lunch in the shift of day %(d)d.")
+                    % {"a": s.agent_id, "d": s.start // DAY + 1}
+                )
             else:
                 _take(s, Activity("lunch", got, got + lunch), at_work, interval)
                 segments = [(s.start, got), (got + lunch, s.end)]
@@ -398,7 +412,10 @@ def place_breaks(shifts: list[Shift], required: list[int], interval: int, contra
                         _take(s, Activity("break", got, got + c.break_minutes), at_work, interval)
                         break
                 else:
-                    warnings.append(f"agent {s.agent_id}: no room for a break in the shift at minute {s.start}")
+                    warnings.append(
+                        _("Agent %(a)d: no room for a break in the shift of day %(d)d.")
+                        % {"a": s.agent_id, "d": s.start // DAY + 1}
+                    )
     return warnings
 
 
