@@ -1,10 +1,9 @@
-"""Writes of interaction analytics: asking for an analysis (queued after the interaction closes or its
-recording arrives), storing one (replacing the previous whole), the tenant's topics, the phrases calls
+"""Writes of interaction analytics: storing an analysis (replacing the previous whole; `tasks` queues
+and runs them), the tenant's topics, the phrases calls
 are listened for, and quality's automatic answers."""
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from django.db import transaction
@@ -13,39 +12,12 @@ from django.utils.translation import gettext as _
 from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
-from apps.core.tenancy import current_schema
 from apps.inbox.models import Interaction
-from apps.media.models import Call
 
-from . import runs
 from .models import AutoAnswer, InteractionAnalysis, KeywordHit, Topic, TopicHit, WatchedPhrase
 
-logger = logging.getLogger(__name__)
-
 MANAGERS = {"owner", "admin", "supervisor"}
-ANALYSE_TASK = "analytics.analyse_interaction"
 MAX_TOPICS, MAX_PHRASES = 200, 50
-
-
-def request_analysis(interaction_id: int) -> None:
-    """Queue the interaction's analysis (after the caller's commit). Never raises: a broker that is
-    down loses that analysis (logged), never the close or the recording that asked for it."""
-    from celery import current_app
-
-    from apps.core.tasks import enqueue_in_tenant
-
-    try:
-        runs.want(current_schema(), interaction_id)
-        # By name: the task's module imports this one.
-        enqueue_in_tenant(current_schema(), current_app.tasks[ANALYSE_TASK], interaction_id)
-    except Exception:
-        logger.exception("Could not queue the analysis of interaction %s", interaction_id)
-
-
-def request_analysis_of_call(call_id: str) -> None:
-    interaction_id = Call.objects.filter(call_id=call_id).values_list("interaction_id", flat=True).first()
-    if interaction_id is not None:
-        request_analysis(interaction_id)
 
 
 def do_store_analysis(interaction: Interaction, result: dict[str, Any]) -> InteractionAnalysis:

@@ -3,14 +3,14 @@ from django.apps import AppConfig
 
 def interaction_closed(interaction_id: int) -> None:
     """inbox's `interaction_closed` hook (after commit): analyse it in the background."""
-    from .actions import request_analysis
+    from .tasks import request_analysis
 
     request_analysis(interaction_id)
 
 
 def recording_stored(call_id: str, recording_id: int) -> None:
     """media's `recording_stored` hook: a call's recording arrived (perhaps after it was closed)."""
-    from .actions import request_analysis_of_call
+    from .tasks import request_analysis_of_call
 
     request_analysis_of_call(call_id)
 

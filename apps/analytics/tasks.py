@@ -16,6 +16,29 @@ from apps.core.tenancy import current_schema
 
 logger = logging.getLogger(__name__)
 
+
+def request_analysis(interaction_id: int) -> None:
+    """Queue the interaction's analysis (call after the caller's commit). Never raises: a broker that is
+    down loses that analysis (logged), never the close or the recording that asked for it."""
+    from apps.core.tasks import enqueue_in_tenant
+
+    from .runs import want
+
+    try:
+        want(current_schema(), interaction_id)
+        enqueue_in_tenant(current_schema(), analyse_interaction, interaction_id)
+    except Exception:
+        logger.exception("Could not queue the analysis of interaction %s", interaction_id)
+
+
+def request_analysis_of_call(call_id: str) -> None:
+    from apps.media.models import Call
+
+    interaction_id = Call.objects.filter(call_id=call_id).values_list("interaction_id", flat=True).first()
+    if interaction_id is not None:
+        request_analysis(interaction_id)
+
+
 TRANSIENT = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
 
 

@@ -44,31 +44,34 @@ def render(party: str, schedule: Schedule, seconds: float, rate: int = 48000) ->
 
 
 class ScheduledSpeechTrack(MediaStreamTrack):
-    """A microphone that speaks on a schedule measured from `t0` (time.monotonic) shared by both parties,
-    so the parties' timing relative to each other is known whenever each one connects."""
+    """A microphone that speaks on a schedule measured from `clock["t0"]` (time.monotonic), shared by both
+    parties and set once both are connected (silence until then), so the parties' timing relative to
+    each other is known whenever each one started sending."""
 
     kind = "audio"
 
-    def __init__(self, party: str, schedule: Schedule, t0: float, seconds: float) -> None:
+    def __init__(self, party: str, schedule: Schedule, clock: dict[str, float], seconds: float) -> None:
         super().__init__()
         self._audio = render(party, schedule, seconds + 5)
-        self._t0 = t0
-        self._offset: int | None = None
+        self._clock = clock
+        self._offset: int | None = None  # samples of the schedule at this track's pts 0
         self._pts = 0
         self._start: float | None = None
 
     async def recv(self) -> av.AudioFrame:
         if self._start is None:
             self._start = time.monotonic()
-            self._offset = int(max(0.0, self._start - self._t0) * 48000)
         wait = self._start + self._pts / 48000 - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
-        assert self._offset is not None
-        a = self._offset + self._pts
-        chunk = self._audio[a : a + 960]
-        if len(chunk) < 960:
-            chunk = np.concatenate([chunk, np.zeros(960 - len(chunk), dtype=np.int16)])
+        if self._offset is None and self._clock["t0"] != float("inf"):
+            self._offset = round((self._start - self._clock["t0"]) * 48000)
+        chunk = np.zeros(960, dtype=np.int16)
+        if self._offset is not None:
+            a = self._offset + self._pts
+            if a >= 0:
+                found = self._audio[a : a + 960]
+                chunk[: len(found)] = found
         frame = av.AudioFrame(format="s16", layout="mono", samples=960)
         frame.planes[0].update(chunk.tobytes())
         frame.sample_rate = 48000
