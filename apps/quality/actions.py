@@ -105,6 +105,7 @@ def do_start_evaluation(actor: User, *, interaction_id: Any, form_id: Any, agent
     version = form.current
     assert version is not None
     auto = _auto_answers(interaction, version.definition)
+    by_id = {q["id"]: q for q in questions(version.definition)}
     with transaction.atomic():
         evaluation = Evaluation.objects.create(
             interaction=interaction,
@@ -112,6 +113,8 @@ def do_start_evaluation(actor: User, *, interaction_id: Any, form_id: Any, agent
             evaluator=actor,
             version=version,
             answers={qid: found["answer"] for qid, found in auto.items() if found["answer"]},
+            # The evidence, where the evaluator reads comments (a call's jumps the player to its moment).
+            comments=[_evidence_comment(by_id[qid], found) for qid, found in auto.items()],
         )
         if auto:
             do_record_auto_answers(evaluation.pk, interaction, auto)
@@ -133,6 +136,31 @@ def _watch_auto_phrases(definition: dict[str, Any]) -> None:
     phrases = [p for rule in rules if rule["kind"] == "phrase" for p in rule["phrases"]]
     if phrases:
         do_watch_phrases(phrases)
+
+
+def _evidence_comment(question: dict[str, Any], found: dict[str, Any]) -> dict[str, Any]:
+    evidence = found["evidence"]
+    answer = {"yes": _("yes"), "no": _("no")}.get(found["answer"] or "", _("not answered"))
+    if evidence.get("reason"):
+        why = evidence["reason"]
+    elif evidence.get("source") == "sentiment":
+        why = _("sentiment score %(score)s (%(label)s)") % {"score": evidence["score"], "label": evidence["label"]}
+    elif evidence.get("phrase") and evidence.get("source") == "transcript":
+        why = _("“%(phrase)s” in message %(seq)s, %(at)s s in: “%(excerpt)s”") % {
+            "phrase": evidence["phrase"], "seq": evidence["seq"], "at": evidence["at_seconds"],
+            "excerpt": evidence["excerpt"][:120],
+        }  # fmt: skip
+    elif evidence.get("phrase"):
+        why = _("“%(phrase)s” heard at %(at)s s of the recording") % {
+            "phrase": evidence["phrase"], "at": evidence["at_seconds"]
+        }  # fmt: skip
+    else:
+        why = _("none of the phrases was found")
+    text = _("Answered automatically (%(question)s): %(answer)s; %(why)s.") % {
+        "question": question["text"][:200], "answer": answer, "why": why
+    }  # fmt: skip
+    at = evidence.get("at_seconds") if evidence.get("source") == "keyword_spotting" else None
+    return {"at_seconds": at, "text": text[:2000]}
 
 
 def _auto_answers(interaction: Interaction, definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
