@@ -26,7 +26,7 @@ from apps.media.models import Call, Recording
 
 from . import audio, text
 from .models import Topic, WatchedPhrase
-from .speech import get_engine
+from .speech import SpeechEngine, get_engine
 
 END_MESSAGES = 2
 
@@ -141,14 +141,27 @@ def _local_file(recording: Recording) -> Iterator[Path]:
 
 
 def _call(recording: Recording, topics: list[tuple[str, list[str]]]) -> tuple[dict[str, Any], float]:
+    phrases = sorted({p for _n, ps in topics for p in ps} | set(WatchedPhrase.objects.values_list("phrase", flat=True)))
     with _local_file(recording) as path:
-        decoded = audio.decode(path)
+        found, duration = analyse_recording(path, phrases, get_engine())
+    call_topics: list[dict[str, Any]] = []
+    for name, phrases_of_topic in topics:
+        for s in found["spotted"]:
+            if text.find_phrase(phrases_of_topic, s["phrase"]):
+                call_topics.append(
+                    {"name": name, "phrase": s["phrase"], "party": s["party"], "at_seconds": s["start"], "seq": None}
+                )
+                break
+    return {**found, "call_topics": call_topics}, duration
+
+
+def analyse_recording(path: Path, phrases: list[str], engine: SpeechEngine) -> tuple[dict[str, Any], float]:
+    """A recording's talk pattern and the phrases `engine` hears in each party's speech; and its length."""
+    decoded = audio.decode(path)
     segments = {p.party: audio.segments_of(audio.speech_flags(p.pcm)) for p in decoded.parties}
     pattern = audio.talk_pattern(decoded.duration, segments)
     for entry, party in zip(pattern["parties"], decoded.parties, strict=True):
         entry["first_audio"] = round(party.first_audio, 3) if party.first_audio is not None else None
-    engine = get_engine()
-    phrases = sorted({p for _n, ps in topics for p in ps} | set(WatchedPhrase.objects.values_list("phrase", flat=True)))
     pattern["listened_for"] = engine.listenable(phrases)
     spotted: list[dict[str, Any]] = []
     for party in decoded.parties:
@@ -162,13 +175,4 @@ def _call(recording: Recording, topics: list[tuple[str, list[str]]]) -> tuple[di
         else:
             spotted += [{"party": party.party, "phrase": w.text, "start": w.start, "end": w.end} for w in words]
     spotted.sort(key=lambda s: (s["start"], s["party"]))
-    call_topics: list[dict[str, Any]] = []
-    for name, phrases_of_topic in topics:
-        for s in spotted:
-            if text.find_phrase(phrases_of_topic, s["phrase"]):
-                call_topics.append(
-                    {"name": name, "phrase": s["phrase"], "party": s["party"], "at_seconds": s["start"], "seq": None}
-                )
-                break
-    found = {"call": pattern, "spotted": spotted, "speech_engine": engine.name, "call_topics": call_topics}
-    return found, decoded.duration
+    return {"call": pattern, "spotted": spotted, "speech_engine": engine.name}, decoded.duration
