@@ -226,7 +226,8 @@ def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = readable_evaluation(user, pk)
     interaction = evaluation.interaction
     # Recordings are played by supervisors and up (media's rule); the agent reads the transcript.
-    recordings = _recordings(interaction.pk) if interaction.channel in ("voice", "video") and user.is_manager else []
+    calls = interaction.channel in ("voice", "video") and user.is_manager
+    recordings = _recordings(interaction.pk, evaluation.comments) if calls else []
     transcript = (
         list(
             Message.objects.filter(interaction=interaction)
@@ -280,9 +281,55 @@ def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-def _recordings(interaction_id: int) -> list[str]:
+def _recordings(interaction_id: int, comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The interaction's recordings for the player: each party's own audio track (played together, muted
+    one by one), the video when there was one, and who spoke when (analytics) drawn as lanes."""
+    from apps.analytics.selectors import call_timeline
     from apps.media.models import Call, Recording
+    from apps.media.tracks import audio_tracks
 
     calls = list(Call.objects.filter(interaction_id=interaction_id, recorded=True).values_list("call_id", flat=True))
-    ids = Recording.objects.filter(call_id__in=calls).values_list("pk", flat=True)
-    return [reverse("call-recording", args=[pk]) for pk in ids]
+    timeline = call_timeline(interaction_id)
+    found = []
+    for recording in Recording.objects.filter(call_id__in=calls).order_by("created"):
+        duration = max(recording.duration, 0.1)
+        spoken = {p["party"]: p for p in (timeline or {}).get("parties", [])}
+
+        def lane(spans: list[list[float]], length: float = duration) -> list[dict[str, float]]:
+            return [
+                {"start": a, "end": b, "left": round(100 * a / length, 3), "width": round(100 * (b - a) / length, 3)}
+                for a, b in spans
+                if b > a
+            ]
+
+        tracks = []
+        for t in audio_tracks(recording):
+            party = spoken.get(t["party"], {})
+            tracks.append(
+                {
+                    **t,
+                    "url": reverse("call-recording-track", args=[recording.pk, t["index"]]),
+                    "segments": lane(party.get("segments", [])),
+                    "talk_seconds": party.get("talk_seconds"),
+                }
+            )
+        found.append(
+            {
+                "url": reverse("call-recording", args=[recording.pk]),
+                "duration": round(duration, 1),
+                "video": any(st.get("type") == "video" for st in recording.streams),
+                "tracks": tracks,
+                "overtalk": lane((timeline or {}).get("overtalk", [])),
+                "marks": [
+                    {
+                        "at": c["at_seconds"],
+                        "left": round(100 * min(c["at_seconds"], duration) / duration, 3),
+                        "text": c.get("text", ""),
+                    }
+                    for c in comments
+                    if isinstance(c.get("at_seconds"), int | float)
+                ],
+                "timeline": timeline,
+            }
+        )
+    return found
