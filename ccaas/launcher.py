@@ -160,6 +160,7 @@ def run() -> int:
     _manage("migrate_schemas", "--noinput", env=env)
     _manage("seed_demo", env=env)
     base = env.get("BASE_DOMAIN", "localhost")
+    mail_domain, mail_port = env.get("INBOUND_EMAIL_DOMAIN", "mail.localhost"), env.get("INBOUND_SMTP_PORT", "2525")
     print(
         f"""
   Contact center is starting.
@@ -172,6 +173,7 @@ def run() -> int:
     Try the customer's side:  http://{base}:{port}/demo-shop/
     Agent desktop:            http://demo.{base}:{port}/desktop/
     Health:                   http://{base}:{port}/healthz
+    Mail to the demo inbox:   support@demo.{mail_domain} (SMTP at 127.0.0.1:{mail_port})
   Ctrl-C stops everything.
 """,
         flush=True,
@@ -191,6 +193,7 @@ def run() -> int:
         "analytics",
         "beat",
         "media",
+        "mail",
     ]
     return subprocess.call(honcho, env=env, cwd=ROOT)
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import smtplib
 import subprocess
 import sys
 import tempfile
 import urllib.request
 
-from tests.processes import ARTIFACTS, ROOT, free_port, wait_until
+from tests.processes import ARTIFACTS, ROOT, free_port, port_open, wait_until
 
 
 def get(port: int, path: str, host: str = "localhost") -> tuple[int, bytes]:
@@ -26,13 +27,14 @@ def get(port: int, path: str, host: str = "localhost") -> tuple[int, bytes]:
 
 
 def test_make_run_brings_everything_up_and_prints_the_logins() -> None:
-    port = free_port()
+    port, mail_port = free_port(), free_port()
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "make-run.log"
     env = {
         **os.environ,
         "PORT": str(port),
         "WEB_BIND": "127.0.0.1",
+        "INBOUND_SMTP_PORT": str(mail_port),
         "DJANGO_SETTINGS_MODULE": "ccaas.settings.local",
         "CELERY_BEAT_SCHEDULE": os.path.join(tempfile.mkdtemp(), "beat-schedule"),
     }
@@ -62,10 +64,16 @@ def test_make_run_brings_everything_up_and_prints_the_logins() -> None:
         ):
             assert line in output
         # Every Procfile process but the one-off release is running.
-        for name in ("web.1", "worker.1", "beat.1", "media.1"):
+        for name in ("web.1", "worker.1", "beat.1", "media.1", "mail.1"):
             assert f"{name} started" in output
             assert f"{name} stopped" not in output
         assert get(port, "/login/", host="demo.localhost")[0] == 200
+        # The demo tenant takes mail (the `mail` process: apps/email/receiver.py).
+        assert f"support@demo.mail.localhost (SMTP at 127.0.0.1:{mail_port})" in output
+        wait_until(lambda: port_open(mail_port), 30, "the mail receiver")
+        with smtplib.SMTP("127.0.0.1", mail_port, timeout=30) as client:
+            refused = client.sendmail("x@example.com", ["support@demo.mail.localhost"], b"Subject: Hi\r\n\r\nHello")
+        assert refused == {}
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(30)

@@ -34,6 +34,8 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
   why the customer was invited.
 - `scorecard_figures(agent_ids, start, end) -> dict`: reporting builds agents' scorecards. Quality
   returns `{"qa_score": {agent_id: average score of the evaluations submitted in [start, end)}}`.
+- `message_posted(interaction_id, message_id, channel)`: an agent's message was stored (inbox's
+  `do_post_message`, after commit). The channel's app delivers it: email sends the mail.
 - `tenant_time_zone() -> str`: an app needs the tenant's own zone (its days, weeks and shifts).
   Reporting returns the zone of its settings (an IANA name); with none registered, "UTC".
 - `interaction_closed(interaction_id)`: inbox resolved an interaction (after its transaction commits).
@@ -65,6 +67,7 @@ HOOKS: dict[str, str] = {
     "scorecard_figures": "agent_ids: list[int], start: datetime, end: datetime -> dict",
     "team_page_context": "tenant: Tenant -> dict",
     "tenant_time_zone": "-> str",
+    "message_posted": "interaction_id: int, message_id: int, channel: str",
     "tenant_created": "tenant: Tenant",
     "tenant_schema_created": "tenant: Tenant",
     "login_handoff": "schema_name: str, user: User -> str",

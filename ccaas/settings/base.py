@@ -67,6 +67,7 @@ TENANT_APPS = [
     "apps.inbox",
     "apps.widget",
     "apps.media",
+    "apps.email",
     "apps.analytics",
     "apps.journey",
     "apps.wfm",
@@ -376,7 +377,11 @@ CELERY_BEAT_SCHEDULE["billing-enforce-dunning"] = {"task": "billing.enforce_dunn
 CELERY_BEAT_SCHEDULE["journey-purge-web-events"] = {"task": "journey.purge_web_events", "schedule": 6 * 3600.0}
 # Reporting's work (the roll-ups, the wallboard) has a queue and a worker of its own (Procfile
 # `reports`): summing a big tenant's day must never delay a routing timer on the default queue.
-CELERY_TASK_ROUTES = {"reporting.*": {"queue": "reports"}, "analytics.*": {"queue": "analytics"}}
+CELERY_TASK_ROUTES = {
+    "reporting.*": {"queue": "reports"},
+    "analytics.*": {"queue": "analytics"},
+    "email.*": {"queue": "email"},
+}
 # Interaction analytics' speech-to-text (apps/analytics/speech.py): a class's dotted path, or "none".
 ANALYTICS_SPEECH_ENGINE = env("ANALYTICS_SPEECH_ENGINE", "apps.analytics.speech.PocketSphinxEngine")
 # Reports: the roll-up of what changed in each tenant's record (within a minute of it happening).
@@ -391,3 +396,11 @@ EMAIL_HOST = env("EMAIL_HOST", "localhost") or "localhost"
 EMAIL_PORT = int(env("EMAIL_PORT", "25") or 25)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "billing@localhost") or "billing@localhost"
+
+# Email (apps/email): mail for <anything>@<subdomain>.<INBOUND_EMAIL_DOMAIN> is received by the built-in
+# SMTP receiver (the Procfile's `mail`); the tenants' replies go out through EMAIL_HOST / EMAIL_PORT.
+INBOUND_EMAIL_DOMAIN = env("INBOUND_EMAIL_DOMAIN", "mail.localhost") or "mail.localhost"
+INBOUND_SMTP_HOST = env("INBOUND_SMTP_HOST", "127.0.0.1") or "127.0.0.1"
+INBOUND_SMTP_PORT = int(env("INBOUND_SMTP_PORT", "2525") or 2525)
+# A mail over this is refused at DATA with the limit said (the inbox keeps attachments up to 10 MB).
+MAX_INBOUND_EMAIL_BYTES = int(env("MAX_INBOUND_EMAIL_BYTES", str(15 * 1024 * 1024)) or 15 * 1024 * 1024)

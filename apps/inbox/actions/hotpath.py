@@ -12,6 +12,9 @@ from apps.accounts.models import User
 from ..models import Interaction, Message
 from .messages import agents_group, check_message_body, interaction_group
 
+# The channels whose messages are only stored and relayed (the others' apps deliver them too: an email
+# reply is sent as mail, through the ORM path and its `message_posted` hook).
+HOT_CHANNELS = ["chat", "voice", "video"]
 # User.is_manager's roles: they may write to any open conversation.
 MANAGER_ROLES = [User.Role.OWNER.value, User.Role.ADMIN.value, User.Role.SUPERVISOR.value]
 
@@ -27,7 +30,7 @@ WITH i AS (
     UPDATE {interaction} SET last_seq = last_seq + 1,
         first_response_at = CASE WHEN %(kind)s = 'agent' THEN coalesce(first_response_at, now())
                                  ELSE first_response_at END
-    WHERE id = %(iid)s AND status <> 'resolved' AND (
+    WHERE id = %(iid)s AND status <> 'resolved' AND channel = ANY(%(hot_channels)s) AND (
         %(customer)s OR EXISTS (
             SELECT 1 FROM {user} u WHERE u.id = %(author)s AND u.is_active
             AND (u.role = ANY(%(manager_roles)s) OR {interaction}.assignee_id = u.id)
@@ -87,6 +90,7 @@ async def apost_message(
         "author": author.pk if author is not None else None,
         "customer": author is None,
         "manager_roles": MANAGER_ROLES,
+        "hot_channels": HOT_CHANNELS,
     }
     row = await adb.fetchone(_hot_post_query(schema), params)
     if row is None:

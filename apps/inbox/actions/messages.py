@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.events import send_event_on_commit
+from apps.core.hooks import run_hooks
 from apps.core.tenancy import current_schema
 
 from ..models import Attachment, Interaction, Message
@@ -113,6 +114,10 @@ def do_post_message(
             # The assignee's desktops follow the conversation's group (InboxFrames.follow_assigned):
             # this one event reaches the customer, whoever has it open and the assignee's inbox list.
             send_event_on_commit(schema, event, [interaction_group(schema, interaction.pk)])
+        if kind == Message.Kind.AGENT:
+            # The channel's app delivers it (email sends the mail): after commit, never a rolled-back reply.
+            posted = {"interaction_id": interaction.pk, "message_id": message.pk, "channel": interaction.channel}
+            transaction.on_commit(lambda: run_hooks("message_posted", **posted))
     return message
 
 

@@ -1,0 +1,248 @@
+"""Email's writes: an incoming mail threaded onto its conversation or opening one (through the inbox's
+one opening action), its acknowledgement, and the mailboxes.
+
+Threading, in this order: In-Reply-To, any id in References (newest first), the per-conversation
+reply address (`reply+<token>@...`), then a `[#<interaction>]` token in the subject, only when the
+sender is that conversation's contact. A mail seen before (same Message-ID and same body) is
+recognised and dropped; one that reuses a Message-ID with another body is a new mail. Mail sent by a
+machine (auto-replies, lists, bulk, junk) is kept but never acknowledged; a bounce is shown on the
+conversation whose mail failed, never as the customer's reply."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from apps.accounts.audit import record_audit
+from apps.accounts.models import User
+from apps.core.errors import NotFound, PermissionDenied, ValidationFailed
+from apps.core.validation import json_object
+from apps.inbox.actions import MAX_MESSAGE_CHARS, do_identify_contact, do_open_interaction, do_post_message
+from apps.inbox.models import Attachment, Interaction, Message
+from apps.routing.models import Queue
+
+from .addresses import interaction_of_reply_address
+from .models import AutoReply, Email, Mailbox
+from .parsing import Mail, parse, ticket_token
+
+logger = logging.getLogger(__name__)
+
+AUTO_REPLY_EVERY = timedelta(days=1)
+SAFE_TYPES = {
+    "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain", "text/csv",
+    "application/zip",
+}  # fmt: skip
+
+
+@dataclass
+class Received:
+    email: Email | None
+    interaction: Interaction | None
+    duplicate: bool = False
+    opened: bool = False
+    acknowledge: bool = False
+
+
+def mailbox_for(local_parts: list[str]) -> Mailbox:
+    """The mailbox of the first address that has one, else the default (made on first use, for the
+    tenant's first queue)."""
+    wanted = [p.lower() for p in local_parts if not p.lower().startswith("reply+")]
+    for found in Mailbox.objects.filter(local_part__in=wanted):
+        return found
+    default = Mailbox.objects.filter(is_default=True).first()
+    if default is None:
+        queue = Queue.objects.order_by("pk").first()
+        if queue is None:
+            raise NotFound(_("This tenant has no queue for mail."))
+        default, _created = Mailbox.objects.get_or_create(
+            local_part="support", defaults={"name": _("Support"), "queue": queue, "is_default": True}
+        )
+    return default
+
+
+def _thread(mail: Mail, local_parts: list[str]) -> Interaction | None:
+    for mid in [*mail.in_reply_to, *reversed(mail.references)]:
+        found = Email.objects.filter(msgid=mid).exclude(interaction=None).order_by("-pk").first()
+        if found is not None:
+            return found.interaction
+    for local in local_parts:
+        interaction_id = interaction_of_reply_address(local)
+        if interaction_id is not None:
+            hit = Interaction.objects.filter(pk=interaction_id, channel="email").first()
+            if hit is not None:
+                return hit
+    token = ticket_token(mail.subject)
+    if token is not None:
+        hit = Interaction.objects.filter(pk=token, channel="email").select_related("contact").first()
+        if hit is not None and hit.contact is not None and hit.contact.email.lower() == mail.sender:
+            return hit
+    return None
+
+
+def _attachments(interaction: Interaction, mail: Mail) -> list[Attachment]:
+    stored = []
+    for part in mail.parts:
+        if not part.data:
+            continue
+        kind = part.content_type if part.content_type in SAFE_TYPES else "application/octet-stream"
+        name = part.filename.replace("/", "_")[-200:] or "attachment"
+        attachment = Attachment(interaction=interaction, name=name, content_type=kind, size=len(part.data))
+        attachment.file.save(name, ContentFile(part.data), save=False)
+        attachment.save()
+        stored.append(attachment)
+    return stored
+
+
+def _body(mail: Mail) -> str:
+    text = mail.reply_text or mail.text or mail.subject or _("(no text)")
+    if len(text) > MAX_MESSAGE_CHARS:
+        text = text[: MAX_MESSAGE_CHARS - 40].rstrip() + "\n… " + _("(cut: the whole mail is kept)")
+    return text
+
+
+def do_receive_email(raw: bytes, local_parts: list[str]) -> Received:
+    """Thread or open, store, post the customer's message (one transaction); the caller sends the
+    acknowledgement after commit when `acknowledge` says so."""
+    mail = parse(raw)
+    if Email.objects.filter(
+        direction=Email.Direction.IN, msgid=mail.message_id, content_hash=mail.content_hash
+    ).exists():
+        return Received(email=None, interaction=None, duplicate=True)
+    mailbox = mailbox_for(local_parts)
+    try:
+        with transaction.atomic():
+            return _receive(mail, mailbox, local_parts)
+    except IntegrityError:  # the same mail, delivered twice at once: the other delivery stored it
+        return Received(email=None, interaction=None, duplicate=True)
+
+
+def _receive(mail: Mail, mailbox: Mailbox, local_parts: list[str]) -> Received:
+    fields: dict[str, Any] = {
+        "direction": Email.Direction.IN, "msgid": mail.message_id, "content_hash": mail.content_hash,
+        "in_reply_to": (mail.in_reply_to or [""])[0][:255], "references": mail.references[-50:],
+        "subject": mail.subject, "sender": mail.sender[:254], "to": mail.to[:50], "cc": mail.cc[:50],
+        "html": mail.html, "mailbox": mailbox,
+    }  # fmt: skip
+    if mail.bounce:
+        return _bounce(mail, fields)
+    interaction = _thread(mail, local_parts)
+    opened = False
+    if interaction is None or interaction.status == Interaction.Status.RESOLVED:
+        contact = (
+            do_identify_contact({"email": mail.sender}, {"name": mail.sender_name, "email": mail.sender})
+            if mail.sender
+            else None
+        )
+        case = interaction.case_id if interaction is not None else None
+        interaction = do_open_interaction(
+            channel="email", queue=mailbox.queue, contact=contact, subject=mail.subject, case_id=case,
+            allow_closed=True,
+        )  # fmt: skip
+        opened = True
+    attachments = _attachments(interaction, mail)
+    message = do_post_message(
+        interaction, kind=Message.Kind.CUSTOMER, body=_body(mail), attachment=attachments[0] if attachments else None
+    )
+    for extra in attachments[1:]:
+        do_post_message(interaction, kind=Message.Kind.CUSTOMER, attachment=extra)
+    email = Email.objects.create(interaction=interaction, message=message, **fields)
+    acknowledge = opened and _may_acknowledge(mail, mailbox)
+    return Received(email=email, interaction=interaction, opened=opened, acknowledge=acknowledge)
+
+
+def _bounce(mail: Mail, fields: dict[str, Any]) -> Received:
+    failed = Email.objects.filter(direction=Email.Direction.OUT, msgid__in=mail.bounced_ids).first()
+    email = Email.objects.create(
+        kind=Email.Kind.BOUNCE,
+        status=Email.Status.RECEIVED if failed else Email.Status.IGNORED,
+        interaction=failed.interaction if failed else None,
+        **fields,
+    )
+    if failed is None or failed.interaction is None:
+        return Received(email=email, interaction=None)
+    failed.status, failed.error = Email.Status.FAILED, mail.bounce_reason or _("The receiving server refused it.")
+    failed.save(update_fields=["status", "error"])
+    note = _("Your mail to %(to)s was not delivered: %(why)s") % {"to": ", ".join(failed.to), "why": failed.error}
+    do_post_message(failed.interaction, kind=Message.Kind.SYSTEM, body=note[:MAX_MESSAGE_CHARS])
+    return Received(email=email, interaction=failed.interaction)
+
+
+def _may_acknowledge(mail: Mail, mailbox: Mailbox) -> bool:
+    """Never to a machine (auto-submitted, list, bulk, junk, bounce), to no address of ours, and at most
+    once a day to a sender (the row is taken here, in the transaction: two mails at once, one reply)."""
+    if not mailbox.auto_reply or mail.auto_submitted or mail.bulk or mail.bounce or not mail.sender:
+        return False
+    from .addresses import is_ours
+
+    if is_ours(mail.sender):
+        return False
+    now = timezone.now()
+    row, created = AutoReply.objects.select_for_update().get_or_create(
+        mailbox=mailbox, address=mail.sender, defaults={"sent_at": now}
+    )
+    if created:
+        return True
+    if now - row.sent_at < AUTO_REPLY_EVERY:
+        return False
+    row.sent_at = now
+    row.save(update_fields=["sent_at"])
+    return True
+
+
+# --- mailboxes -----------------------------------------------------------------------------------
+
+
+def _admin(actor: User) -> None:
+    if actor.role not in ("owner", "admin"):
+        raise PermissionDenied(_("Only admins and the owner change mailboxes."))
+
+
+def _fail(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, fields={field: [message]})
+
+
+def do_save_mailbox(actor: User, data: Any, mailbox_id: int | None = None) -> Mailbox:
+    _admin(actor)
+    data = json_object(data)
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if mailbox_id else Mailbox()
+    if mailbox is None:
+        raise NotFound(_("No such mailbox."))
+    name = data.get("name", mailbox.name)
+    if not isinstance(name, str) or not 1 <= len(name.strip()) <= 100:
+        raise _fail("name", _("1 to 100 characters."))
+    local = data.get("local_part", mailbox.local_part)
+    if not isinstance(local, str) or not local or len(local) > 64 or not all(c.isalnum() or c in "._-" for c in local):
+        raise _fail("local_part", _("Letters, digits, dot, dash and underscore (64 at most)."))
+    if local.lower().startswith("reply+"):
+        raise _fail("local_part", _("Addresses starting with reply+ are the conversations' own."))
+    queue_id = data.get("queue", mailbox.queue_id if mailbox.pk else None)
+    queue = Queue.objects.filter(pk=queue_id).first() if isinstance(queue_id, int) else None
+    if queue is None:
+        raise _fail("queue", _("No such queue."))
+    texts = {}
+    for field, limit in (("signature", 2000), ("auto_reply_body", 4000)):
+        value = data.get(field, getattr(mailbox, field))
+        if not isinstance(value, str) or len(value) > limit:
+            raise _fail(field, _("Text of %(n)d characters at most.") % {"n": limit})
+        texts[field] = value.strip()
+    auto = data.get("auto_reply", mailbox.auto_reply)
+    if not isinstance(auto, bool):
+        raise _fail("auto_reply", _("true or false."))
+    with transaction.atomic():
+        clash = Mailbox.objects.filter(local_part=local.lower()).exclude(pk=mailbox.pk).exists()
+        if clash:
+            raise _fail("local_part", _("Another mailbox has this address."))
+        mailbox.name, mailbox.local_part, mailbox.queue, mailbox.auto_reply = name.strip(), local.lower(), queue, auto
+        mailbox.signature, mailbox.auto_reply_body = texts["signature"], texts["auto_reply_body"]
+        if not Mailbox.objects.filter(is_default=True).exclude(pk=mailbox.pk).exists():
+            mailbox.is_default = True
+        mailbox.save()
+        record_audit(actor, "email.mailbox_saved", mailbox, local_part=mailbox.local_part, queue=queue.pk)
+    return mailbox

@@ -1,0 +1,105 @@
+"""Email's rows: the tenant's mailboxes (where mail for an address goes, its auto-reply and signature)
+and every mail in and out (the ids that thread it, its body hash, its state), beside the inbox
+message that shows it."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Mailbox(models.Model):
+    """An address of the tenant, `<local_part>@<subdomain>.<INBOUND_EMAIL_DOMAIN>`: its mail opens
+    interactions in `queue`. The default mailbox takes mail for every other address."""
+
+    name = models.CharField(_("name"), max_length=100)
+    local_part = models.CharField(_("address"), max_length=64, unique=True)
+    queue = models.ForeignKey("routing.Queue", on_delete=models.PROTECT, related_name="+")
+    is_default = models.BooleanField(_("default"), default=False)
+    signature = models.TextField(_("signature"), blank=True)
+    auto_reply = models.BooleanField(_("acknowledge new mail"), default=True)
+    auto_reply_body = models.TextField(_("acknowledgement"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.local_part
+
+
+class Email(models.Model):
+    """One mail, in or out. Inbound mail is one row per (Message-ID, body hash): the same mail delivered
+    twice is recognised, another mail that reuses a Message-ID is not lost."""
+
+    class Direction(models.TextChoices):
+        IN = "in", _("Received")
+        OUT = "out", _("Sent")
+
+    class Kind(models.TextChoices):
+        MAIL = "mail", _("Mail")
+        AUTO_REPLY = "auto_reply", _("Automatic reply")
+        BOUNCE = "bounce", _("Delivery failure")
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        QUEUED = "queued", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Not delivered")
+        IGNORED = "ignored", _("Not threaded")
+
+    interaction = models.ForeignKey(
+        "inbox.Interaction", null=True, blank=True, on_delete=models.CASCADE, related_name="emails"
+    )
+    message = models.OneToOneField(
+        "inbox.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="email"
+    )
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.MAIL)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RECEIVED)
+    msgid = models.CharField(max_length=255)  # its Message-ID, without <>
+    in_reply_to = models.CharField(max_length=255, blank=True)
+    references = models.JSONField(default=list)
+    content_hash = models.CharField(max_length=64, blank=True)
+    subject = models.CharField(max_length=998, blank=True)
+    sender = models.CharField(max_length=254, blank=True)
+    to = models.JSONField(default=list)
+    cc = models.JSONField(default=list)
+    html = models.TextField(blank=True)  # sanitised
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes: ClassVar[list[Any]] = [
+            models.Index(fields=["msgid"], name="email_msgid"),
+            models.Index(fields=["interaction", "created_at"], name="email_interaction"),
+        ]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["msgid", "content_hash"],
+                condition=models.Q(direction="in"),
+                name="email_in_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.msgid}"
+
+
+class AutoReply(models.Model):
+    """When a sender was last answered automatically: at most one acknowledgement a day each."""
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="+")
+    address = models.CharField(max_length=254)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(fields=["mailbox", "address"], name="autoreply_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.address

@@ -1,0 +1,96 @@
+"""Email's background work, on its own queue ("email": the Procfile's worker takes it): a received
+mail stored by the receiver is read, threaded and routed; replies and acknowledgements are sent,
+retried with backoff while the server cannot take them (the agent sees it when it gives up)."""
+
+from __future__ import annotations
+
+import logging
+
+import redis
+from celery import shared_task
+from django.core.files.storage import default_storage
+from django.db import InterfaceError, OperationalError, transaction
+
+from apps.routing.actions import QueueClosed, QueueFull, RoutingSuspended
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_DB = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
+
+
+def on_message_posted(interaction_id: int, message_id: int, channel: str) -> None:
+    """inbox's `message_posted` hook: an agent's reply on an email conversation is sent as mail."""
+    if channel == "email":
+        send_reply.delay(message_id)
+
+
+class Retry(Exception):
+    """Routing could not take it now (the queue is full, routing is suspended): the mail waits."""
+
+
+@shared_task(
+    name="email.receive",
+    autoretry_for=(*TRANSIENT_DB, Retry),
+    retry_backoff=10,
+    retry_backoff_max=600,
+    max_retries=50,
+    acks_late=True,
+)
+def receive(path: str, local_parts: list[str]) -> dict[str, object]:
+    """A mail the receiver stored at `path` (in this tenant's folder): threaded, stored and routed once;
+    the file is removed when it is in the inbox (kept while routing cannot take it)."""
+    from .actions import do_receive_email
+
+    if not default_storage.exists(path):
+        return {"gone": path}
+    with default_storage.open(path, "rb") as handle:
+        raw = handle.read()
+    try:
+        received = do_receive_email(raw, local_parts)
+    except (QueueClosed, QueueFull, RoutingSuspended) as exc:
+        raise Retry(exc.message) from exc
+    if received.acknowledge and received.email is not None:
+        email_id = received.email.pk
+        transaction.on_commit(lambda: send_acknowledgement.delay(email_id))
+    default_storage.delete(path)
+    return {
+        "duplicate": received.duplicate,
+        "interaction": received.interaction.pk if received.interaction else None,
+        "opened": received.opened,
+    }
+
+
+@shared_task(name="email.send_reply", bind=True, max_retries=8, acks_late=True, autoretry_for=TRANSIENT_DB)
+def send_reply(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
+    from .outbound import Transient
+    from .outbound import send_reply as send
+
+    try:
+        return send(message_id)
+    except Transient as exc:
+        if self.request.retries >= self.max_retries:
+            return _give_up_reply(message_id, str(exc))
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
+
+
+@shared_task(name="email.send_acknowledgement", bind=True, max_retries=5, acks_late=True, autoretry_for=TRANSIENT_DB)
+def send_acknowledgement(self, email_id: int) -> str:  # type: ignore[no-untyped-def]
+    from .outbound import Transient
+    from .outbound import send_acknowledgement as send
+
+    try:
+        return send(email_id)
+    except Transient as exc:
+        if self.request.retries >= self.max_retries:
+            return "given up"
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
+
+
+def _give_up_reply(message_id: int, why: str) -> str:
+    from .models import Email
+    from .outbound import _failed
+
+    email = Email.objects.filter(message_id=message_id, direction=Email.Direction.OUT).first()
+    if email is not None:
+        _failed(email, why)
+    return "failed"
