@@ -46,7 +46,8 @@ def _subject(interaction: Interaction, last: Email | None) -> str:
 
 
 def _thread_of(interaction: Interaction) -> tuple[Email | None, Email | None, list[str]]:
-    """The last mail received, the latest mail either way, and the References chain (oldest first)."""
+    """The last mail received (a reply answers it), the latest mail either way, and the References chain
+    (oldest first)."""
     mails = list(
         Email.objects.filter(interaction__case_id=interaction.case_id).exclude(kind=Email.Kind.BOUNCE).order_by("pk")
     )
@@ -79,7 +80,7 @@ def _prepare(message: Message, kind: str) -> Email:
         kind=kind,
         status=Email.Status.QUEUED,
         msgid=make_msgid(domain=tenant_domain()).strip("<>"),
-        in_reply_to=latest.msgid if latest else "",
+        in_reply_to=(last_in or latest).msgid if (last_in or latest) else "",
         references=chain,
         subject=_subject(interaction, last_in),
         sender="",
