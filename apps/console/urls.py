@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agents, canned, catalog, engagement, hours, journey, queues, views
+from . import agents, canned, catalog, engagement, hours, journey, mail, queues, views
 
 urlpatterns = [
     path("", views.home, name="dashboard"),
@@ -9,6 +9,8 @@ urlpatterns = [
     path("settings/queues/<int:pk>/", queues.queue_edit, name="settings-queue"),
     path("settings/queues/<int:pk>/check-step/", queues.check_step, name="settings-queue-check-step"),
     path("settings/canned/", canned.canned_settings, name="settings-canned"),
+    path("settings/email/", mail.email_settings, name="settings-email"),
+    path("settings/email/<int:pk>/", mail.email_settings, name="settings-email-save"),
     path("settings/canned/<int:pk>/", canned.canned_settings, name="settings-canned-save"),
     path("settings/canned/<int:pk>/delete/", canned.canned_delete, name="settings-canned-delete"),
     path("settings/canned/preview/", canned.canned_preview, name="settings-canned-preview"),

@@ -1,0 +1,71 @@
+"""Settings: email. Each mailbox's address (mail sent or forwarded there reaches the inbox), the queue
+its mail goes to, the acknowledgement sent to a new sender and the signature under every answer;
+a new mailbox. Saved through email's actions (the same checks as the API)."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from apps.accounts.models import User
+from apps.core.errors import ApplicationError
+from apps.core.validation import whole_number
+from apps.email.actions import do_save_mailbox
+from apps.email.addresses import tenant_domain
+from apps.email.models import Mailbox
+from apps.routing.models import Queue
+
+
+def _values(request: HttpRequest) -> dict[str, Any]:
+    return {
+        "name": request.POST.get("name", "").strip(),
+        "local_part": request.POST.get("local_part", "").strip().lower(),
+        "queue": whole_number(request.POST.get("queue")),
+        "auto_reply": request.POST.get("auto_reply") == "on",
+        "auto_reply_body": request.POST.get("auto_reply_body", ""),
+        "signature": request.POST.get("signature", ""),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_settings(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    user = cast(User, request.user)
+    if user.role not in ("owner", "admin"):
+        return render(request, "core/forbidden.html", status=403)
+    errors: dict[str, list[str]] = {}
+    posted: dict[str, Any] = {}
+    if request.method == "POST":
+        posted = _values(request)
+        try:
+            mailbox = do_save_mailbox(user, posted, pk)
+        except ApplicationError as exc:
+            errors = dict(exc.fields or {"name": [exc.message]})
+        else:
+            messages.success(request, _("Saved: mail to %(address)s goes to %(queue)s.") % {
+                "address": f"{mailbox.local_part}@{tenant_domain()}", "queue": mailbox.queue.name})  # fmt: skip
+            return redirect("settings-email")
+    domain = tenant_domain()
+    boxes = []
+    for box in Mailbox.objects.select_related("queue").order_by("-is_default", "local_part"):
+        mine = request.method == "POST" and pk == box.pk
+        boxes.append({"box": box, "address": f"{box.local_part}@{domain}", "errors": errors if mine else {},
+                      "values": posted if mine else None})  # fmt: skip
+    return render(
+        request,
+        "console/email_settings.html",
+        {
+            "boxes": boxes,
+            "domain": domain,
+            "queues": Queue.objects.order_by("name"),
+            "new_errors": errors if request.method == "POST" and pk is None else {},
+            "new_values": posted if request.method == "POST" and pk is None else {},
+        },
+        status=400 if errors else 200,
+    )
