@@ -72,6 +72,7 @@ def _prepare(message: Message, kind: str) -> Email:
     last_in, latest, chain = _thread_of(interaction)
     recipient = (last_in.sender if last_in else "") or (interaction.contact.email if interaction.contact else "")
     cc = [a for a in (last_in.cc if last_in else []) if not is_ours(a) and a != recipient]
+    answered = last_in or latest
     return Email.objects.create(
         interaction=interaction,
         message=message if kind == Email.Kind.MAIL else None,
@@ -80,7 +81,7 @@ def _prepare(message: Message, kind: str) -> Email:
         kind=kind,
         status=Email.Status.QUEUED,
         msgid=make_msgid(domain=tenant_domain()).strip("<>"),
-        in_reply_to=(last_in or latest).msgid if (last_in or latest) else "",
+        in_reply_to=answered.msgid if answered else "",
         references=chain,
         subject=_subject(interaction, last_in),
         sender="",
