@@ -5,6 +5,7 @@ analyses again for the request it missed; the result replaces the previous."""
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 from django.db import connection
 
@@ -88,3 +89,25 @@ def test_a_task_that_finds_one_running_does_nothing_and_none_is_lost(
     assert analysis.generation == 2
     # Nothing left to do: a later task runs once.
     assert enqueue_in_tenant(schema, analyse_interaction, interaction.pk).get(timeout=60)["runs"] == 1
+
+
+def test_a_passing_database_error_is_retried(tenant_a: TenantInfo, monkeypatch: Any) -> None:
+    from django.db import OperationalError
+
+    from apps.analytics import analysis
+
+    connection.set_schema(tenant_a.schema_name)
+    interaction = chat([("customer", "Thanks, all good!")], status=Interaction.Status.RESOLVED)
+    real, calls = analysis.analyse, []
+
+    def flaky(i: Interaction) -> Any:
+        calls.append(i.pk)
+        if len(calls) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(i)
+
+    monkeypatch.setattr(analysis, "analyse", flaky)
+    monkeypatch.setattr(analyse_interaction, "retry_backoff", False)  # retried at once, here, eagerly
+    result = analyse_interaction.apply(args=[interaction.pk]).get()
+    assert calls == [interaction.pk, interaction.pk] and result["runs"] == 1
+    assert InteractionAnalysis.objects.get(interaction=interaction).generation == 1
