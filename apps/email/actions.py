@@ -16,8 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import IntegrityError, connection, transaction
 from django.utils.translation import gettext as _
 
 from apps.accounts.audit import record_audit
@@ -183,17 +182,16 @@ def _may_acknowledge(mail: Mail, mailbox: Mailbox) -> bool:
 
     if is_ours(mail.sender):
         return False
-    now = timezone.now()
-    row, created = AutoReply.objects.select_for_update().get_or_create(
-        mailbox=mailbox, address=mail.sender, defaults={"sent_at": now}
-    )
-    if created:
-        return True
-    if now - row.sent_at < AUTO_REPLY_EVERY:
-        return False
-    row.sent_at = now
-    row.save(update_fields=["sent_at"])
-    return True
+    # One statement: the sender's row made, or moved on if its last acknowledgement is a day old; a row
+    # back means acknowledge (two mails at once: one gets it).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""INSERT INTO {AutoReply._meta.db_table} (mailbox_id, address, sent_at) VALUES (%s, %s, now())
+            ON CONFLICT (mailbox_id, address) DO UPDATE SET sent_at = now()
+            WHERE {AutoReply._meta.db_table}.sent_at < now() - %s RETURNING id""",
+            [mailbox.pk, mail.sender, AUTO_REPLY_EVERY],
+        )
+        return cursor.fetchone() is not None
 
 
 # --- mailboxes -----------------------------------------------------------------------------------

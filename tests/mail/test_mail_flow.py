@@ -124,7 +124,9 @@ def test_a_conversation_by_mail(tenant_a: TenantInfo, receiver: Receiver, sink: 
     )
     receiver.send(stranger, [support], sender="eve@evil.example")
     settle(schema)
-    assert Message.objects.get(interaction__contact__email="eve@evil.example").interaction_id != thread.pk
+    assert (
+        Message.objects.get(kind="customer", interaction__contact__email="eve@evil.example").interaction_id != thread.pk
+    )
 
 
 def test_machines_are_never_answered_and_refusals_are_said(
