@@ -176,13 +176,10 @@ def _solve_week(
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
-    # Coverage as a running sum: each shift changes it where it starts, ends and where its break share begins
-    # and ends (4 terms a shift rather than one per interval it spans: presolve in a second, not ten).
-    deltas: dict[int, tuple[list[Any], list[int]]] = {}
-    shifts_at: dict[int, int] = {}
+    per_interval: dict[int, tuple[list[Any], list[int]]] = {}  # interval: (shift variables, coverage)
     chosen: list[tuple[Any, int, int, int]] = []  # (var, agent, start, length)
     day_works: list[tuple[Any, int, int]] = []
-    under_over: list[tuple[Any, Any, Any, int, list[Any], list[int]]] = []
+    under_over: list[tuple[Any, Any, Any, int, list[Any], list[int]]] = []  # cover, under, over, need, ...
     for agent in agents:
         week_vars: list[Any] = []
         week_minutes: list[int] = []
@@ -198,15 +195,10 @@ def _solve_week(
                 chosen.append((var, agent.agent_id, start, length))
                 week_vars.append(var)
                 week_minutes.append(length)
-                before = 0
-                coefs = _coverage_coefs(start, length, agent.contract, interval)
-                for k, coef in [*coefs, (coefs[-1][0] + 1, 0)]:
-                    if coef != before:
-                        vs, cs = deltas.setdefault(k, ([], []))
-                        vs.append(var)
-                        cs.append(coef - before)
-                    before = coef
-                    shifts_at[k] = shifts_at.get(k, 0) + 1
+                for k, coef in _coverage_coefs(start, length, agent.contract, interval):
+                    pv, pc = per_interval.setdefault(k, ([], []))
+                    pv.append(var)
+                    pc.append(coef)
             works = model.new_bool_var("")
             model.add(cp_model.LinearExpr.sum(day_vars) == works)
             worked_days.append(works)
@@ -242,15 +234,13 @@ def _solve_week(
     objective = []
     weights = []
     last = min(len(required), (first_day + days) * DAY // interval)
-    running: Any = 0
     for k in range(first_day * DAY // interval, last):
         need = required[k] * SCALE
-        vs, cs = deltas.get(k, ([], []))
-        cover = model.new_int_var(0, SCALE * shifts_at.get(k, 0), "")
-        model.add(cover == running + cp_model.LinearExpr.weighted_sum(vs, cs))
-        running = cover
+        vs, cs = per_interval.get(k, ([], []))
+        cover = model.new_int_var(0, SCALE * len(vs), "")
+        model.add(cover == cp_model.LinearExpr.weighted_sum(vs, cs))
         under = model.new_int_var(0, need, "")
-        over = model.new_int_var(0, SCALE * shifts_at.get(k, 0) + 1, "")
+        over = model.new_int_var(0, SCALE * len(vs) + 1, "")
         model.add(cover + under - over == need)
         objective += [under, over]
         weights += [UNDER_WEIGHT, 1]
@@ -264,9 +254,8 @@ def _solve_week(
     busy = {(agent_id, start // DAY) for agent_id, start, _ln in hint}
     for var, agent_id, day in day_works:
         model.add_hint(var, int((agent_id, day) in busy))
-    got = 0
     for cover, under, over, need, vs, cs in under_over:
-        got += sum(cf * value[id(v)] for v, cf in zip(vs, cs, strict=True))
+        got = sum(cf * value[id(v)] for v, cf in zip(vs, cs, strict=True))
         model.add_hint(cover, got)
         model.add_hint(under, max(0, need - got))
         model.add_hint(over, max(0, got - need))
@@ -290,7 +279,23 @@ def _solve_week(
         # Out of time before the solver had a schedule of its own: the greedy one it was given.
         return sorted(hint), "GREEDY"
     picked = [(agent_id, start, length) for var, agent_id, start, length in chosen if solver.boolean_value(var)]
+    # The model counts breaks as a share of each shift's middle; placed, they may fall otherwise. Keep the
+    # greedy start when, with its breaks placed, it covers better (under-coverage first, then over).
+    contracts = {a.agent_id: a.contract for a in agents}
+    if _exact(sorted(hint), required, interval, contracts) < _exact(picked, required, interval, contracts):
+        return sorted(hint), "GREEDY"
     return picked, solver.status_name(status)
+
+
+def _exact(
+    picked: list[tuple[int, int, int]], required: list[int], interval: int, contracts: dict[int, Contract]
+) -> tuple[int, int]:
+    """(under, over) of shifts once their breaks are placed."""
+    shifts = [Shift(agent_id, start, start + length) for agent_id, start, length in picked]
+    place_breaks(shifts, required, interval, contracts)
+    scheduled = coverage(shifts, len(required), interval)
+    under = sum(max(0, r - c) for r, c in zip(required, scheduled, strict=True))
+    return under, sum(max(0, c - r) for r, c in zip(required, scheduled, strict=True))
 
 
 def _greedy(
