@@ -16,9 +16,9 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError
 from apps.core.validation import whole_number
-from apps.email.actions import do_save_mailbox
+from apps.email.actions import do_delete_rule, do_save_mailbox, do_save_rule
 from apps.email.addresses import tenant_domain
-from apps.email.models import Mailbox
+from apps.email.models import Mailbox, MailRule
 from apps.routing.models import Queue
 
 
@@ -31,6 +31,42 @@ def _values(request: HttpRequest) -> dict[str, Any]:
         "auto_reply_body": request.POST.get("auto_reply_body", ""),
         "signature": request.POST.get("signature", ""),
     }
+
+
+def _rule_step(request: HttpRequest, user: User) -> str:
+    if request.POST.get("step") == "delete_rule":
+        do_delete_rule(user, whole_number(request.POST.get("rule")) or 0)
+        return _("Rule removed.")
+    raw_priority = request.POST.get("priority", "").strip()
+    do_save_rule(
+        user,
+        {
+            "field": request.POST.get("field", ""),
+            "contains": request.POST.get("contains", ""),
+            "mailbox": whole_number(request.POST.get("mailbox")) if request.POST.get("mailbox") else None,
+            "queue": whole_number(request.POST.get("queue")) if request.POST.get("queue") else None,
+            "labels": [x.strip() for x in request.POST.get("labels", "").split(",") if x.strip()],
+            "priority": (whole_number(raw_priority.lstrip("-")) or 0) * (-1 if raw_priority.startswith("-") else 1)
+            if raw_priority
+            else None,
+            "position": MailRule.objects.count() + 1,
+        },
+    )
+    return _("Rule added: new mail that matches it is routed by it.")
+
+
+@login_required
+@require_http_methods(["POST"])
+def email_rules(request: HttpRequest) -> HttpResponse:
+    user = cast(User, request.user)
+    if user.role not in ("owner", "admin"):
+        return render(request, "core/forbidden.html", status=403)
+    try:
+        messages.success(request, _rule_step(request, user))
+    except ApplicationError as exc:
+        detail = " ".join(" ".join(v) for v in (exc.fields or {}).values())
+        messages.error(request, f"{exc.message} {detail}".strip())
+    return redirect("settings-email")
 
 
 @login_required
@@ -64,6 +100,8 @@ def email_settings(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "boxes": boxes,
             "domain": domain,
             "queues": Queue.objects.order_by("name"),
+            "rules": MailRule.objects.select_related("queue", "mailbox"),
+            "fields": MailRule.Field.choices,
             "new_errors": errors if request.method == "POST" and pk is None else {},
             "new_values": posted if request.method == "POST" and pk is None else {},
         },

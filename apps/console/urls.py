@@ -11,6 +11,7 @@ urlpatterns = [
     path("settings/canned/", canned.canned_settings, name="settings-canned"),
     path("settings/email/", mail.email_settings, name="settings-email"),
     path("settings/email/<int:pk>/", mail.email_settings, name="settings-email-save"),
+    path("settings/email/rules/", mail.email_rules, name="settings-email-rules"),
     path("settings/canned/<int:pk>/", canned.canned_settings, name="settings-canned-save"),
     path("settings/canned/<int:pk>/delete/", canned.canned_delete, name="settings-canned-delete"),
     path("settings/canned/preview/", canned.canned_preview, name="settings-canned-preview"),

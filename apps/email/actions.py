@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from apps.accounts.audit import record_audit
@@ -28,7 +29,7 @@ from apps.inbox.models import Attachment, Interaction, Message
 from apps.routing.models import Queue
 
 from .addresses import interaction_of_reply_address
-from .models import AutoReply, Email, Mailbox
+from .models import AutoReply, Email, Mailbox, MailRule
 from .parsing import Mail, parse, ticket_token
 
 logger = logging.getLogger(__name__)
@@ -82,6 +83,15 @@ def _thread(mail: Mail, local_parts: list[str]) -> Interaction | None:
         hit = Interaction.objects.filter(pk=token, channel="email").select_related("contact").first()
         if hit is not None and hit.contact is not None and hit.contact.email.lower() == mail.sender:
             return hit
+    return None
+
+
+def _rule_for(mail: Mail, mailbox: Mailbox, local_parts: list[str]) -> MailRule | None:
+    """The first rule (this mailbox's or every mailbox's, by position) the mail matches."""
+    recipients = [*mail.to, *mail.cc, *local_parts]
+    for rule in MailRule.objects.filter(Q(mailbox=mailbox) | Q(mailbox=None)).select_related("queue"):
+        if rule.matches(sender=mail.sender, recipients=recipients, subject=mail.subject, body=mail.text):
+            return rule
     return None
 
 
@@ -140,10 +150,16 @@ def _receive(mail: Mail, mailbox: Mailbox, local_parts: list[str]) -> Received:
             else None
         )
         case = interaction.case_id if interaction is not None else None
+        rule = _rule_for(mail, mailbox, local_parts)
         interaction = do_open_interaction(
-            channel="email", queue=mailbox.queue, contact=contact, subject=mail.subject, case_id=case,
-            allow_closed=True,
+            channel="email", queue=(rule.queue if rule and rule.queue else mailbox.queue), contact=contact,
+            subject=mail.subject, case_id=case, allow_closed=True,
+            priority=rule.priority if rule and rule.priority is not None else 0,
+            attributes=rule.attributes if rule else None,
         )  # fmt: skip
+        if rule and rule.labels:
+            Interaction.objects.filter(pk=interaction.pk).update(labels=rule.labels)
+            interaction.labels = list(rule.labels)
         opened = True
     attachments = _attachments(interaction, mail)
     message = do_post_message(
@@ -244,3 +260,71 @@ def do_save_mailbox(actor: User, data: Any, mailbox_id: int | None = None) -> Ma
         mailbox.save()
         record_audit(actor, "email.mailbox_saved", mailbox, local_part=mailbox.local_part, queue=queue.pk)
     return mailbox
+
+
+LABEL_MAX, LABELS_MAX = 40, 10
+
+
+def do_save_rule(actor: User, data: Any, rule_id: int | None = None) -> MailRule:
+    """A routing rule for new mail: {field, contains, mailbox (null: all), queue, labels, priority,
+    attributes, position}."""
+    from apps.routing.actions import check_attributes
+
+    _admin(actor)
+    data = json_object(data)
+    rule = MailRule.objects.filter(pk=rule_id).first() if rule_id else MailRule()
+    if rule is None:
+        raise NotFound(_("No such rule."))
+    field = data.get("field", rule.field)
+    if field not in MailRule.Field.values:
+        raise _fail("field", _("One of: %(f)s.") % {"f": ", ".join(MailRule.Field.values)})
+    contains = data.get("contains", rule.contains)
+    if not isinstance(contains, str) or not 1 <= len(contains.strip()) <= 200:
+        raise _fail("contains", _("1 to 200 characters."))
+    mailbox_id = data.get("mailbox", rule.mailbox_id)
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if isinstance(mailbox_id, int) else None
+    if mailbox_id is not None and mailbox is None:
+        raise _fail("mailbox", _("No such mailbox."))
+    queue_id = data.get("queue", rule.queue_id)
+    queue = Queue.objects.filter(pk=queue_id).first() if isinstance(queue_id, int) else None
+    if queue_id is not None and queue is None:
+        raise _fail("queue", _("No such queue."))
+    labels = data.get("labels", rule.labels)
+    if (
+        not isinstance(labels, list)
+        or len(labels) > LABELS_MAX
+        or not all(isinstance(x, str) and 1 <= len(x.strip()) <= LABEL_MAX for x in labels)
+    ):
+        raise _fail("labels", _("Up to %(n)d labels of 1 to %(m)d characters.") % {"n": LABELS_MAX, "m": LABEL_MAX})
+    priority = data.get("priority", rule.priority)
+    if priority is not None and (
+        not isinstance(priority, int) or isinstance(priority, bool) or not -100 <= priority <= 100
+    ):
+        raise _fail("priority", _("A whole number from -100 to 100, or null."))
+    attributes = check_attributes(data.get("attributes", rule.attributes))
+    position = data.get("position", rule.position)
+    if not isinstance(position, int) or isinstance(position, bool) or not 0 <= position <= 10_000:
+        raise _fail("position", _("A whole number from 0 to 10000."))
+    if queue is None and not labels and priority is None and not attributes:
+        raise _fail("queue", _("A rule does something: a queue, labels, a priority or attributes."))
+    with transaction.atomic():
+        rule.field, rule.contains, rule.mailbox, rule.queue = field, contains.strip(), mailbox, queue
+        rule.labels, rule.priority, rule.attributes, rule.position = (
+            [x.strip() for x in labels],
+            priority,
+            attributes,
+            position,
+        )
+        rule.save()
+        record_audit(actor, "email.rule_saved", rule, field=field, contains=rule.contains)
+    return rule
+
+
+def do_delete_rule(actor: User, rule_id: int) -> None:
+    _admin(actor)
+    with transaction.atomic():
+        rule = MailRule.objects.select_for_update().filter(pk=rule_id).first()
+        if rule is None:
+            raise NotFound(_("No such rule."))
+        record_audit(actor, "email.rule_deleted", rule, field=rule.field, contains=rule.contains)
+        rule.delete()

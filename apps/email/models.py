@@ -103,3 +103,43 @@ class AutoReply(models.Model):
 
     def __str__(self) -> str:
         return self.address
+
+
+class MailRule(models.Model):
+    """Where a new conversation by mail goes, decided by what the mail says: the first rule that matches
+    (by position) sets its queue, labels, priority and routing attributes; none: the mailbox's queue."""
+
+    class Field(models.TextChoices):
+        SENDER_DOMAIN = "sender_domain", _("Sender's domain")
+        SENDER = "sender", _("Sender's address")
+        RECIPIENT = "recipient", _("Address written to")
+        SUBJECT = "subject", _("Subject")
+        BODY = "body", _("Text")
+
+    mailbox = models.ForeignKey(Mailbox, null=True, blank=True, on_delete=models.CASCADE, related_name="rules")
+    position = models.PositiveIntegerField(default=0)
+    field = models.CharField(_("when"), max_length=16, choices=Field.choices)
+    contains = models.CharField(_("contains"), max_length=200)
+    queue = models.ForeignKey("routing.Queue", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    labels = models.JSONField(default=list, blank=True)
+    priority = models.SmallIntegerField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["position", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.field} ~ {self.contains}"
+
+    def matches(self, *, sender: str, recipients: list[str], subject: str, body: str) -> bool:
+        wanted = self.contains.lower()
+        if self.field == self.Field.SENDER_DOMAIN:
+            domain = sender.rpartition("@")[2].lower()
+            return domain == wanted or domain.endswith("." + wanted)
+        if self.field == self.Field.SENDER:
+            return sender.lower() == wanted
+        if self.field == self.Field.RECIPIENT:
+            return any(wanted in r.lower() for r in recipients)
+        if self.field == self.Field.SUBJECT:
+            return wanted in subject.lower()
+        return wanted in body.lower()

@@ -56,6 +56,22 @@ def test_mailboxes_set_up_on_the_page(
     new.get_by_role("button", name="Add mailbox").click()
     expect(page.locator(".messages")).to_have_text(f"Saved: mail to billing@{domain} goes to Billing.")
     expect(page.locator('[data-mailbox="billing"]').get_by_test_id("mailbox-address")).to_have_text(f"billing@{domain}")
+    # A routing rule: a bad one is said, a good one listed.
+    rules = page.get_by_test_id("mail-rules")
+    rules.get_by_label("When").select_option(label="Sender's domain")
+    rules.get_by_label("contains").fill("vip.example")
+    rules.get_by_role("button", name="Add rule").click()
+    expect(page.locator(".messages")).to_contain_text("A rule does something")
+    rules = page.get_by_test_id("mail-rules")
+    rules.get_by_label("When").select_option(label="Sender's domain")
+    rules.get_by_label("contains").fill("vip.example")
+    rules.get_by_label("Queue").select_option(label="Billing")
+    rules.get_by_label("Labels (comma-separated)").fill("vip, urgent")
+    rules.get_by_role("button", name="Add rule").click()
+    expect(page.locator(".messages")).to_have_text("Rule added: new mail that matches it is routed by it.")
+    expect(page.get_by_test_id("mail-rules").locator("li")).to_contain_text(
+        ["Sender's domain “vip.example” → Billing vip urgent"]
+    )
     page.screenshot(path="test-artifacts/email-settings.png", full_page=True)
     page.context.close()
 

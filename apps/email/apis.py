@@ -1,0 +1,56 @@
+"""REST API of email: mailboxes (`/api/v1/email/mailboxes[/{id}]`: GET, POST, PATCH) and routing rules
+for new mail (`/api/v1/email/rules[/{id}]`: GET, POST, PATCH, DELETE). Admins and the owner change
+them; supervisors read them."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.accounts.models import User
+from apps.core.permissions import IsSupervisor
+
+from .actions import do_delete_rule, do_save_mailbox, do_save_rule
+from .selectors import mailbox_json, mailboxes, rule_json, rules
+
+
+class MailboxesApi(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int | None = None) -> Response:
+        return Response({"results": mailboxes()})
+
+    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    def post(self, request: Request, pk: int | None = None) -> Response:
+        return Response(mailbox_json(do_save_mailbox(cast(User, request.user), request.data)), status=201)
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def patch(self, request: Request, pk: int | None = None) -> Response:
+        return Response(mailbox_json(do_save_mailbox(cast(User, request.user), request.data, pk or 0)))
+
+
+class RulesApi(APIView):
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int | None = None) -> Response:
+        return Response({"results": rules()})
+
+    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    def post(self, request: Request, pk: int | None = None) -> Response:
+        return Response(rule_json(do_save_rule(cast(User, request.user), request.data)), status=201)
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def patch(self, request: Request, pk: int | None = None) -> Response:
+        return Response(rule_json(do_save_rule(cast(User, request.user), request.data, pk or 0)))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int | None = None) -> Response:
+        do_delete_rule(cast(User, request.user), pk or 0)
+        return Response(status=204)
