@@ -33,7 +33,8 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
   invitation opened (inside the transaction that opened it). Journey links them, so the agent sees
   why the customer was invited.
 - `scorecard_figures(agent_ids, start, end) -> dict`: reporting builds agents' scorecards. Quality
-  returns `{"qa_score": {agent_id: average score of the evaluations submitted in [start, end)}}`.
+  returns `{"qa_score": {agent_id: average score of the evaluations submitted in [start, end)}}`; WFM
+  `{"adherence": {agent_id: %}, "conformance": {agent_id: %}}` from the published schedules and presence.
 - `message_posted(interaction_id, message_id, channel)`: an agent's message was stored (inbox's
   `do_post_message`, after commit). The channel's app delivers it: email sends the mail.
 - `tenant_time_zone() -> str`: an app needs the tenant's own zone (its days, weeks and shifts).
