@@ -204,8 +204,8 @@ def _may_acknowledge(mail: Mail, mailbox: Mailbox) -> bool:
         cursor.execute(
             f"""INSERT INTO {AutoReply._meta.db_table} (mailbox_id, address, sent_at) VALUES (%s, %s, now())
             ON CONFLICT (mailbox_id, address) DO UPDATE SET sent_at = now()
-            WHERE {AutoReply._meta.db_table}.sent_at < now() - %s RETURNING id""",
-            [mailbox.pk, mail.sender, AUTO_REPLY_EVERY],
+            WHERE {AutoReply._meta.db_table}.sent_at < now() - make_interval(secs => %s) RETURNING id""",
+            [mailbox.pk, mail.sender, AUTO_REPLY_EVERY.total_seconds()],
         )
         return cursor.fetchone() is not None
 
