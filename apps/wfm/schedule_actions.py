@@ -187,7 +187,7 @@ def generate_input(data: Any) -> dict[str, Any]:
         "time_zone": tz_name,
         "weeks": _int(errors, data, "weeks", 1, 4, 1),
         "interval_minutes": _int(errors, data, "interval_minutes", 15, 30, 15),
-        "time_limit": _int(errors, data, "time_limit_seconds", 1, 120, 20),
+        "time_limit": _int(errors, data, "time_limit_seconds", 1, 60, 20),
         "targets": {
             "target_service_level": _percent(errors, data, "target_service_level", 1, 99.9, 80),
             "target_seconds": _percent(errors, data, "target_seconds", 0, 3600, 20),

@@ -143,7 +143,7 @@ def my_shifts(agent: AgentProfile, start: date, days: int, time_zone: str | None
         .prefetch_related("activities")
         .order_by("start")
     )
-    tz = ZoneInfo(time_zone or (rows[0].schedule.time_zone if rows else "UTC"))
+    tz = ZoneInfo(time_zone or (rows[0].schedule.time_zone if rows else default_time_zone()))
     lo = datetime.combine(start, time(0), tzinfo=tz)
     hi = lo + timedelta(days=days)
     shown = [x for x in rows if lo <= x.start < hi]

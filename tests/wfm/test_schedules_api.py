@@ -17,7 +17,7 @@ from apps.accounts.models import AuditEntry, User
 from apps.agents.actions import ensure_agent_profile
 from apps.agents.models import AgentProfile
 from apps.routing.models import Queue
-from apps.wfm.models import ForecastOverride, Shift
+from apps.wfm.models import ForecastOverride, Schedule, Shift
 from apps.wfm.schedule import requirement
 from tests.conftest import PASSWORD, TenantInfo
 
@@ -217,3 +217,19 @@ def test_no_contract_no_schedule(tenant_a: TenantInfo) -> None:
         sue, "post", "/api/v1/wfm/schedules/generate", {"queue": queue.pk, "first_day": next_monday().isoformat()}
     )
     assert got.status_code == 400 and "agents" in got.json()["error"]["fields"]
+
+
+def test_publishing_replaces_the_published_schedule_of_the_same_days(tenant_a: TenantInfo) -> None:
+    people(tenant_a, agents=0)
+    monday = next_monday()
+    first = Schedule.objects.create(name="First", first_day=monday, weeks=2, status="published")
+    later = Schedule.objects.create(name="Later", first_day=monday + timedelta(weeks=1), weeks=1)
+    apart = Schedule.objects.create(name="Apart", first_day=monday + timedelta(weeks=2), weeks=1, status="published")
+    connection.set_schema_to_public()
+    sue = client_for(tenant_a, f"sue@{tenant_a.subdomain}.test")
+    got = send(sue, "post", f"/api/v1/wfm/schedules/{later.pk}/publish")
+    assert got.status_code == 200 and got.json()["unpublished"] == [first.pk]
+    states = {s["name"]: s["status"] for s in sue.get("/api/v1/wfm/schedules").json()["results"]}
+    assert states == {"First": "draft", "Later": "published", "Apart": "published"}
+    assert apart.pk not in got.json()["unpublished"]
+    assert send(sue, "post", "/api/v1/wfm/schedules/99999/publish").status_code == 404
