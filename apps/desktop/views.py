@@ -32,6 +32,8 @@ def catalogue() -> dict[str, Any]:
         "newOffer": _("New conversation waiting"),
         "readOnly": _("This conversation is resolved: it can be read, not answered."),
         "noConversations": _("No conversations here."),
+        "viewMail": _("View the mail"),
+        "notDelivered": _("not delivered"),
         "fields": {
             "name": _("Name"),
             "email": _("Email"),

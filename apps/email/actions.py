@@ -95,11 +95,13 @@ def _rule_for(mail: Mail, mailbox: Mailbox, local_parts: list[str]) -> MailRule 
     return None
 
 
+def _stored_parts(mail: Mail) -> list[Any]:
+    return [p for p in mail.parts if p.data]
+
+
 def _attachments(interaction: Interaction, mail: Mail) -> list[Attachment]:
     stored = []
-    for part in mail.parts:
-        if not part.data:
-            continue
+    for part in _stored_parts(mail):
         kind = part.content_type if part.content_type in SAFE_TYPES else "application/octet-stream"
         name = part.filename.replace("/", "_")[-200:] or "attachment"
         attachment = Attachment(interaction=interaction, name=name, content_type=kind, size=len(part.data))
@@ -167,7 +169,8 @@ def _receive(mail: Mail, mailbox: Mailbox, local_parts: list[str]) -> Received:
     )
     for extra in attachments[1:]:
         do_post_message(interaction, kind=Message.Kind.CUSTOMER, attachment=extra)
-    email = Email.objects.create(interaction=interaction, message=message, **fields)
+    inline = {p.content_id: a.pk for p, a in zip(_stored_parts(mail), attachments, strict=True) if p.content_id}
+    email = Email.objects.create(interaction=interaction, message=message, inline=inline, **fields)
     acknowledge = opened and _may_acknowledge(mail, mailbox)
     return Received(email=email, interaction=interaction, opened=opened, acknowledge=acknowledge)
 

@@ -16,7 +16,7 @@ from apps.accounts.models import User
 from apps.core.permissions import IsSupervisor
 
 from .actions import do_delete_rule, do_save_mailbox, do_save_rule
-from .selectors import mailbox_json, mailboxes, rule_json, rules
+from .selectors import mailbox_json, mailboxes, mails_of, rule_json, rules
 
 
 class MailboxesApi(APIView):
@@ -54,3 +54,18 @@ class RulesApi(APIView):
     def delete(self, request: Request, pk: int | None = None) -> Response:
         do_delete_rule(cast(User, request.user), pk or 0)
         return Response(status=204)
+
+
+class MailsApi(APIView):
+    """`GET /api/v1/email/interactions/{id}/mails`: the conversation's mails (for whoever may work on it)."""
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int) -> Response:
+        from django.shortcuts import get_object_or_404
+
+        from apps.inbox.actions import check_can_work_on
+        from apps.inbox.models import Interaction
+
+        interaction = get_object_or_404(Interaction, pk=pk)
+        check_can_work_on(cast(User, request.user), interaction)
+        return Response({"results": mails_of(interaction.pk)})

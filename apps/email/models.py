@@ -67,6 +67,7 @@ class Email(models.Model):
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list)
     html = models.TextField(blank=True)  # sanitised
+    inline = models.JSONField(default=dict, blank=True)  # {content-id: attachment id}: its cid: images
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)

@@ -43,3 +43,29 @@ def mailboxes() -> list[dict[str, Any]]:
 
 def rules() -> list[dict[str, Any]]:
     return [rule_json(r) for r in MailRule.objects.all()]
+
+
+def mails_of(interaction_id: int) -> list[dict[str, Any]]:
+    """The mails of a conversation, in and out, each with the message that shows it (the desktop adds
+    "view the mail" to those messages). Callers authorise first."""
+    from django.urls import reverse
+
+    from .models import Email
+
+    rows = Email.objects.filter(interaction_id=interaction_id).select_related("message").order_by("pk")
+    return [
+        {
+            "id": e.pk,
+            "seq": e.message.seq if e.message else None,
+            "direction": e.direction,
+            "kind": e.kind,
+            "status": e.status,
+            "error": e.error,
+            "from": e.sender,
+            "to": e.to,
+            "cc": e.cc,
+            "subject": e.subject,
+            "url": reverse("email-original", args=[e.pk]),
+        }
+        for e in rows
+    ]

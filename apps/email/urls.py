@@ -1,12 +1,16 @@
 from django.urls import URLPattern, URLResolver, include, path
 
-from . import apis
+from . import apis, views
 
 api_urlpatterns: list[URLPattern | URLResolver] = [
     path("email/mailboxes", apis.MailboxesApi.as_view(), name="api-email-mailboxes"),
     path("email/mailboxes/<int:pk>", apis.MailboxesApi.as_view(), name="api-email-mailbox"),
     path("email/rules", apis.RulesApi.as_view(), name="api-email-rules"),
     path("email/rules/<int:pk>", apis.RulesApi.as_view(), name="api-email-rule"),
+    path("email/interactions/<int:pk>/mails", apis.MailsApi.as_view(), name="api-email-mails"),
 ]
 
-urlpatterns = [path("api/v1/", include(api_urlpatterns))]
+urlpatterns = [
+    path("api/v1/", include(api_urlpatterns)),
+    path("email/mails/<int:pk>/", views.email_original, name="email-original"),
+]

@@ -205,8 +205,29 @@
     $("messages").innerHTML = ""; $("conv-empty").hidden = true; $("conv-body").hidden = false;
     setReadOnly(false);
     send({type: "interaction.open", interaction_id: id, last_seq: 0});
-    api("GET", "interactions/" + id + "/detail").then(renderDetail);
+    mails = {};
+    api("GET", "interactions/" + id + "/detail").then(function (d) {
+      renderDetail(d);
+      if (d.channel === "email") api("GET", "email/interactions/" + id + "/mails").then(function (r) { renderMails(id, r.results); });
+    });
     loadInbox();
+  }
+  // An email conversation's messages link to the mail as written (sender, recipients, its HTML).
+  var mails = {};
+  function mailLink(mail) {
+    var a = el("a", "mail-link", "\u2709 " + (T.viewMail || "View the mail")); a.href = mail.url; a.target = "_blank"; a.rel = "noopener";
+    a.title = [mail.from, (mail.to || []).join(", "), mail.subject].filter(Boolean).join(" \u00b7 ");
+    if (mail.status === "failed") a.textContent += " \u2014 " + (T.notDelivered || "not delivered");
+    return a;
+  }
+  function renderMails(id, list) {
+    if (id !== current) return;
+    list.forEach(function (mail) {
+      if (mail.seq === null || mails[mail.seq]) return;
+      mails[mail.seq] = mail;
+      var d = $("messages").querySelector('.m[data-seq="' + mail.seq + '"]');
+      if (d) d.appendChild(mailLink(mail));
+    });
   }
   function renderMessage(m) {
     if (seen[m.seq]) return;
@@ -217,6 +238,7 @@
     d.appendChild(el("span", "body", m.body || ""));
     if (m.attachment) { var a = el("a", "", "\u2398 " + m.attachment.name); a.href = m.attachment.url; a.target = "_blank"; d.appendChild(a); }
     if (m.created_at) d.appendChild(timeEl(m.created_at));
+    if (mails[m.seq]) d.appendChild(mailLink(mails[m.seq]));
     var box = $("messages"), before = null;
     Array.prototype.forEach.call(box.querySelectorAll(".m[data-seq]"), function (x) { if (!before && +x.dataset.seq > m.seq) before = x; });
     box.insertBefore(d, before); box.scrollTop = box.scrollHeight;

@@ -32,6 +32,17 @@ def test_an_email_answered_from_the_desktop(
     expect(agent.locator("#conv-title")).to_contain_text("Email")
     expect(agent.locator("#messages")).to_contain_text("My order 1234 never arrived.")
     wait_until(lambda: len(sink.to("wu.lei@example.com")) >= 1, 30, "the acknowledgement")
+    # The mail as written, from its message: sender, recipients, subject.
+    link = agent.locator("#messages .m.customer").first.get_by_role("link", name="✉ View the mail")
+    expect(link).to_be_visible()
+    with agent.context.expect_page() as opened:
+        link.click()
+    original = opened.value
+    expect(original.get_by_test_id("mail-head")).to_contain_text("wu.lei@example.com")
+    expect(original.get_by_test_id("mail-head")).to_contain_text(support)
+    expect(original.get_by_role("heading", level=1)).to_have_text("Where is my order?")
+    expect(original.get_by_test_id("mail-text")).to_have_text("My order 1234 never arrived.")
+    original.close()
     agent.fill("#reply-input", "Found it: it ships tomorrow.")
     agent.click("#reply-send")
     expect(agent.locator("#messages")).to_contain_text("Found it: it ships tomorrow.")
