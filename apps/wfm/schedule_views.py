@@ -291,9 +291,14 @@ def adherence_page(request: HttpRequest) -> HttpResponse:
     params.setdefault("interval", "day")
     try:
         history = selectors.history_request(params, selectors.default_time_zone())
+        if history["interval"] != "day":  # only the intervals with something scheduled or worked
+            history["results"] = [r for r in history["results"] if r["scheduled_seconds"] or r["worked_seconds"]]
         for r in history["results"]:
             r["scheduled_hours"] = round(r["scheduled_seconds"] / 3600, 2)
             r["exception_minutes"] = round(r["exception_seconds"] / 60, 1)
+            r["scheduled_minutes"] = round(r["scheduled_seconds"] / 60, 1)
+            r["worked_minutes"] = round(r["worked_seconds"] / 60, 1)
+            r["hm"] = r.get("start", "")[11:16]
     except ApplicationError as exc:
         error = _said(exc)
     return render(

@@ -95,6 +95,16 @@ def test_adherence_and_conformance_from_the_presence_history(tenant_a: TenantInf
     assert by_start["17:15"]["adherence"] is None and by_start["17:15"]["worked_seconds"] == 900
     assert sum(r["exception_seconds"] for r in per) == 45 * 60
 
+    # The page: per day, and Ann's day per 15 minutes (only the intervals with something in them).
+    page = sue.get("/wfm/adherence/", {"from": DAY.isoformat(), "days": 1, "time_zone": "UTC"}).content.decode()
+    assert 'data-agent="Ann" data-day="2026-11-30"' in page and "90.62%" in page and "103.45%" in page
+    link = f"?agent={ann.pk}&amp;from=2026-11-30&amp;days=1&amp;interval=15"
+    assert link in page
+    detail = sue.get("/wfm/adherence/", {"agent": ann.pk, "from": DAY.isoformat(), "days": 1, "interval": "15",
+                                         "time_zone": "UTC"}).content.decode()  # fmt: skip
+    assert detail.count("<tr data-start=") == 34  # 09:00-17:30: the shift and the half hour after it
+    assert '<tr data-start="09:00"><th scope="row">Ann 09:00</th><td>15.0</td><td>15.0</td><td>0.0</td>' in detail
+
     # Ann's scorecard of that week shows the same figures.
     owner = login(tenant_a, tenant_a.email)
     card = owner.get(f"/api/v1/reports/scorecards/{ann.pk}", {"period": "week", "date": DAY.isoformat()}).json()
