@@ -78,6 +78,7 @@
       if (q.kind === "choice" && !Array.isArray(q.options)) q.options = [{label: "", points: 100}, {label: "", points: 0}];
       if (q.kind !== "scale") delete q.scale_max;
       if (q.kind !== "choice") delete q.options;
+      if (q.kind !== "yes_no") delete q.auto;
       render();
       document.getElementById("f-" + (path + ".kind").replace(/[^a-z0-9]+/gi, "-")).focus();
     });
@@ -117,6 +118,7 @@
       box.appendChild(el("div", {}, [el("p", {className: "small", text: L.options}), list, optionsError,
         button(L.add_option, L.add_option, function () { q.options.push({label: "", points: 0}); render(); })]));
     }
+    if (q.kind === "yes_no") box.appendChild(autoRule(q, path + ".auto"));
     var n = qi + 1;
     box.appendChild(el("p", {className: "actions"}, [
       button("↑", L.move_up + " " + n, function () { move(section.questions, qi, -1); }),
@@ -126,6 +128,47 @@
     var idError = errors[path + ".id"] || errors[path];
     if (idError) box.appendChild(el("p", {className: "error", text: idError.join(" "), "data-field": path}));
     return box;
+  }
+  // A yes / no question answered from interaction analytics when an evaluation starts (the evaluator
+  // can change it): a phrase a party said or wrote (within N seconds), or a party's sentiment.
+  function autoRule(q, path) {
+    var A = L.auto, rule = q.auto || null;
+    var kind = el("select", {}, [["", A.none], ["phrase", A.phrase], ["sentiment", A.sentiment]].map(function (k) {
+      return el("option", {value: k[0], text: k[1], selected: (rule ? rule.kind : "") === k[0]});
+    }));
+    kind.addEventListener("change", function () {
+      if (!kind.value) delete q.auto;
+      else if (kind.value === "phrase") q.auto = {kind: "phrase", party: "agent", phrases: [], within_seconds: 60};
+      else q.auto = {kind: "sentiment", party: "customer", at_least: 0, of: "overall"};
+      render();
+      document.getElementById("f-" + (path + ".kind").replace(/[^a-z0-9]+/gi, "-")).focus();
+    });
+    var row = el("div", {className: "filters editor-auto"}, [labelled(A.label, kind, path + ".kind")]);
+    if (!rule) return row;
+    var party = el("select", {}, [["agent", A.agent], ["customer", A.customer]].map(function (k) {
+      return el("option", {value: k[0], text: k[1], selected: rule.party === k[0]});
+    }));
+    party.addEventListener("change", function () { rule.party = party.value; sync(); });
+    row.appendChild(labelled(A.party, party, path + ".party"));
+    if (rule.kind === "phrase") {
+      var phrases = el("input", {value: (rule.phrases || []).join(", "), size: 30});
+      phrases.addEventListener("input", function () {
+        rule.phrases = phrases.value.split(",").map(function (x) { return x.trim(); }).filter(Boolean); sync();
+      });
+      row.appendChild(labelled(A.phrases, phrases, path + ".phrases"));
+      row.appendChild(labelled(A.within, numberInput(rule.within_seconds, function (v) {
+        if (v === "") delete rule.within_seconds; else rule.within_seconds = v; }), path + ".within_seconds"));
+    } else {
+      row.appendChild(labelled(A.at_least, numberInput(rule.at_least, function (v) { rule.at_least = v; }), path + ".at_least"));
+      var of = el("select", {}, [["overall", A.overall], ["end", A.end]].map(function (k) {
+        return el("option", {value: k[0], text: k[1], selected: (rule.of || "overall") === k[0]});
+      }));
+      of.addEventListener("change", function () { rule.of = of.value; sync(); });
+      row.appendChild(labelled(A.of, of, path + ".of"));
+    }
+    var err = errors[path];
+    if (err) row.appendChild(el("p", {className: "error", text: err.join(" "), "data-field": path}));
+    return row;
   }
   function render() {
     root.textContent = "";

@@ -37,6 +37,9 @@ def test_a_form_built_on_the_page(browser: Any, web_server: WebServer, tenant_a:
     editor.get_by_label("Section title", exact=True).fill("Opening")
     editor.get_by_label("Question 1", exact=True).fill("Verified the identity")
     editor.get_by_label("Critical (a no fails the evaluation)", exact=True).check()
+    # Answered from analytics when an evaluation starts: the agent said a greeting within 30 s.
+    editor.get_by_label("Answered automatically", exact=True).select_option(label="Yes if a phrase was said or written")
+    editor.get_by_label("Within the first seconds (empty: any time)", exact=True).fill("30")
     editor.get_by_role("button", name="Add a question (Section 1)").click()
     # The new question's text field has the focus (keyboard users go on typing).
     page.keyboard.type("Explained clearly")
@@ -47,16 +50,24 @@ def test_a_form_built_on_the_page(browser: Any, web_server: WebServer, tenant_a:
     editor.locator('[data-section="1"]').get_by_label("Question 1", exact=True).fill("Outcome")
     editor.locator('[data-section="1"]').get_by_label("Answer", exact=True).select_option("choice")
     editor.get_by_label("Option 1", exact=True).fill("Solved")
-    # Option 2 left without a label: the server names it, the editor marks it, nothing is lost.
+    # No phrase given yet: said beside the automatic rule, nothing typed lost.
+    editor.get_by_role("button", name="Create the form").click()
+    expect(page.locator('[data-field="sections[0].questions[0].auto.phrases"]')).to_have_text(
+        "1 to 20 phrases of 1 to 100 characters."
+    )
+    editor = page.get_by_test_id("form-editor")
+    expect(editor.get_by_label("Name", exact=True)).to_have_value("Calls")
+    expect(editor.get_by_label("Question 1", exact=True).first).to_have_value("Verified the identity")
+    expect(editor.get_by_label("Option 1", exact=True)).to_have_value("Solved")
+    expect(editor.get_by_label("Within the first seconds (empty: any time)", exact=True)).to_have_value("30")
+    editor.get_by_label("Phrases (comma-separated)", exact=True).fill("hello, welcome")
+    # Option 2 left without a label: the server names it, the editor marks it.
     editor.get_by_role("button", name="Create the form").click()
     expect(page.get_by_test_id("form-error")).to_contain_text("A label and points from 0 to 100.")
     expect(page.locator('[data-field="sections[1].questions[0].options[1]"]')).to_have_text(
         "A label and points from 0 to 100."
     )
     editor = page.get_by_test_id("form-editor")
-    expect(editor.get_by_label("Name", exact=True)).to_have_value("Calls")
-    expect(editor.get_by_label("Question 1", exact=True).first).to_have_value("Verified the identity")
-    expect(editor.get_by_label("Option 1", exact=True)).to_have_value("Solved")
     editor.get_by_label("Option 2", exact=True).fill("Not solved")
     editor.get_by_role("button", name="Create the form").click()
     expect(page.locator(".messages")).to_have_text("Form created: evaluations can use it now.")
@@ -71,6 +82,7 @@ def test_a_form_built_on_the_page(browser: Any, web_server: WebServer, tenant_a:
     assert (first["kind"], first["critical"], second["kind"], second["scale_max"], second["weight"]) == (
         "yes_no", True, "scale", 5, 3,
     )  # fmt: skip
+    assert first["auto"] == {"kind": "phrase", "party": "agent", "phrases": ["hello", "welcome"], "within_seconds": 30}
     assert definition["sections"][1]["questions"][0]["options"] == [
         {"label": "Solved", "points": 100},
         {"label": "Not solved", "points": 0},
