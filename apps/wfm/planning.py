@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -15,7 +16,7 @@ from django.utils.translation import gettext as _
 from apps.core.errors import ValidationFailed
 
 from . import schedule as solver
-from .models import AgentContract, Availability, Schedule, Shift
+from .models import AgentContract, Availability, Schedule
 
 
 def zone(name: str, field: str = "time_zone") -> ZoneInfo:
@@ -55,6 +56,9 @@ def local_moment(raw: Any, tz: ZoneInfo) -> datetime | None:
     return got.replace(tzinfo=tz) if got.tzinfo is None else got
 
 
+_zone = lru_cache(maxsize=64)(ZoneInfo)
+
+
 def period(s: Schedule) -> tuple[datetime, datetime]:
     tz = ZoneInfo(s.time_zone)
     first = datetime.combine(s.first_day, time(0), tzinfo=tz)
@@ -64,7 +68,7 @@ def period(s: Schedule) -> tuple[datetime, datetime]:
 
 def to_minute(s: Schedule, moment: datetime) -> int:
     """Minutes from the schedule's first local midnight, on the wall clock."""
-    local = moment.astimezone(ZoneInfo(s.time_zone)).replace(tzinfo=None)
+    local = moment.astimezone(_zone(s.time_zone)).replace(tzinfo=None)
     delta = local - datetime.combine(s.first_day, time(0))
     return int(delta.total_seconds() // 60)
 
@@ -104,25 +108,21 @@ def solver_agents(agent_ids: list[int] | None = None) -> list[solver.Agent]:
     return out
 
 
-def shifts_of(s: Schedule, agent_id: int | None = None) -> list[Shift]:
-    rows = s.shifts.prefetch_related("activities").select_related("agent__user")
-    if agent_id is not None:
-        rows = rows.filter(agent_id=agent_id)
-    return list(rows.order_by("start", "agent_id"))
+def coverage(s: Schedule) -> tuple[list[int], int]:
+    """Agents at work per interval, counted from the rows (hand edits included), and the number of shifts.
+    Read as plain values: a 4-week schedule has thousands of shifts."""
+    from .models import Activity
 
-
-def coverage(s: Schedule, shifts: list[Shift]) -> list[int]:
-    """Agents at work per interval, counted from the rows (hand edits included)."""
+    acts: dict[int, list[solver.Activity]] = defaultdict(list)
+    for shift_id, kind, a, b in Activity.objects.filter(shift__schedule=s).values_list(
+        "shift_id", "kind", "start", "end"
+    ):
+        acts[shift_id].append(solver.Activity(kind, to_minute(s, a), to_minute(s, b)))
     plain = [
-        solver.Shift(
-            x.agent_id,
-            to_minute(s, x.start),
-            to_minute(s, x.end),
-            [solver.Activity(a.kind, to_minute(s, a.start), to_minute(s, a.end)) for a in x.activities.all()],
-        )
-        for x in shifts
+        solver.Shift(agent_id, to_minute(s, a), to_minute(s, b), acts.get(pk, []))
+        for pk, agent_id, a, b in s.shifts.values_list("pk", "agent_id", "start", "end")
     ]
-    return solver.coverage(plain, s.weeks * 7 * solver.DAY // s.interval_minutes, s.interval_minutes)
+    return solver.coverage(plain, s.weeks * 7 * solver.DAY // s.interval_minutes, s.interval_minutes), len(plain)
 
 
 def outside_availability(agent_id: int, start: datetime, end: datetime, tz: ZoneInfo) -> str | None:

@@ -96,15 +96,21 @@ def schedule_detail(s: Schedule, day: date | None = None, agent_id: int | None =
     """The schedule, its shifts (of one day / one agent when asked) and its coverage per interval: required
     (what it was generated for), scheduled (agents at work, counted from the rows) and the shortfall."""
     tz = ZoneInfo(s.time_zone)
-    shifts = planning.shifts_of(s)
-    scheduled = planning.coverage(s, shifts)
+    scheduled, count = planning.coverage(s)
     required = list(s.required) or [0] * len(scheduled)
     first, _last = planning.period(s)
     per_day = 1440 // s.interval_minutes
     lo, hi = 0, len(scheduled)
+    shown = s.shifts.prefetch_related("activities").select_related("agent__user").order_by("start", "agent_id")
     if day is not None:
         k = (day - s.first_day).days
         lo, hi = max(0, k * per_day), max(0, min(len(scheduled), (k + 1) * per_day))
+        midnight = datetime.combine(day, time(0), tzinfo=tz)
+        shown = shown.filter(
+            start__gte=midnight, start__lt=datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz)
+        )
+    if agent_id is not None:
+        shown = shown.filter(agent_id=agent_id)
     coverage = [
         {
             "start": planning.from_minute(s.first_day, tz, k * s.interval_minutes).isoformat(),
@@ -114,11 +120,6 @@ def schedule_detail(s: Schedule, day: date | None = None, agent_id: int | None =
         }
         for k in range(lo, hi)
     ]
-    shown = shifts
-    if day is not None:
-        shown = [x for x in shown if x.start.astimezone(tz).date() == day]
-    if agent_id is not None:
-        shown = [x for x in shown if x.agent_id == agent_id]
     under = [max(0, r - c) for r, c in zip(required, scheduled, strict=True)]
     return {
         **schedule_summary(s),
@@ -128,7 +129,7 @@ def schedule_detail(s: Schedule, day: date | None = None, agent_id: int | None =
             "scheduled": sum(scheduled),
             "under": sum(under),
             "intervals_under": sum(1 for u in under if u),
-            "shifts": len(shifts),
+            "shifts": count,
         },
         "coverage": coverage,
         "shifts": [shift_json(x, tz) for x in shown],

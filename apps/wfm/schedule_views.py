@@ -145,9 +145,9 @@ def _number(raw: str) -> Any:
 
 
 def _scheduled(schedule: Schedule) -> list[int]:
-    from .planning import coverage, shifts_of
+    from .planning import coverage
 
-    return coverage(schedule, shifts_of(schedule))
+    return coverage(schedule)[0]
 
 
 def _at(day: date, raw: str, tz: ZoneInfo, after: datetime | None = None) -> str:
