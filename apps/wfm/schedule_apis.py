@@ -66,7 +66,7 @@ class AgentPlansApi(APIView):
     @extend_schema(request=Body, responses={200: Body})
     def put(self, request: Request, agent: int | None = None) -> Response:
         actions.do_set_agent_plan(_user(request), agent or 0, request.data)
-        return Response(next(p for p in selectors.agent_plans() if p["id"] == agent))
+        return Response(selectors.agent_plans(agent_id=agent)[0])
 
 
 class SchedulesApi(APIView):

@@ -35,19 +35,21 @@ def contract_json(c: Contract) -> dict[str, Any]:
     }
 
 
-def agent_plans() -> list[dict[str, Any]]:
-    """Every agent with their contract and weekly windows."""
-    contracts = {r.agent_id: r.contract_id for r in AgentContract.objects.all()}
+def agent_plans(agent_id: int | None = None) -> list[dict[str, Any]]:
+    """Every active agent (or the one asked for, active or not) with their contract and weekly windows."""
+    agents = AgentProfile.objects.select_related("user")
+    agents = agents.filter(pk=agent_id) if agent_id is not None else agents.filter(user__is_active=True)
+    rows = list(agents.order_by("user__full_name", "pk"))
+    ids = [a.pk for a in rows]
+    contracts = {r.agent_id: r.contract_id for r in AgentContract.objects.filter(agent_id__in=ids)}
     windows: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for w in Availability.objects.all():
+    for w in Availability.objects.filter(agent_id__in=ids):
         windows[w.agent_id].append(
             {"weekday": w.weekday, "start": planning.hhmm(w.start_minute), "end": planning.hhmm(w.end_minute)}
         )
     return [
         {"id": a.pk, "name": a.user.display_name, "contract": contracts.get(a.pk), "windows": windows.get(a.pk, [])}
-        for a in AgentProfile.objects.select_related("user")
-        .filter(user__is_active=True)
-        .order_by("user__full_name", "pk")
+        for a in rows
     ]
 
 
