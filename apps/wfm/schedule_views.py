@@ -163,6 +163,21 @@ def _at(day: date, raw: str, tz: ZoneInfo, after: datetime | None = None) -> str
     return moment.isoformat()
 
 
+def _times(shift: dict[str, Any]) -> None:
+    """Local HH:MM of a shift and its activities, and where they sit on a bar of the day (% of 24 h)."""
+
+    def place(item: dict[str, Any]) -> None:
+        start, end = datetime.fromisoformat(item["start"]), datetime.fromisoformat(item["end"])
+        item["start_hm"], item["end_hm"] = item["start"][11:16], item["end"][11:16]
+        begin = (start.hour * 60 + start.minute) / 14.4
+        length = (end - start).total_seconds() / 60 / 14.4
+        item["left"], item["width"] = f"{begin:.2f}", f"{min(length, 100 - begin):.2f}"
+
+    place(shift)
+    for a in shift["activities"]:
+        place(a)
+
+
 def _edit(request: HttpRequest, schedule: Schedule, day: date) -> str:
     """One hand edit from the page's forms; returns what to tell the planner."""
     tz = ZoneInfo(schedule.time_zone)
@@ -230,9 +245,7 @@ def schedule_page(request: HttpRequest, pk: int) -> HttpResponse:
     detail = selectors.schedule_detail(schedule, day)
     tz = ZoneInfo(schedule.time_zone)
     for s in detail["shifts"]:
-        s["start_hm"], s["end_hm"] = s["start"][11:16], s["end"][11:16]
-        for a in s["activities"]:
-            a["start_hm"], a["end_hm"] = a["start"][11:16], a["end"][11:16]
+        _times(s)
     short = [c for c in detail["coverage"] if c["under"]]
     chart = {
         "x": [datetime.fromisoformat(c["start"]).timestamp() for c in detail["coverage"]],
@@ -343,9 +356,7 @@ def my_schedule_page(request: HttpRequest) -> HttpResponse:
     mine = selectors.my_shifts(agent, start, 14)
     by_day: dict[str, list[dict[str, Any]]] = {}
     for s in mine["shifts"]:
-        s["start_hm"], s["end_hm"] = s["start"][11:16], s["end"][11:16]
-        for a in s["activities"]:
-            a["start_hm"], a["end_hm"] = a["start"][11:16], a["end"][11:16]
+        _times(s)
         by_day.setdefault(s["start"][:10], []).append(s)
     return render(
         request,
@@ -353,7 +364,7 @@ def my_schedule_page(request: HttpRequest) -> HttpResponse:
         {
             "tab": "mine",
             "mine": mine,
-            "days": sorted(by_day.items()),
+            "days": [(date.fromisoformat(d), shifts) for d, shifts in sorted(by_day.items())],
             "previous": (start - timedelta(days=14)).isoformat(),
             "following": (start + timedelta(days=14)).isoformat(),
             "planner": _planner(request),
