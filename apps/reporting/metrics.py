@@ -342,10 +342,7 @@ def shown(value: Any, unit: str) -> str:
 
 
 def dictionary() -> list[dict[str, str]]:
-    return [
-        {"name": m.name, "label": str(m.label), "unit": m.unit, "definition": str(m.definition)}
-        for m in (*METRICS, *SCHEDULE_METRICS)
-    ]
+    return [{"name": m.name, "label": str(m.label), "unit": m.unit, "definition": str(m.definition)} for m in METRICS]
 
 
 def markdown() -> str:
