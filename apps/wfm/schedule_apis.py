@@ -148,6 +148,17 @@ class ShiftsApi(APIView):
         return Response({**selectors.shift_json(shift, tz), "warnings": warnings}, status=201)
 
 
+class ShiftListApi(APIView):
+    """`GET /api/v1/wfm/shifts?from=YYYY-MM-DD&days=7&agent=&published=1`: shifts by agent and period, across
+    schedules (the tenant's zone; at most 5,000)."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: Body})
+    def get(self, request: Request) -> Response:
+        return Response(selectors.shifts_request(request.query_params))
+
+
 class ShiftApi(APIView):
     """`PATCH /api/v1/wfm/shifts/{id}` {start?, end?}: move (its activities move with its start) or resize;
     `DELETE`."""

@@ -159,6 +159,46 @@ def my_shifts(agent: AgentProfile, start: date, days: int, time_zone: str | None
     }
 
 
+def shifts_request(params: Any) -> dict[str, Any]:
+    """`?from=YYYY-MM-DD&days=7&agent=&published=1`: the shifts beginning in the period (in the tenant's zone),
+    of every schedule or only the published ones, of one agent or all."""
+    errors: dict[str, list[str]] = {}
+    tz_name = default_time_zone()
+    tz = ZoneInfo(tz_name)
+    raw = str(params.get("from") or "")
+    try:
+        first = parse_date(raw) if raw else timezone.now().astimezone(tz).date()
+    except ValueError:
+        first = None
+    if first is None:
+        errors["from"] = [_("A date, YYYY-MM-DD.")]
+    raw_days = str(params.get("days") or "7")
+    days = int(raw_days) if raw_days.isascii() and raw_days.isdigit() and 1 <= int(raw_days) <= 62 else 0
+    if not days:
+        errors["days"] = [_("1 to 62.")]
+    raw_agent = str(params.get("agent") or "")
+    if raw_agent and not (raw_agent.isascii() and raw_agent.isdigit()):
+        errors["agent"] = [_("No such agent.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), fields=errors)
+    assert first is not None
+    lo = datetime.combine(first, time(0), tzinfo=tz)
+    rows = Shift.objects.filter(start__gte=lo, start__lt=lo + timedelta(days=days))
+    if raw_agent:
+        rows = rows.filter(agent_id=int(raw_agent))
+    if str(params.get("published") or "") in ("1", "true"):
+        rows = rows.filter(schedule__status=Schedule.Status.PUBLISHED)
+    rows = rows.select_related("agent__user", "schedule").prefetch_related("activities").order_by("start", "agent_id")
+    return {
+        "from": first.isoformat(),
+        "days": days,
+        "time_zone": tz_name,
+        "results": [
+            {**shift_json(x, tz), "schedule": {"id": x.schedule_id, "status": x.schedule.status}} for x in rows[:5000]
+        ],
+    }
+
+
 def _published_spans(agent_ids: list[int], start: datetime, end: datetime) -> dict[int, list[adherence.Span]]:
     """Each agent's published shifts overlapping [start, end) as work and activity spans (epoch seconds)."""
     out: dict[int, list[adherence.Span]] = defaultdict(list)

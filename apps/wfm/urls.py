@@ -16,6 +16,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("wfm/schedules/<int:pk>", schedule_apis.ScheduleApi.as_view(), name="api-wfm-schedule"),
     path("wfm/schedules/<int:pk>/publish", schedule_apis.PublishApi.as_view(), name="api-wfm-publish"),
     path("wfm/schedules/<int:pk>/shifts", schedule_apis.ShiftsApi.as_view(), name="api-wfm-shifts"),
+    path("wfm/shifts", schedule_apis.ShiftListApi.as_view(), name="api-wfm-shift-list"),
     path("wfm/shifts/<int:pk>", schedule_apis.ShiftApi.as_view(), name="api-wfm-shift"),
     path("wfm/shifts/<int:pk>/activities", schedule_apis.ActivitiesApi.as_view(), name="api-wfm-activities"),
     path("wfm/activities/<int:pk>", schedule_apis.ActivitiesApi.as_view(), name="api-wfm-activity"),

@@ -164,6 +164,13 @@ def test_generate_edit_publish_and_see_ones_own(tenant_a: TenantInfo, tenant_b: 
     assert meeting.status_code == 201, meeting.content
     assert send(sue, "delete", f"/api/v1/wfm/activities/{meeting.json()['id']}").status_code == 204
 
+    # Listed by agent and period across schedules (the tenant's zone is UTC here: the Berlin shifts' starts).
+    listed = sue.get("/api/v1/wfm/shifts", {"from": monday.isoformat(), "days": 7, "agent": agent_id}).json()
+    assert {s["agent"]["id"] for s in listed["results"]} == {agent_id}
+    assert len(listed["results"]) == sum(1 for s in detail["shifts"] if s["agent"]["id"] == agent_id)
+    assert sue.get("/api/v1/wfm/shifts", {"from": monday.isoformat(), "published": 1}).json()["results"] == []
+    assert set(sue.get("/api/v1/wfm/shifts", {"from": "x", "days": 0}).json()["error"]["fields"]) == {"from", "days"}
+
     # Agents: nothing before it is published; then their own shifts only; no planner's API.
     owner_of_first = next(a for a in agents if a.pk == agent_id)
     ann = client_for(tenant_a, owner_of_first.user.email)
@@ -175,6 +182,7 @@ def test_generate_edit_publish_and_see_ones_own(tenant_a: TenantInfo, tenant_b: 
     assert len(mine["shifts"]) == sum(1 for s in detail["shifts"] if s["agent"]["id"] == agent_id)
     assert mine["time_zone"] == "Europe/Berlin"
     assert ann.get("/api/v1/wfm/schedules").status_code == 403
+    assert ann.get("/api/v1/wfm/shifts").status_code == 403
     assert ann.get(f"/api/v1/wfm/schedules/{schedule['id']}").status_code == 403
     assert send(ann, "patch", f"/api/v1/wfm/shifts/{first['id']}", {"start": f"{day}T09:00"}).status_code == 403
     assert send(ann, "post", "/api/v1/wfm/schedules/generate", {}).status_code == 403
