@@ -71,6 +71,7 @@ def test_the_planner_and_the_agent(browser: Any, web_server: WebServer, tenant_a
     expect(page.locator(".messages")).to_contain_text("Schedule generated")
     expect(page.locator("h1")).to_contain_text(f"Week of {(monday + timedelta(days=14)).isoformat()}")
     page.get_by_test_id("wfm-tabs").get_by_role("link", name="Schedules").click()
+    page.screenshot(path="test-artifacts/wfm-schedules.png", full_page=True)
     page.get_by_test_id("schedule-list").get_by_role("link", name=schedule.name).click()
     expect(page.get_by_test_id("schedule-status")).to_have_text("Draft")
     expect(page.get_by_test_id("coverage-chart").locator("canvas")).to_have_count(1)
