@@ -161,6 +161,11 @@ DATABASES = {
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# django-tenants issues `SET search_path` once per tenant switch instead of before every query (half of
+# all statements before). Safe here: its backend forgets the path on set_tenant / set_schema, on
+# rollback and on a rollback to a savepoint (a SET inside an aborted transaction is undone) and on close;
+# tests/tenants/test_search_path.py holds it to that.
+TENANT_LIMIT_SET_CALLS = True
 
 REDIS_URL = env("REDIS_URL", "redis://127.0.0.1:6379/0") or ""
 
