@@ -28,8 +28,9 @@ NAV_ITEMS: tuple[tuple[str, Any, frozenset[str]], ...] = (
     ("scorecard", _("Scorecard"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("quality", _("Quality"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("analytics", _("Analytics"), frozenset({"owner", "admin", "supervisor"})),
-    ("schedules", _("Schedules"), frozenset({"owner", "admin", "supervisor", "agent"})),
-    ("wfm", _("Staffing"), frozenset({"owner", "admin", "supervisor"})),
+    ("wfm-my-schedule", _("My schedule"), frozenset({"agent"})),
+    # Forecast, staffing, schedules and adherence, under one item (the pages' tabs).
+    ("wfm", _("Workforce"), frozenset({"owner", "admin", "supervisor"})),
     ("settings", _("Settings"), frozenset({"owner", "admin", "supervisor"})),
     ("team", _("Team"), frozenset({"owner", "admin"})),
     ("billing-overview", _("Billing"), frozenset({"owner", "admin"})),

@@ -73,8 +73,8 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
     client = Client(HTTP_HOST=tenant_a.host)
     client.force_login(agent)
     html = client.get("/").content.decode()
-    # their own customers, numbers and evaluations
-    assert nav(html) == ["dashboard", "desktop", "journey-contacts", "scorecard", "quality"]
+    # their own customers, numbers, evaluations and schedule
+    assert nav(html) == ["dashboard", "desktop", "journey-contacts", "scorecard", "quality", "wfm-my-schedule"]
     assert 'data-testid="onboarding"' not in html
     assert client.get("/settings/").status_code == 403
     assert client.get("/settings/widget/").status_code == 403

@@ -56,7 +56,7 @@ def test_the_planner_and_the_agent(browser: Any, web_server: WebServer, tenant_a
     connection.set_schema_to_public()
 
     page = signed_in_page(browser, web_server, tenant_a, f"sue@{tenant_a.subdomain}.test")
-    page.get_by_test_id("main-nav").get_by_role("link", name="Staffing").click()
+    page.get_by_test_id("main-nav").get_by_role("link", name="Workforce").click()
     page.get_by_test_id("wfm-tabs").get_by_role("link", name="Schedules").click()
     expect(page.locator("h1")).to_have_text("Schedules")
     # Generated from the page: a bad day is said; then a draft of the agents' contracts (no forecast: no need).

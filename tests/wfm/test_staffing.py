@@ -185,7 +185,7 @@ def test_the_staffing_api(tenant_a: TenantInfo) -> None:
 
 def test_the_staffing_calculator(browser: Any, web_server: WebServer, tenant_a: TenantInfo) -> None:
     page = signed_in_page(browser, web_server, tenant_a)
-    page.get_by_test_id("main-nav").get_by_role("link", name="Staffing").click()
+    page.get_by_test_id("main-nav").get_by_role("link", name="Workforce").click()
     form = page.get_by_test_id("staffing-form")
     form.get_by_label("Contacts in the interval").fill("100")
     form.get_by_label("Interval (minutes)").fill("30")
