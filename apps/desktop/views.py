@@ -58,6 +58,19 @@ def catalogue() -> dict[str, Any]:
             "cart": _("cart %(v)s"),
             "full": _("Full journey"),
             "invited": _("Invited proactively by the rule “%(rule)s”"),
+            "sentiment": {
+                "positive": _("customer positive"),
+                "neutral": _("customer neutral"),
+                "negative": _("customer negative"),
+            },
+            "ended": {
+                "positive": _("ended positive"),
+                "neutral": _("ended neutral"),
+                "negative": _("ended negative"),
+            },
+            "analysis": _("Analysis"),
+            "topics": _("Topics"),
+            "keywords": _("Keywords"),
             "outcomes": {
                 "resolved": _("resolved"),
                 "abandoned": _("abandoned"),

@@ -209,6 +209,8 @@
     api("GET", "interactions/" + id + "/detail").then(function (d) {
       renderDetail(d);
       if (d.channel === "email") api("GET", "email/interactions/" + id + "/mails").then(function (r) { renderMails(id, r.results); });
+      // A closed conversation is analysed (sentiment, topics, keywords; for managers, the call's talk).
+      if (d.status === "resolved") api("GET", "analytics/interactions/" + id).then(function (r) { renderAnalysis(id, r.analysis); }, function () {});
     });
     loadInbox();
   }
@@ -319,8 +321,9 @@
     j.entries.forEach(function (e) {
       var text;
       if (e.type === "interaction") {
-        text = [chName(e.channel), J.outcomes[e.outcome] || e.outcome, e.category, e.agents.map(function (a) { return a.name; }).join(" → ")]
-          .filter(Boolean).join(" · ");
+        var feel = e.sentiment && e.sentiment.label ? J.sentiment[e.sentiment.label] : "";
+        text = [chName(e.channel), J.outcomes[e.outcome] || e.outcome, e.category, e.agents.map(function (a) { return a.name; }).join(" → "),
+          feel, (e.topics || []).join(", ")].filter(Boolean).join(" · ");
       } else if (e.type === "web_session") {
         text = J.visit.replace("%(n)s", e.page_count) + (e.cart_value !== null && e.cart_value !== undefined ? " · " + J.cart.replace("%(v)s", e.cart_value) : "");
       } else text = e.name;
@@ -328,6 +331,21 @@
     });
     box.appendChild(ol);
     var a = el("a", "", J.full); a.href = "/contacts/" + j.contact.id + "/journey/"; a.target = "_blank"; a.rel = "noopener"; box.appendChild(a);
+    $("customer-body").appendChild(box);
+  }
+
+  function renderAnalysis(id, a) {
+    if (id !== current || !a || !a.sentiment) return;
+    var J = T.journey, old = $("analysis"); if (old) old.remove();
+    var box = el("section", "analysis"); box.id = "analysis"; box.setAttribute("aria-labelledby", "analysis-h");
+    var h = el("h3", "", J.analysis); h.id = "analysis-h"; box.appendChild(h);
+    var dl = el("dl");
+    function row(k, v) { if (!v) return; dl.appendChild(el("dt", "", k)); dl.appendChild(el("dd", "", v)); }
+    var c = a.sentiment.customer, e = a.sentiment.end;
+    row(J.analysis, [c && c.label ? J.sentiment[c.label] + " (" + c.score.toFixed(2) + ")" : "", e && e.label ? J.ended[e.label] : ""].filter(Boolean).join(" · "));
+    row(J.topics, (a.topics || []).map(function (t) { return t.name; }).filter(function (n, i, all) { return all.indexOf(n) === i; }).join(", "));
+    row(J.keywords, (a.keywords || []).slice(0, 8).map(function (k) { return Array.isArray(k) ? k[0] : k; }).join(", "));
+    box.appendChild(dl);
     $("customer-body").appendChild(box);
   }
 
