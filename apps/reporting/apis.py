@@ -20,7 +20,7 @@ from apps.accounts.models import User
 from apps.core.permissions import IsSupervisor, IsTenantAdmin
 
 from .actions import do_save_reporting_settings, do_set_queue_alert
-from .metrics import METRICS, dictionary
+from .metrics import METRICS, SCHEDULE_METRICS, dictionary
 from .models import ReportingSettings
 from .scorecards import SCORECARD, do_set_team_targets, readable_agent, scorecard, team_targets
 from .selectors import SLICE_NAMES, SLICES, drill_down, paged, parse_report_query, realtime_state, report
@@ -148,7 +148,8 @@ class MetricsApi(APIView):
 
     @extend_schema(responses={200: serializers.DictField()})
     def get(self, request: Request) -> Response:
-        return Response({"results": dictionary()})
+        # `results`: the reports' columns; `schedule`: the scorecards' figures kept by workforce management.
+        return Response({"results": dictionary(), "schedule": dictionary(SCHEDULE_METRICS)})
 
 
 class ReportingSettingsApi(APIView):

@@ -341,8 +341,8 @@ def shown(value: Any, unit: str) -> str:
     return str(value)
 
 
-def dictionary() -> list[dict[str, str]]:
-    return [{"name": m.name, "label": str(m.label), "unit": m.unit, "definition": str(m.definition)} for m in METRICS]
+def dictionary(metrics: tuple[Metric, ...] = METRICS) -> list[dict[str, str]]:
+    return [{"name": m.name, "label": str(m.label), "unit": m.unit, "definition": str(m.definition)} for m in metrics]
 
 
 def markdown() -> str:

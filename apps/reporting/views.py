@@ -23,7 +23,7 @@ from apps.inbox.models import Channel
 from apps.routing.models import Queue
 
 from .actions import do_save_reporting_settings
-from .metrics import BY_NAME, METRICS, dictionary, shown
+from .metrics import BY_NAME, METRICS, SCHEDULE_METRICS, dictionary, shown
 from .models import WAIT_BOUNDS, ReportingSettings
 from .selectors import (
     INTERVALS,
@@ -250,6 +250,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
             errors = exc.fields or {"form": [exc.message]}
     context = {
         "metrics": dictionary(),
+        "schedule_metrics": dictionary(SCHEDULE_METRICS),
         "values": values,
         "errors": errors,
         "saved": saved,

@@ -143,6 +143,7 @@ def test_in_simplified_chinese(browser: Any, web_server: WebServer, tenant_a: Te
     expect(page.get_by_test_id("kpis").locator('[data-metric="offered"] .muted')).to_have_text("进线量")
     page.goto(web_server.url("/reports/metrics/", subdomain=tenant_a.subdomain))
     expect(page.locator("#m-abandoned th")).to_have_text("放弃量")
+    expect(page.get_by_test_id("schedule-metrics").locator("#m-adherence th")).to_have_text("遵从度")
     page.context.close()
 
 

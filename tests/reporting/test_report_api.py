@@ -77,8 +77,11 @@ def test_bad_parameters_are_named_and_only_supervisors_read() -> None:
         supervisor.patch("/api/v1/reports/settings", {"time_zone": "UTC"}, content_type="application/json").status_code
         == 403
     )
-    names = [m["name"] for m in supervisor.get("/api/v1/reports/metrics").json()["results"]]
+    listed = supervisor.get("/api/v1/reports/metrics").json()
+    names = [m["name"] for m in listed["results"]]
     assert names == [m.name for m in METRICS] and "service_level" in names
+    assert [m["name"] for m in listed["schedule"]] == ["adherence", "conformance"]
+    assert "exceptions / scheduled time" in listed["schedule"][0]["definition"]
 
 
 def test_the_same_rows_as_files_and_tenants_apart() -> None:
