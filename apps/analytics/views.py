@@ -76,7 +76,7 @@ def analytics_page(request: HttpRequest) -> HttpResponse:
         "customer": [row["customer"] for row in data["sentiment"]],
         "end": [row["end"] for row in data["sentiment"]],
         "topics": _topic_series(data),
-        "labels": {"customer": _("Customer, overall"), "end": _("Customer, at the end")},
+        "labels": {"time": _("Time"), "customer": _("Customer, overall"), "end": _("Customer, at the end")},
     }
     queue_names = dict(Queue.objects.values_list("pk", "name"))
     by_queue: dict[Any, dict[str, int]] = {}

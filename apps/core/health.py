@@ -26,10 +26,14 @@ def check_redis() -> dict[str, Any]:
 
 
 def check_celery() -> dict[str, Any]:
+    """Green when a worker consumes the default queue (routing, mail, billing): a worker of another queue
+    only (reports, analytics) answering would hide that nothing routes."""
     from ccaas.celery import app
 
-    replies = app.control.ping(timeout=1.0) or []
-    return {"ok": bool(replies), "workers": sorted(name for reply in replies for name in reply)}
+    default = app.conf.task_default_queue or "celery"
+    queues = app.control.inspect(timeout=1.0).active_queues() or {}
+    serving = sorted(name for name, consumed in queues.items() if any(q.get("name") == default for q in consumed))
+    return {"ok": bool(serving), "workers": serving, "queue": default}
 
 
 def media_worker_key(worker_id: str) -> str:

@@ -209,6 +209,7 @@ def _chart(q: ReportQuery, series: list[dict[str, Any]], previous: list[dict[str
         if previous is not None and q.end - q.start <= timedelta(days=MAX_DAYS)
         else None,
         "labels": {
+            "time": _("Time"),
             "offered": str(BY_NAME["offered"].label),
             "answered": str(BY_NAME["answered"].label),
             "abandoned": str(BY_NAME["abandoned"].label),

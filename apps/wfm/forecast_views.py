@@ -27,22 +27,13 @@ from apps.routing.models import Queue
 from . import actions
 from .models import Holiday
 from .selectors import forecast_request, staffing_request
+from .views import _number
 
 SUPERVISORS = {"owner", "admin", "supervisor"}
 
 KEPT = ("queue", "channel", "from", "days", "interval_minutes", "day", "sl", "t", "shrinkage", "occupancy")
 TARGETS = (("sl", "target_service_level", "80"), ("t", "target_seconds", "20"), ("shrinkage", "shrinkage", "30"),
            ("occupancy", "max_occupancy", "85"))  # fmt: skip
-
-
-def _decimal(raw: str) -> Any:
-    text = raw.strip().replace(",", ".")
-    if not text:
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return raw  # the action says what is wrong with it
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -62,13 +53,13 @@ def _post(request: HttpRequest) -> str:
                 "channel": request.POST.get("channel", ""),
                 "start": request.POST.get("start", ""),
                 "interval_minutes": minutes,
-                "volume": _decimal(request.POST.get("volume", "")),
-                "aht_seconds": _decimal(request.POST.get("aht_seconds", "")),
+                "volume": _number(request.POST.get("volume", "")),
+                "aht_seconds": _number(request.POST.get("aht_seconds", "")),
             },
         )
         return _("Override saved.") if found is not None else _("Override removed: the forecast's own figure is back.")
     if step == "holiday":
-        factor = _decimal(request.POST.get("factor", "")) or 0.0
+        factor = _number(request.POST.get("factor", "")) or 0.0
         holiday = actions.do_save_holiday(
             user,
             {
@@ -119,7 +110,7 @@ def forecast_page(request: HttpRequest) -> HttpResponse:
     }
     try:
         result = forecast_request({**values, "time_zone": zone})
-        targets = {name: _decimal(str(values[short])) for short, name, _default in TARGETS}
+        targets = {name: _number(str(values[short])) for short, name, _default in TARGETS}
         minutes = result["interval_minutes"]
         work = [{"volume": r["volume"], "aht_seconds": r["aht_seconds"] or 1.0} for r in result["intervals"]]
         staffed = staffing_request({**targets, "interval_minutes": minutes, "intervals": work})
@@ -154,7 +145,12 @@ def _result_context(request: HttpRequest, result: dict[str, Any], staffed: list[
         "aht": [round(r["aht_seconds"], 1) if r["aht_seconds"] is not None else None for r in rows],
         "agents": [r["agents"] for r in rows],
         "time_zone": result["time_zone"],
-        "labels": {"volume": _("Contacts"), "aht": _("Handle time (s)"), "agents": _("Agents needed")},
+        "labels": {
+            "time": _("Time"),
+            "volume": _("Contacts"),
+            "aht": _("Handle time (s)"),
+            "agents": _("Agents needed"),
+        },
     }
     return {
         "result": result,

@@ -252,7 +252,7 @@ def schedule_page(request: HttpRequest, pk: int) -> HttpResponse:
         "required": [c["required"] for c in detail["coverage"]],
         "scheduled": [c["scheduled"] for c in detail["coverage"]],
         "time_zone": schedule.time_zone,
-        "labels": {"required": _("Required"), "scheduled": _("Scheduled")},
+        "labels": {"time": _("Time"), "required": _("Required"), "scheduled": _("Scheduled")},
     }
     days = [schedule.first_day + timedelta(days=d) for d in range(schedule.weeks * 7)]
     return render(

@@ -28,6 +28,7 @@ FIELDS = (
 
 
 def _number(raw: str) -> Any:
+    """A decimal typed in a field (a comma taken for a point), None when empty, or what was typed."""
     text = raw.strip().replace(",", ".")
     if not text:
         return None

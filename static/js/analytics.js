@@ -20,12 +20,12 @@
   }
 
   draw(document.getElementById("sentiment-chart"),
-    [{}, {label: d.labels.customer, stroke: colours[0], width: 2, spanGaps: true, points: {show: true}},
+    [{label: d.labels.time}, {label: d.labels.customer, stroke: colours[0], width: 2, spanGaps: true, points: {show: true}},
      {label: d.labels.end, stroke: colours[1], width: 2, dash: [4, 4], spanGaps: true, points: {show: true}}],
     [x, d.customer, d.end], {y: {auto: false, range: [-1, 1]}});
 
   if (d.topics.length) {
-    var series = [{}], data = [x];
+    var series = [{label: d.labels.time}], data = [x];
     d.topics.forEach(function (t, i) {
       series.push({label: t.name, stroke: colours[i % colours.length], width: 2, points: {show: true}});
       data.push(t.counts);

@@ -11,7 +11,7 @@
     width: size().width, height: size().height,
     tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), d.time_zone); },
     series: [
-      {},
+      {label: L.time},
       {label: L.volume, stroke: "#2f5bea", width: 2},
       {label: L.agents, stroke: "#4c9a6a", width: 2},
       {label: L.aht, stroke: "#c47f17", width: 1, dash: [4, 4], scale: "s"}

@@ -9,7 +9,7 @@
   if (!d.x.length) return;
   var data = [d.x, d.offered, d.answered, d.abandoned, d.service_level];
   var series = [
-    {},
+    {label: L.time},
     {label: L.offered, stroke: "#2f5bea", width: 2},
     {label: L.answered, stroke: "#4c9a6a", width: 2},
     {label: L.abandoned, stroke: "#c0392b", width: 2},

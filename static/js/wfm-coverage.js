@@ -12,7 +12,7 @@
     width: size().width, height: size().height,
     tzDate: function (ts) { return uPlot.tzDate(new Date(ts * 1e3), d.time_zone); },
     series: [
-      {},
+      {label: L.time},
       {label: L.required, stroke: "#c0392b", width: 2, paths: stepped},
       {label: L.scheduled, stroke: "#2f5bea", width: 2, fill: "rgba(47,91,234,.12)", paths: stepped}
     ],

@@ -23,10 +23,15 @@ class Sink:
     messages: list[EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def to(self, address: str, timeout: float = 30, count: int = 1) -> list[EmailMessage]:
+    def to(self, address: str, timeout: float = 30, count: int = 1, sent_by: str = "") -> list[EmailMessage]:
+        """The mails to `address` (from a sender whose address contains `sent_by`: one tenant's), once
+        there are `count`."""
+
         def found() -> list[EmailMessage]:
             with self.lock:
-                return [m for m in self.messages if address in str(m.get("To", ""))]
+                return [
+                    m for m in self.messages if address in str(m.get("To", "")) and sent_by in str(m.get("From", ""))
+                ]
 
         wait_until(lambda: len(found()) >= count, timeout, f"{count} mail(s) to {address}")
         return found()

@@ -31,7 +31,7 @@ def test_an_email_answered_from_the_desktop(
     agent.click("#offer-accept")
     expect(agent.locator("#conv-title")).to_contain_text("Email")
     expect(agent.locator("#messages")).to_contain_text("My order 1234 never arrived.")
-    wait_until(lambda: len(sink.to("wu.lei@example.com")) >= 1, 30, "the acknowledgement")
+    wait_until(lambda: len(sink.to("wu.lei@example.com", sent_by=cc.info.subdomain)) >= 1, 30, "the acknowledgement")
     # The mail as written, from its message: sender, recipients, subject.
     link = agent.locator("#messages .m.customer").first.get_by_role("link", name="✉ View the mail")
     expect(link).to_be_visible()
@@ -48,7 +48,7 @@ def test_an_email_answered_from_the_desktop(
     expect(agent.locator("#messages")).to_contain_text("Found it: it ships tomorrow.")
 
     def answer() -> Any:
-        found = [m for m in sink.to("wu.lei@example.com") if "Found it" in m.get_content()]
+        found = [m for m in sink.to("wu.lei@example.com", sent_by=cc.info.subdomain) if "Found it" in m.get_content()]
         return found[0] if found else None
 
     wait_until(lambda: answer() is not None, 30, "the answer to reach the customer's mail server")

@@ -46,7 +46,8 @@ def messages(interaction: Interaction) -> list[tuple[str, str]]:
 
 
 def test_a_conversation_by_mail(tenant_a: TenantInfo, receiver: Receiver, sink: Sink) -> None:
-    schema, support = tenant_a.schema_name, f"support@{tenant_a.subdomain}.mail.localhost"
+    schema, domain = tenant_a.schema_name, f"{tenant_a.subdomain}.mail.localhost"
+    support = f"support@{domain}"
     receiver.send(fixtures.first_mail(support), [support])
     settle(schema)
     thread = Interaction.objects.get(channel="email")
@@ -55,7 +56,7 @@ def test_a_conversation_by_mail(tenant_a: TenantInfo, receiver: Receiver, sink: 
     assert messages(thread)[0] == ("customer", "My order 1234 never arrived.")
 
     # The acknowledgement: once, marked as automatic, threaded under the customer's mail.
-    [ack] = sink.to("wu.lei@example.com")
+    [ack] = sink.to("wu.lei@example.com", sent_by=domain)
     assert ack["Auto-Submitted"] == "auto-replied" and ack["In-Reply-To"] == "<m1@example.com>"
     assert ack["Subject"] == f"Re: Where is my order? [#{thread.pk}]"
     assert ack["Reply-To"].startswith(f"reply+{thread.pk}-") and ack["From"].addresses[0].addr_spec == support
@@ -68,7 +69,7 @@ def test_a_conversation_by_mail(tenant_a: TenantInfo, receiver: Receiver, sink: 
     settle(schema)
     assert [b for k, b in messages(thread) if k == "customer"] == ["My order 1234 never arrived."]
     assert Message.objects.filter(kind="customer", body="And where is my refund?").exists()
-    assert len(sink.to("wu.lei@example.com")) == 1  # one acknowledgement a day per sender
+    assert len(sink.to("wu.lei@example.com", sent_by=domain)) == 1  # one acknowledgement a day per sender
 
     # Apple Mail answers the acknowledgement: threaded by In-Reply-To, its inline image kept, its HTML safe.
     ack_id = ids(str(ack["Message-ID"]))[0]
@@ -98,7 +99,7 @@ def test_a_conversation_by_mail(tenant_a: TenantInfo, receiver: Receiver, sink: 
     Interaction.objects.filter(pk=thread.pk).update(assignee=ann, assigned_agent=profile)
     thread.refresh_from_db()
     do_agent_reply(thread, ann, "It left our warehouse today.")
-    answer = sink.to("wu.lei@example.com", count=2)[-1]
+    answer = sink.to("wu.lei@example.com", count=2, sent_by=domain)[-1]
     assert answer["In-Reply-To"] == "<AM0PR01MB1234@eurprd01.prod.outlook.com>"
     chain = answer["References"].split()
     assert chain[0] == "<m1@example.com>" and f"<{ack_id}>" in chain and "<A1B2C3D4-apple@example.com>" in chain

@@ -41,6 +41,28 @@ def poisson(rng: random.Random, mean: float) -> int:
         k += 1
 
 
+def seed_history(queue: Queue, first: date, *, weeks: int, scale: float, seed: int) -> None:
+    """`weeks` of answered chats before `first` (UTC), `scale` x `shape`, each handled in 240 s."""
+    rng = random.Random(seed)
+    interactions, segments = [], []
+    for back in range(1, weeks * 7 + 1):
+        day = first - timedelta(days=back)
+        for slot in range(48):
+            for _ in range(poisson(rng, shape(day, slot) * scale)):
+                minute = 30 * slot + rng.randrange(30)
+                at = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=minute)
+                interactions.append(Interaction(channel="chat", queue=queue, created_at=at))
+    Interaction.objects.bulk_create(interactions)
+    for i in interactions:
+        segments.append(Segment(interaction=i, kind="queue", started_at=i.created_at,
+                                ended_at=i.created_at + timedelta(seconds=20), outcome="answered",
+                                channel="chat", queue=queue, data={}))  # fmt: skip
+        segments.append(Segment(interaction=i, kind="handling", started_at=i.created_at + timedelta(seconds=20),
+                                ended_at=i.created_at + timedelta(seconds=260), outcome="completed", channel="chat",
+                                queue=queue, data={"talk_seconds": 240, "hold_seconds": 0}))  # fmt: skip
+    Segment.objects.bulk_create(segments)
+
+
 def test_the_model_on_seasonal_data() -> None:
     rng = random.Random(15)
     first = date(2026, 11, 2)  # a Monday
@@ -78,26 +100,8 @@ def test_the_forecast_api(tenant_a: TenantInfo) -> None:
     connection.set_schema(tenant_a.schema_name)
     queue = Queue.objects.get(name="Support")
     User.objects.create_user(email=f"sue@{tenant_a.subdomain}.test", password=PASSWORD, role="supervisor")
-    rng = random.Random(3)
     first = datetime.now(UTC).date() + timedelta(days=1)
-    interactions, segments = [], []
-    for back in range(1, 9 * 7 + 1):
-        day = first - timedelta(days=back)
-        for slot in range(48):
-            for _ in range(poisson(rng, shape(day, slot) / 2)):
-                at = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(
-                    minutes=30 * slot + rng.randrange(30)
-                )
-                interactions.append(Interaction(channel="chat", queue=queue, created_at=at))
-    Interaction.objects.bulk_create(interactions)
-    for i in interactions:
-        segments.append(Segment(interaction=i, kind="queue", started_at=i.created_at,
-                                ended_at=i.created_at + timedelta(seconds=20), outcome="answered",
-                                channel="chat", queue=queue, data={}))  # fmt: skip
-        segments.append(Segment(interaction=i, kind="handling", started_at=i.created_at + timedelta(seconds=20),
-                                ended_at=i.created_at + timedelta(seconds=260), outcome="completed", channel="chat",
-                                queue=queue, data={"talk_seconds": 240, "hold_seconds": 0}))  # fmt: skip
-    Segment.objects.bulk_create(segments)
+    seed_history(queue, first, weeks=9, scale=0.5, seed=3)
     connection.set_schema_to_public()
     client = Client(HTTP_HOST=tenant_a.host)
     assert (

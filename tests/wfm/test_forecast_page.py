@@ -4,7 +4,6 @@ told what is wrong with a bad figure; agents are refused the page."""
 
 from __future__ import annotations
 
-import random
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,32 +12,9 @@ from django.db import connection
 from playwright.sync_api import expect
 
 from apps.accounts.models import User
-from apps.inbox.models import Interaction, Segment
 from apps.routing.models import Queue
 from tests.conftest import PASSWORD, TenantInfo, WebServer, signed_in_page
-from tests.wfm.test_forecast import poisson, shape
-
-
-def seed_history(queue: Queue, first: Any) -> None:
-    """Eight weeks of chats before `first` (UTC), answered, handled in 240 s."""
-    rng = random.Random(7)
-    interactions, segments = [], []
-    for back in range(1, 8 * 7 + 1):
-        day = first - timedelta(days=back)
-        for slot in range(48):
-            for _ in range(poisson(rng, shape(day, slot))):
-                minute = 30 * slot + rng.randrange(30)
-                at = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(minutes=minute)
-                interactions.append(Interaction(channel="chat", queue=queue, created_at=at))
-    Interaction.objects.bulk_create(interactions)
-    for i in interactions:
-        segments.append(Segment(interaction=i, kind="queue", started_at=i.created_at,
-                                ended_at=i.created_at + timedelta(seconds=20), outcome="answered",
-                                channel="chat", queue=queue, data={}))  # fmt: skip
-        segments.append(Segment(interaction=i, kind="handling", started_at=i.created_at + timedelta(seconds=20),
-                                ended_at=i.created_at + timedelta(seconds=260), outcome="completed", channel="chat",
-                                queue=queue, data={"talk_seconds": 240, "hold_seconds": 0}))  # fmt: skip
-    Segment.objects.bulk_create(segments)
+from tests.wfm.test_forecast import seed_history
 
 
 def test_the_forecast_page(browser: Any, web_server: WebServer, tenant_a: TenantInfo) -> None:
@@ -49,7 +25,7 @@ def test_the_forecast_page(browser: Any, web_server: WebServer, tenant_a: Tenant
     # A Monday ahead: the page opens on a busy weekday.
     today = datetime.now(UTC).date()
     first = today + timedelta(days=7 - today.weekday())
-    seed_history(queue, first)
+    seed_history(queue, first, weeks=8, scale=1.0, seed=7)
     connection.set_schema_to_public()
 
     sue = signed_in_page(browser, web_server, tenant_a, f"sue@{tenant_a.subdomain}.test")
