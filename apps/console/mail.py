@@ -29,6 +29,7 @@ def _values(request: HttpRequest) -> dict[str, Any]:
         "queue": whole_number(request.POST.get("queue")),
         "auto_reply": request.POST.get("auto_reply") == "on",
         "auto_reply_body": request.POST.get("auto_reply_body", ""),
+        "out_of_hours_body": request.POST.get("out_of_hours_body", ""),
         "signature": request.POST.get("signature", ""),
     }
 

@@ -18,6 +18,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.audit import record_audit
@@ -27,6 +28,7 @@ from apps.core.validation import json_object
 from apps.inbox.actions import MAX_MESSAGE_CHARS, do_identify_contact, do_open_interaction, do_post_message
 from apps.inbox.models import Attachment, Interaction, Message
 from apps.routing.models import Queue
+from apps.routing.selectors import queue_is_open
 
 from .addresses import interaction_of_reply_address
 from .models import AutoReply, Email, Mailbox, MailRule
@@ -48,6 +50,7 @@ class Received:
     duplicate: bool = False
     opened: bool = False
     acknowledge: bool = False
+    closed: bool = False  # its queue was out of hours when it arrived (the acknowledgement says so)
 
 
 def mailbox_for(local_parts: list[str]) -> Mailbox:
@@ -172,7 +175,8 @@ def _receive(mail: Mail, mailbox: Mailbox, local_parts: list[str]) -> Received:
     inline = {p.content_id: a.pk for p, a in zip(_stored_parts(mail), attachments, strict=True) if p.content_id}
     email = Email.objects.create(interaction=interaction, message=message, inline=inline, **fields)
     acknowledge = opened and _may_acknowledge(mail, mailbox)
-    return Received(email=email, interaction=interaction, opened=opened, acknowledge=acknowledge)
+    closed = acknowledge and interaction.queue is not None and not queue_is_open(interaction.queue, timezone.now())
+    return Received(email=email, interaction=interaction, opened=opened, acknowledge=acknowledge, closed=closed)
 
 
 def _bounce(mail: Mail, fields: dict[str, Any]) -> Received:
@@ -244,7 +248,7 @@ def do_save_mailbox(actor: User, data: Any, mailbox_id: int | None = None) -> Ma
     if queue is None:
         raise _fail("queue", _("No such queue."))
     texts = {}
-    for field, limit in (("signature", 2000), ("auto_reply_body", 4000)):
+    for field, limit in (("signature", 2000), ("auto_reply_body", 4000), ("out_of_hours_body", 4000)):
         value = data.get(field, getattr(mailbox, field))
         if not isinstance(value, str) or len(value) > limit:
             raise _fail(field, _("Text of %(n)d characters at most.") % {"n": limit})
@@ -258,6 +262,7 @@ def do_save_mailbox(actor: User, data: Any, mailbox_id: int | None = None) -> Ma
             raise _fail("local_part", _("Another mailbox has this address."))
         mailbox.name, mailbox.local_part, mailbox.queue, mailbox.auto_reply = name.strip(), local.lower(), queue, auto
         mailbox.signature, mailbox.auto_reply_body = texts["signature"], texts["auto_reply_body"]
+        mailbox.out_of_hours_body = texts["out_of_hours_body"]
         if not Mailbox.objects.filter(is_default=True).exclude(pk=mailbox.pk).exists():
             mailbox.is_default = True
         mailbox.save()

@@ -22,6 +22,7 @@ class Mailbox(models.Model):
     signature = models.TextField(_("signature"), blank=True)
     auto_reply = models.BooleanField(_("acknowledge new mail"), default=True)
     auto_reply_body = models.TextField(_("acknowledgement"), blank=True)
+    out_of_hours_body = models.TextField(_("acknowledgement out of hours"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

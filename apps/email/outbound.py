@@ -177,7 +177,7 @@ def send_reply(message_id: int) -> str:
     return email.status
 
 
-def send_acknowledgement(email_id: int) -> str:
+def send_acknowledgement(email_id: int, *, out_of_hours: bool = False) -> str:
     received = Email.objects.select_related("interaction", "mailbox").filter(pk=email_id).first()
     if received is None or received.interaction is None:
         return "gone"
@@ -198,10 +198,17 @@ def send_acknowledgement(email_id: int) -> str:
         )
     )  # fmt: skip
     number = received.interaction_id
-    body = (received.mailbox.auto_reply_body if received.mailbox else "") or _(
-        "Thank you for your message: we have received it and will answer as soon as we can.\n"
-        "Your reference is #%(n)d; keep it in the subject if you write again."
-    ) % {"n": number}
+    mailbox = received.mailbox
+    if out_of_hours:
+        body = (mailbox.out_of_hours_body if mailbox else "") or _(
+            "Thank you for your message. It reached us outside our opening hours: we will answer when we are "
+            "open again.\nYour reference is #%(n)d; keep it in the subject if you write again."
+        ) % {"n": number}
+    else:
+        body = (mailbox.auto_reply_body if mailbox else "") or _(
+            "Thank you for your message: we have received it and will answer as soon as we can.\n"
+            "Your reference is #%(n)d; keep it in the subject if you write again."
+        ) % {"n": number}
     _send(ack, body)
     ack.refresh_from_db()
     if ack.status == Email.Status.SENT:

@@ -18,6 +18,7 @@ def mailbox_json(mailbox: Mailbox, domain: str | None = None) -> dict[str, Any]:
         "is_default": mailbox.is_default,
         "auto_reply": mailbox.auto_reply,
         "auto_reply_body": mailbox.auto_reply_body,
+        "out_of_hours_body": mailbox.out_of_hours_body,
         "signature": mailbox.signature,
     }
 

@@ -50,8 +50,8 @@ def receive(path: str, local_parts: list[str]) -> dict[str, object]:
     except (QueueClosed, QueueFull, RoutingSuspended) as exc:
         raise Retry(exc.message) from exc
     if received.acknowledge and received.email is not None:
-        email_id = received.email.pk
-        transaction.on_commit(lambda: send_acknowledgement.delay(email_id))
+        email_id, closed = received.email.pk, received.closed
+        transaction.on_commit(lambda: send_acknowledgement.delay(email_id, closed))
     default_storage.delete(path)
     return {
         "duplicate": received.duplicate,
@@ -74,12 +74,12 @@ def send_reply(self, message_id: int) -> str:  # type: ignore[no-untyped-def]
 
 
 @shared_task(name="email.send_acknowledgement", bind=True, max_retries=5, acks_late=True, autoretry_for=TRANSIENT_DB)
-def send_acknowledgement(self, email_id: int) -> str:  # type: ignore[no-untyped-def]
+def send_acknowledgement(self, email_id: int, out_of_hours: bool = False) -> str:  # type: ignore[no-untyped-def]
     from .outbound import Transient
     from .outbound import send_acknowledgement as send
 
     try:
-        return send(email_id)
+        return send(email_id, out_of_hours=out_of_hours)
     except Transient as exc:
         if self.request.retries >= self.max_retries:
             return "given up"

@@ -45,7 +45,7 @@ def test_mailboxes_set_up_on_the_page(
     new = page.get_by_test_id("new-mailbox")
     new.get_by_label("Name").fill("Billing")
     new.get_by_label("Address (before the @)").fill("bills here")
-    new.get_by_label("Queue").select_option(label="Billing")
+    new.get_by_label("Queue", exact=True).select_option(label="Billing")
     new.get_by_role("button", name="Add mailbox").click()
     new = page.get_by_test_id("new-mailbox")
     expect(new.locator('[data-field="local_part"]')).to_have_text(
