@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agents, canned, catalog, engagement, hours, journey, mail, queues, views
+from . import agents, canned, catalog, engagement, hours, journey, mail, queues, views, webhooks
 
 urlpatterns = [
     path("", views.home, name="dashboard"),
@@ -12,6 +12,9 @@ urlpatterns = [
     path("settings/email/", mail.email_settings, name="settings-email"),
     path("settings/email/<int:pk>/", mail.email_settings, name="settings-email-save"),
     path("settings/email/rules/", mail.email_rules, name="settings-email-rules"),
+    path("settings/webhooks/", webhooks.webhooks_settings, name="settings-webhooks"),
+    path("settings/webhooks/<int:pk>/", webhooks.webhook_change, name="settings-webhook"),
+    path("settings/webhooks/deliveries/<int:pk>/replay/", webhooks.webhook_replay, name="settings-webhook-replay"),
     path("settings/canned/<int:pk>/", canned.canned_settings, name="settings-canned-save"),
     path("settings/canned/<int:pk>/delete/", canned.canned_delete, name="settings-canned-delete"),
     path("settings/canned/preview/", canned.canned_preview, name="settings-canned-preview"),

@@ -43,6 +43,12 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
   Analytics analyses it in the background (sentiment, topics; a call's talk pattern and phrases).
 - `recording_stored(call_id, recording_id)`: media stored a call's recording (after its transaction);
   it may arrive after the interaction was closed. Analytics analyses the call's interaction again.
+- `domain_event(event, payload)`: something a tenant's own systems may want to hear about happened
+  (after its transaction commits; `domain_event_on_commit`). Events and what `payload` holds:
+  `interaction.created` / `interaction.resolved` `{interaction_id}`; `interaction.assigned`
+  `{interaction_id, agent_id}`; `message.created` `{interaction_id, seq}` (customers' and agents' messages);
+  `call.ended` `{interaction_id, call: {...}}`; `csat.received` `{interaction_id}`; `contact.merged`
+  `{contact_id, merged_id}`. Webhooks sends them to the tenant's subscriptions (docs/webhooks.md).
 - `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
   raises SeatLimitReached when a seat-taking role finds no free seat.
 """
@@ -63,6 +69,7 @@ HOOKS: dict[str, str] = {
     "agent_routing_changed": "agent_id: int",
     "routing_names_used": "reference: str -> list[str]",
     "seats_check": "role: str, adding: int",
+    "domain_event": "event: str, payload: dict",
     "interaction_closed": "interaction_id: int",
     "recording_stored": "call_id: str, recording_id: int",
     "scorecard_figures": "agent_ids: list[int], start: datetime, end: datetime -> dict",
@@ -95,6 +102,20 @@ def run_hooks(name: str, **kwargs: Any) -> list[Any]:
     if name not in HOOKS:
         raise KeyError(f"Unknown hook {name!r}: declare it in apps/core/hooks.py")
     return [func(**kwargs) for func in _registered[name]]
+
+
+def domain_event_on_commit(event: str, **payload: Any) -> None:
+    """Run the `domain_event` hook once the current transaction commits (at once outside one); never
+    for a rolled-back change. A failing receiver is logged, not raised: the change is already made."""
+    from django.db import transaction
+
+    def run() -> None:
+        try:
+            run_hooks("domain_event", event=event, payload=payload)
+        except Exception:
+            logger.exception("domain_event %s failed", event)
+
+    transaction.on_commit(run)
 
 
 def tenant_time_zone() -> str:

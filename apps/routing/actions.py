@@ -22,6 +22,7 @@ from apps.accounts.models import User
 from apps.agents.models import AgentProfile, AgentState, Channel
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit, send_events_on_commit, user_group
+from apps.core.hooks import domain_event_on_commit
 from apps.core.keys import group_name
 from apps.core.tenancy import current_schema
 from apps.inbox import record
@@ -391,6 +392,7 @@ def do_accept_offer(offer_id: int, user: User) -> Interaction:
             [interaction_group(schema, interaction.pk)],
         )
         announce_assignments_on_commit(schema, user.pk)
+        domain_event_on_commit("interaction.assigned", interaction_id=interaction.pk, agent_id=agent.pk)
     return interaction
 
 
@@ -532,6 +534,7 @@ def do_assign_interaction(interaction_id: int, agent: AgentProfile, *, actor: Us
             [interaction_group(schema, interaction.pk)],
         )
         announce_assignments_on_commit(schema, agent.user_id)
+        domain_event_on_commit("interaction.assigned", interaction_id=interaction.pk, agent_id=agent.pk)
     return interaction
 
 

@@ -69,6 +69,7 @@ TENANT_APPS = [
     "apps.media",
     "apps.email",
     "apps.analytics",
+    "apps.webhooks",
     "apps.journey",
     "apps.wfm",
     "apps.quality",
@@ -386,7 +387,19 @@ CELERY_TASK_ROUTES = {
     "reporting.*": {"queue": "reports"},
     "analytics.*": {"queue": "analytics"},
     "email.*": {"queue": "email"},
+    "webhooks.*": {"queue": "webhooks"},
 }
+# Outgoing webhooks (apps/webhooks, docs/webhooks.md). Plain http and addresses that are not public
+# (loopback, private networks: SSRF) only when these are on (development, tests).
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", False)
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", False)
+WEBHOOK_TIMEOUT = float(env("WEBHOOK_TIMEOUT", "5") or 5)  # seconds for one request, answer included
+# Seconds before each retry of a failed delivery (1 min, 5 min, 30 min, 2 h, 12 h), then it has failed.
+WEBHOOK_RETRY_DELAYS = [int(x) for x in env_list("WEBHOOK_RETRY_DELAYS", "60,300,1800,7200,43200")]
+# A subscription whose deliveries have all failed for this long is turned off (with the reason shown).
+WEBHOOK_DISABLE_AFTER = float(env("WEBHOOK_DISABLE_AFTER", str(3 * 86400)) or 0)
+# How long a process remembers which events a tenant's subscriptions want (a new one applies within it).
+WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = float(env("WEBHOOK_SUBSCRIPTION_CACHE_SECONDS", "10") or 0)
 # Interaction analytics' speech-to-text (apps/analytics/speech.py): a class's dotted path, or "none".
 ANALYTICS_SPEECH_ENGINE = env("ANALYTICS_SPEECH_ENGINE", "apps.analytics.speech.PocketSphinxEngine")
 # Reports: the roll-up of what changed in each tenant's record (within a minute of it happening).

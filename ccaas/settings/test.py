@@ -1,7 +1,7 @@
 """The test suite: `make test`. Same real PostgreSQL and Redis, its own database and Redis db."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, env_bool, env_list
 
 DEBUG = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; auth paths are the same
@@ -23,6 +23,13 @@ STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
 # A realtime event whose type is not declared, or whose payload does not match its declaration,
 # raises in the action that sends it (apps.core.events); production logs it.
 REALTIME_EVENTS_STRICT = True
+
+# Outgoing webhooks reach the tests' own local receivers (the tests of the refusals turn these off),
+# and retry within seconds.
+WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", True)
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", True)
+WEBHOOK_RETRY_DELAYS = [int(x) for x in env_list("WEBHOOK_RETRY_DELAYS", "1,1,1")]
+WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = 0.0
 
 # No request or frame limits unless the environment sets them: the tests of the limits start web
 # processes of their own with small ones (tests/core/test_rate_limits.py); the benchmarks measure a

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, ValidationFailed
+from apps.core.hooks import domain_event_on_commit
 
 from ..models import Contact, ContactIdentity, Interaction
 
@@ -144,6 +145,7 @@ def do_merge_contacts(keep: Contact, other: Contact, *, actor: User | None = Non
         other.merged_into = keep
         other.save(update_fields=["merged_into"])
         record_audit(actor, "contact.merged", keep, other=other.pk)
+        domain_event_on_commit("contact.merged", contact_id=keep.pk, merged_id=other.pk)
     return keep
 
 

@@ -13,7 +13,7 @@ from apps.accounts.models import User
 from apps.agents.models import AgentProfile
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit
-from apps.core.hooks import run_hooks
+from apps.core.hooks import domain_event_on_commit, run_hooks
 from apps.core.tenancy import current_schema
 
 from .. import record
@@ -91,6 +91,7 @@ def do_resolve(
         announce_assignments_on_commit(schema, interaction.assignee_id)
         closed_id = interaction.pk
         transaction.on_commit(lambda: run_hooks("interaction_closed", interaction_id=closed_id))  # analytics
+        domain_event_on_commit("interaction.resolved", interaction_id=closed_id)
     if interaction.routing_status == Interaction.RoutingStatus.ASSIGNED:
         do_complete_interaction(interaction.pk)
     return interaction
@@ -193,8 +194,10 @@ def do_record_csat(interaction: Interaction, score: Any, comment: Any = "") -> I
         raise ApplicationError(_("You can rate the conversation when it is over."), code="not_resolved", status=409)
     if interaction.csat_score is not None:
         raise ApplicationError(_("Thanks, you already rated this conversation."), code="already_rated", status=409)
-    Interaction.objects.filter(pk=interaction.pk, csat_score__isnull=True).update(
+    rated = Interaction.objects.filter(pk=interaction.pk, csat_score__isnull=True).update(
         csat_score=score, csat_comment=comment.strip(), csat_at=timezone.now()
     )
     interaction.refresh_from_db()
+    if rated:
+        domain_event_on_commit("csat.received", interaction_id=interaction.pk)
     return interaction

@@ -4,13 +4,17 @@ cannot decide falls back to the ORM actions in `messages`, which explain."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 from typing import Any
 
 from apps.accounts.models import User
 
 from ..models import Interaction, Message
 from .messages import agents_group, check_message_body, interaction_group
+
+logger = logging.getLogger(__name__)
 
 # The channels whose messages are only stored and relayed (the others' apps deliver them too: an email
 # reply is sent as mail, through the ORM path and its `message_posted` hook).
@@ -111,7 +115,30 @@ async def apost_message(
     else:
         sends = [(event, [interaction_group(schema, interaction_id)])]
     await asend_events(schema, sends)
+    if kind != Message.Kind.NOTE:
+        _message_created_soon(schema, interaction_id, seq)
     return payload
+
+
+_soon: set[asyncio.Task[Any]] = set()  # held until done (the loop keeps only weak references)
+
+
+def _message_created_soon(schema: str, interaction_id: int, seq: int) -> None:
+    """The `domain_event` hook's `message.created`, as `do_post_message` runs it after commit, on the
+    ORM threads inside the tenant: the sender's answer does not wait for it."""
+    from apps.core.hooks import run_hooks
+    from apps.core.tenancy import in_tenant
+
+    async def run() -> None:
+        try:
+            payload = {"interaction_id": interaction_id, "seq": seq}
+            await in_tenant(schema, run_hooks, "domain_event", event="message.created", payload=payload)
+        except Exception:
+            logger.exception("message.created for %s#%s failed", interaction_id, seq)
+
+    task = asyncio.ensure_future(run())
+    _soon.add(task)
+    task.add_done_callback(_soon.discard)
 
 
 _AGENT_READ = """

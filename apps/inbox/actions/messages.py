@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.events import send_event_on_commit
-from apps.core.hooks import run_hooks
+from apps.core.hooks import domain_event_on_commit, run_hooks
 from apps.core.tenancy import current_schema
 
 from ..models import Attachment, Interaction, Message
@@ -118,6 +118,8 @@ def do_post_message(
             # The channel's app delivers it (email sends the mail): after commit, never a rolled-back reply.
             posted = {"interaction_id": interaction.pk, "message_id": message.pk, "channel": interaction.channel}
             transaction.on_commit(lambda: run_hooks("message_posted", **posted))
+        if kind in {Message.Kind.CUSTOMER, Message.Kind.AGENT}:
+            domain_event_on_commit("message.created", interaction_id=interaction.pk, seq=message.seq)
     return message
 
 

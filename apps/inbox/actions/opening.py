@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from apps.agents.models import AgentProfile, Channel
 from apps.core.errors import ValidationFailed
+from apps.core.hooks import domain_event_on_commit
 from apps.routing.actions import do_enqueue_interaction
 from apps.routing.models import Queue
 
@@ -59,6 +60,7 @@ def do_open_interaction(
             queue=queue,
             status=status,
         )
+        domain_event_on_commit("interaction.created", interaction_id=interaction.pk)
         return do_enqueue_interaction(
             channel=channel,
             queue=queue,

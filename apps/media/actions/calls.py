@@ -20,6 +20,7 @@ from apps.accounts.models import User
 from apps.agents.models import AgentProfile
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit
+from apps.core.hooks import domain_event_on_commit
 from apps.core.keys import group_name
 from apps.core.tenancy import current_schema
 from apps.inbox import record
@@ -422,6 +423,23 @@ def do_end_call_by_system(call_id: str, reason: str) -> Call | None:
         return _end(call, ended_by="system", reason=reason)
 
 
+def _ended_facts(call: Call) -> dict[str, Any]:
+    """What outgoing webhooks say of an ended call (docs/webhooks.md, `call.ended`)."""
+    return {
+        "id": call.call_id,
+        "mode": call.mode,
+        "created_at": call.created_at.isoformat(),
+        "answered_at": call.answered_at.isoformat() if call.answered_at else None,
+        "ended_at": call.ended_at.isoformat() if call.ended_at else None,
+        "ended_by": call.ended_by,
+        "reason": call.end_reason,
+        "wait_seconds": call.wait_seconds,
+        "talk_seconds": call.talk_seconds,
+        "hold_seconds": round(call.hold_seconds, 3),
+        "recorded": call.recorded,
+    }
+
+
 def _end(call: Call, *, ended_by: str, reason: str) -> Call:
     """Caller holds the call's lock."""
     from apps.routing.actions import do_abandon_interaction, do_complete_interaction
@@ -458,6 +476,7 @@ def _end(call: Call, *, ended_by: str, reason: str) -> Call:
         body = _("Call ended after %(m)d:%(s)02d.") % {"m": talk // 60, "s": talk % 60}
     do_post_message(interaction, kind=Message.Kind.SYSTEM, body=body)
     _announce(call, "ended")
+    domain_event_on_commit("call.ended", interaction_id=interaction.pk, call=_ended_facts(call))
     if interaction.routing_status == Interaction.RoutingStatus.ASSIGNED:
         transaction.on_commit(lambda: do_complete_interaction(interaction.pk))
     elif interaction.routing_status in {Interaction.RoutingStatus.QUEUED, Interaction.RoutingStatus.OFFERED}:
