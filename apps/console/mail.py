@@ -1,6 +1,7 @@
 """Settings: email. Each mailbox's address (mail sent or forwarded there reaches the inbox), the queue
 its mail goes to, the acknowledgement sent to a new sender and the signature under every answer;
-a new mailbox. Saved through email's actions (the same checks as the API)."""
+a new mailbox; routing rules; IMAP mailboxes of the tenant's own read into the inbox (with each one's
+last error). Saved through email's actions (the same checks as the API)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts.models import User
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, NotFound
 from apps.core.validation import whole_number
-from apps.email.actions import do_delete_rule, do_save_mailbox, do_save_rule
+from apps.email.actions import do_delete_imap, do_delete_rule, do_save_imap, do_save_mailbox, do_save_rule
 from apps.email.addresses import tenant_domain
-from apps.email.models import Mailbox, MailRule
+from apps.email.models import ImapAccount, Mailbox, MailRule
 from apps.routing.models import Queue
 
 
@@ -103,8 +105,63 @@ def email_settings(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "queues": Queue.objects.order_by("name"),
             "rules": MailRule.objects.select_related("queue", "mailbox"),
             "fields": MailRule.Field.choices,
+            "imap_accounts": ImapAccount.objects.select_related("mailbox").order_by("pk"),
+            "securities": ImapAccount.Security.choices,
             "new_errors": errors if request.method == "POST" and pk is None else {},
             "new_values": posted if request.method == "POST" and pk is None else {},
         },
         status=400 if errors else 200,
     )
+
+
+def _imap_values(request: HttpRequest, mailbox_default: int | None) -> dict[str, Any]:
+    return {
+        "mailbox": whole_number(request.POST.get("mailbox")) if request.POST.get("mailbox") else mailbox_default,
+        "host": request.POST.get("host", "").strip(),
+        "port": whole_number(request.POST.get("port")),
+        "security": request.POST.get("security", ""),
+        "username": request.POST.get("username", "").strip(),
+        "password": request.POST.get("password", ""),
+        "folder": request.POST.get("folder", "").strip() or "INBOX",
+        "enabled": request.POST.get("enabled") == "on",
+        "include_existing": request.POST.get("include_existing") == "on",
+    }
+
+
+@login_required
+@require_http_methods(["POST"])
+def email_imap(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """An IMAP mailbox added, changed, checked now or removed (the settings page's IMAP section)."""
+    from apps.email.tasks import look_now
+
+    user = cast(User, request.user)
+    if user.role not in ("owner", "admin"):
+        return render(request, "core/forbidden.html", status=403)
+    step = request.POST.get("step", "save")
+    try:
+        if step == "delete" and pk:
+            do_delete_imap(user, pk)
+            messages.success(request, _("IMAP connection removed: its mail is no longer read."))
+        elif step == "check" and pk:
+            account = ImapAccount.objects.filter(pk=pk).first()
+            if account is None:
+                raise NotFound(_("No such IMAP connection."))
+            looked = look_now(pk, wait=True)
+            if looked.busy:
+                messages.success(request, _("It is being read right now; look again in a moment."))
+            elif looked.ok:
+                messages.success(request, _("Connected: %(n)d new mail(s) brought in.") % {"n": looked.fetched})
+            else:
+                messages.error(request, looked.error)
+        else:
+            values = _imap_values(request, None)
+            account = do_save_imap(user, {k: v for k, v in values.items() if v is not None}, pk)
+            messages.success(
+                request,
+                _("Saved: new mail in %(folder)s of %(user)s is brought into %(box)s.")
+                % {"folder": account.folder, "user": account.username, "box": account.mailbox.local_part},
+            )
+    except ApplicationError as exc:
+        detail = " ".join(" ".join(v) for v in (exc.fields or {}).values())
+        messages.error(request, f"{exc.message} {detail}".strip())
+    return redirect(f"{reverse('settings-email')}#imap")

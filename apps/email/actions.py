@@ -31,7 +31,7 @@ from apps.routing.models import Queue
 from apps.routing.selectors import queue_is_open
 
 from .addresses import interaction_of_reply_address
-from .models import AutoReply, Email, Mailbox, MailRule
+from .models import AutoReply, Email, ImapAccount, Mailbox, MailRule
 from .parsing import Mail, parse, ticket_token
 
 logger = logging.getLogger(__name__)
@@ -336,3 +336,83 @@ def do_delete_rule(actor: User, rule_id: int) -> None:
             raise NotFound(_("No such rule."))
         record_audit(actor, "email.rule_deleted", rule, field=rule.field, contains=rule.contains)
         rule.delete()
+
+
+# --- IMAP mailboxes ------------------------------------------------------------------------------
+
+HOST_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789.-:[]")
+
+
+def do_save_imap(actor: User, data: Any, account_id: int | None = None) -> ImapAccount:
+    """An IMAP mailbox of the tenant's to read: {mailbox, host, port, security, username, password
+    (left out or "" on a change: kept), folder, enabled, include_existing}. Pointing it elsewhere (server,
+    user, folder) starts afresh; the first look happens at once (after commit)."""
+    from .secrets import seal
+
+    _admin(actor)
+    data = json_object(data)
+    account = ImapAccount.objects.filter(pk=account_id).first() if account_id else ImapAccount()
+    if account is None:
+        raise NotFound(_("No such IMAP connection."))
+    mailbox_id = data.get("mailbox", account.mailbox_id if account.pk else None)
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if isinstance(mailbox_id, int) else None
+    if mailbox is None:
+        raise _fail("mailbox", _("No such mailbox."))
+    host = data.get("host", account.host)
+    if not isinstance(host, str) or not 1 <= len(host.strip()) <= 253 or not set(host.strip().lower()) <= HOST_CHARS:
+        raise _fail("host", _("A server name such as imap.example.com."))
+    security = data.get("security", account.security)
+    if security not in ImapAccount.Security.values:
+        raise _fail("security", _("One of: %(f)s.") % {"f": ", ".join(ImapAccount.Security.values)})
+    port = data.get("port", account.port if account.pk else (993 if security == "ssl" else 143))
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise _fail("port", _("A port from 1 to 65535."))
+    username = data.get("username", account.username)
+    if not isinstance(username, str) or not 1 <= len(username.strip()) <= 254:
+        raise _fail("username", _("1 to 254 characters."))
+    password = data.get("password") or ""
+    if not isinstance(password, str) or len(password) > 500:
+        raise _fail("password", _("500 characters at most."))
+    if not password and not account.password_encrypted:
+        raise _fail("password", _("The mailbox's password (or an app password)."))
+    folder = data.get("folder", account.folder) or "INBOX"
+    if not isinstance(folder, str) or len(folder.strip()) > 200:
+        raise _fail("folder", _("200 characters at most."))
+    enabled = data.get("enabled", account.enabled)
+    if not isinstance(enabled, bool):
+        raise _fail("enabled", _("true or false."))
+    include_existing = data.get("include_existing", False)
+    if not isinstance(include_existing, bool):
+        raise _fail("include_existing", _("true or false."))
+    host, username, folder = host.strip().lower(), username.strip(), folder.strip()
+    moved = (account.host, account.port, account.username, account.folder) != (host, port, username, folder)
+    with transaction.atomic():
+        account.mailbox, account.host, account.port, account.security = mailbox, host, port, security
+        account.username, account.folder, account.enabled = username, folder, enabled
+        if password:
+            account.password_encrypted = seal(password)
+        if moved or include_existing:
+            account.uidvalidity, account.last_uid = None, 0
+        account.last_error = ""
+        account.save()
+        record_audit(actor, "email.imap_saved", account, host=host, username=username, folder=folder)
+        if enabled:
+            pk = account.pk
+            transaction.on_commit(lambda: _first_look(pk, include_existing))
+    return account
+
+
+def _first_look(account_id: int, include_existing: bool) -> None:
+    from celery import current_app
+
+    current_app.send_task("email.poll_imap_account", args=(account_id, include_existing))
+
+
+def do_delete_imap(actor: User, account_id: int) -> None:
+    _admin(actor)
+    with transaction.atomic():
+        account = ImapAccount.objects.select_for_update().filter(pk=account_id).first()
+        if account is None:
+            raise NotFound(_("No such IMAP connection."))
+        record_audit(actor, "email.imap_deleted", account, host=account.host, username=account.username)
+        account.delete()

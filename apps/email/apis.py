@@ -15,8 +15,8 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.core.permissions import IsSupervisor
 
-from .actions import do_delete_rule, do_save_mailbox, do_save_rule
-from .selectors import mailbox_json, mailboxes, mails_of, rule_json, rules
+from .actions import do_delete_imap, do_delete_rule, do_save_imap, do_save_mailbox, do_save_rule
+from .selectors import imap_accounts, imap_json, mailbox_json, mailboxes, mails_of, rule_json, rules
 
 
 class MailboxesApi(APIView):
@@ -69,3 +69,27 @@ class MailsApi(APIView):
         interaction = get_object_or_404(Interaction, pk=pk)
         check_can_work_on(cast(User, request.user), interaction)
         return Response({"results": mails_of(interaction.pk)})
+
+
+class ImapApi(APIView):
+    """`/api/v1/email/imap[/{id}]`: the IMAP mailboxes read into the inbox (GET, POST, PATCH, DELETE; the
+    password is written, never read back)."""
+
+    permission_classes = [IsSupervisor]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int | None = None) -> Response:
+        return Response({"results": imap_accounts()})
+
+    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    def post(self, request: Request, pk: int | None = None) -> Response:
+        return Response(imap_json(do_save_imap(cast(User, request.user), request.data)), status=201)
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def patch(self, request: Request, pk: int | None = None) -> Response:
+        return Response(imap_json(do_save_imap(cast(User, request.user), request.data, pk or 0)))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: int | None = None) -> Response:
+        do_delete_imap(cast(User, request.user), pk or 0)
+        return Response(status=204)

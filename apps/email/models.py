@@ -145,3 +145,39 @@ class MailRule(models.Model):
         if self.field == self.Field.SUBJECT:
             return wanted in subject.lower()
         return wanted in body.lower()
+
+
+class ImapAccount(models.Model):
+    """A mailbox of the tenant's own (at their mail provider) read over IMAP: its new mail is brought into
+    `mailbox` as if it had been sent to it. Mail is fetched by UID: `uidvalidity` and `last_uid` say
+    where the last look ended (a changed UIDVALIDITY means the folder was rebuilt: it is read again,
+    and what was already received is recognised as the same mail). The password is kept encrypted
+    (apps/email/secrets.py) and never shown back."""
+
+    class Security(models.TextChoices):
+        SSL = "ssl", _("TLS (usually port 993)")
+        STARTTLS = "starttls", _("STARTTLS (usually port 143)")
+        NONE = "none", _("None: only on a private network")
+
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="imap_accounts")
+    host = models.CharField(_("server"), max_length=253)
+    port = models.PositiveIntegerField(_("port"), default=993)
+    security = models.CharField(_("security"), max_length=8, choices=Security.choices, default=Security.SSL)
+    username = models.CharField(_("user name"), max_length=254)
+    password_encrypted = models.TextField(blank=True)
+    folder = models.CharField(_("folder"), max_length=200, default="INBOX")
+    enabled = models.BooleanField(_("on"), default=True)
+    uidvalidity = models.BigIntegerField(null=True, blank=True)
+    last_uid = models.BigIntegerField(default=0)
+    supports_idle = models.BooleanField(default=False)
+    fetched = models.PositiveIntegerField(default=0)  # mails brought in, all told
+    checked_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.host}/{self.folder}"

@@ -7,13 +7,10 @@ the sender hears 250 only once the mail is safely kept."""
 from __future__ import annotations
 
 import logging
-import uuid
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django_tenants.utils import schema_context
 
 from .addresses import subdomain_of
@@ -29,20 +26,18 @@ def _schema_of(subdomain: str) -> str | None:
 
 def keep(raw: bytes, recipients: list[str]) -> list[str]:
     """Store the mail once per tenant it is for and queue its reading; the paths stored."""
-    from .tasks import receive
-
     by_schema: dict[str, list[str]] = {}
     for address in recipients:
         sub = subdomain_of(address)
         schema = _schema_of(sub) if sub else None
         if schema:
             by_schema.setdefault(schema, []).append(address.rpartition("@")[0].lower())
+    from .tasks import spool
+
     paths = []
     for schema, locals_ in by_schema.items():
         with schema_context(schema):
-            path = default_storage.save(f"{schema}/mail/in/{uuid.uuid4().hex}.eml", ContentFile(raw))
-            receive.delay(path, locals_)
-        paths.append(path)
+            paths.append(spool(raw, locals_))
     return paths
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .addresses import tenant_domain
-from .models import Mailbox, MailRule
+from .models import ImapAccount, Mailbox, MailRule
 
 
 def mailbox_json(mailbox: Mailbox, domain: str | None = None) -> dict[str, Any]:
@@ -70,3 +70,27 @@ def mails_of(interaction_id: int) -> list[dict[str, Any]]:
         }
         for e in rows
     ]
+
+
+def imap_json(account: ImapAccount) -> dict[str, Any]:
+    """An IMAP connection as the API shows it: never its password, only whether one is kept."""
+    return {
+        "id": account.pk,
+        "mailbox": account.mailbox_id,
+        "host": account.host,
+        "port": account.port,
+        "security": account.security,
+        "username": account.username,
+        "has_password": bool(account.password_encrypted),
+        "folder": account.folder,
+        "enabled": account.enabled,
+        "supports_idle": account.supports_idle,
+        "fetched": account.fetched,
+        "checked_at": account.checked_at.isoformat() if account.checked_at else None,
+        "last_error": account.last_error,
+        "error_at": account.error_at.isoformat() if account.error_at else None,
+    }
+
+
+def imap_accounts() -> list[dict[str, Any]]:
+    return [imap_json(a) for a in ImapAccount.objects.order_by("pk")]

@@ -5,9 +5,12 @@ retried with backoff while the server cannot take them (the agent sees it when i
 from __future__ import annotations
 
 import logging
+import uuid
+from typing import Any
 
 import redis
 from celery import shared_task
+from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import InterfaceError, OperationalError, transaction
 
@@ -94,3 +97,52 @@ def _give_up_reply(message_id: int, why: str) -> str:
     if email is not None:
         _failed(email, why)
     return "failed"
+
+
+def spool(raw: bytes, local_parts: list[str]) -> str:
+    """Keep a mail for the current tenant (the SMTP receiver, IMAP, a provider's webhook) and queue its
+    reading by `email.receive`, the one receiving code; the path kept."""
+    from django.db import connection
+
+    schema = str(getattr(connection, "schema_name", "public"))
+    path = default_storage.save(f"{schema}/mail/in/{uuid.uuid4().hex}.eml", ContentFile(raw))
+    receive.delay(path, local_parts)
+    return path
+
+
+def look_now(account_id: int, *, include_existing: bool = False, wait: bool = False) -> Any:
+    """One look at an IMAP account now (beat's task, IDLE's watcher, the settings page's "Check now")."""
+    from .imap import poll
+
+    return poll(account_id, keep=spool, include_existing=include_existing, wait=wait)
+
+
+@shared_task(name="email.poll_imap")
+def poll_imap() -> dict[str, int]:
+    """Beat (every IMAP_POLL_SECONDS): a look at every connected IMAP mailbox of every tenant, each its
+    own task (one slow server never holds up the others)."""
+    from django_tenants.utils import schema_context
+
+    from apps.tenants.selectors import customer_schemas
+
+    from .imap import due_accounts
+
+    queued: dict[str, int] = {}
+    for schema in customer_schemas():
+        try:
+            with schema_context(schema):
+                accounts = due_accounts()
+                for account_id in accounts:
+                    poll_imap_account.delay(account_id)
+        except Exception:
+            logger.exception("Could not list the IMAP accounts of %s", schema)
+            continue
+        if accounts:
+            queued[schema] = len(accounts)
+    return queued
+
+
+@shared_task(name="email.poll_imap_account", acks_late=True, autoretry_for=TRANSIENT_DB, max_retries=3)
+def poll_imap_account(account_id: int, include_existing: bool = False) -> dict[str, object]:
+    looked = look_now(account_id, include_existing=include_existing)
+    return {"ok": looked.ok, "fetched": looked.fetched, "error": looked.error, "busy": looked.busy}

@@ -7,6 +7,8 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("email/mailboxes/<int:pk>", apis.MailboxesApi.as_view(), name="api-email-mailbox"),
     path("email/rules", apis.RulesApi.as_view(), name="api-email-rules"),
     path("email/rules/<int:pk>", apis.RulesApi.as_view(), name="api-email-rule"),
+    path("email/imap", apis.ImapApi.as_view(), name="api-email-imap"),
+    path("email/imap/<int:pk>", apis.ImapApi.as_view(), name="api-email-imap-one"),
     path("email/interactions/<int:pk>/mails", apis.MailsApi.as_view(), name="api-email-mails"),
 ]
 

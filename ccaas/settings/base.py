@@ -422,3 +422,9 @@ INBOUND_SMTP_HOST = env("INBOUND_SMTP_HOST", "127.0.0.1") or "127.0.0.1"
 INBOUND_SMTP_PORT = int(env("INBOUND_SMTP_PORT", "2525") or 2525)
 # A mail over this is refused at DATA with the limit said (the inbox keeps attachments up to 10 MB).
 MAX_INBOUND_EMAIL_BYTES = int(env("MAX_INBOUND_EMAIL_BYTES", str(15 * 1024 * 1024)) or 15 * 1024 * 1024)
+# IMAP mailboxes the tenants connect (apps/email/imap.py): looked at every IMAP_POLL_SECONDS by beat, and
+# at once on new mail by the `mail` process where the server has IDLE (0: no IDLE watcher).
+IMAP_POLL_SECONDS = float(env("IMAP_POLL_SECONDS", "60") or 60)
+IMAP_TIMEOUT_SECONDS = float(env("IMAP_TIMEOUT_SECONDS", "20") or 20)
+IMAP_IDLE_REFRESH_SECONDS = float(env("IMAP_IDLE_REFRESH_SECONDS", "30") or 0)
+CELERY_BEAT_SCHEDULE["email-poll-imap"] = {"task": "email.poll_imap", "schedule": IMAP_POLL_SECONDS}

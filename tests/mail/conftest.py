@@ -92,8 +92,62 @@ def receiver(django_db_setup: None, email_worker: CeleryWorker) -> Iterator[Rece
     proc = Proc(
         "mail-receiver",
         python("manage.py", "mail_receiver", "--port", str(port)),
-        env={"MAX_INBOUND_EMAIL_BYTES": str(2 * 1024 * 1024)},
+        env={"MAX_INBOUND_EMAIL_BYTES": str(2 * 1024 * 1024), "IMAP_IDLE_REFRESH_SECONDS": "1"},
         ready=lambda: port_open(port),
     ).start()
     yield Receiver(port=port, proc=proc)
+    proc.stop()
+
+
+@dataclass
+class ImapServer:
+    """A real IMAP server (pymap, in memory; it has IDLE) with one user; `deliver` puts a mail in a folder
+    as the user's provider would."""
+
+    port: int
+    proc: Proc
+    user: str = "support@alpha.example"
+    password: str = "imap-secret"
+
+    def client(self) -> Any:
+        from imapclient import IMAPClient
+
+        client = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)
+        client.login(self.user, self.password)
+        return client
+
+    def deliver(self, raw: bytes, folder: str = "Support") -> None:
+        client = self.client()
+        try:
+            if not client.folder_exists(folder):
+                client.create_folder(folder)
+            client.append(folder, raw)
+        finally:
+            client.logout()
+
+
+@pytest.fixture(scope="package")
+def imap_server() -> Iterator[ImapServer]:
+    port = free_port()
+    user, password = "support@alpha.example", "imap-secret"
+    proc = Proc(
+        "pymap",
+        python(
+            "-c",
+            "from pymap.main import main; main()",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-tls",
+            "dict",
+            "--demo-data",
+            "--demo-user",
+            user,
+            "--demo-password",
+            password,
+        ),
+        ready=lambda: port_open(port),
+    ).start()
+    yield ImapServer(port=port, proc=proc, user=user, password=password)
     proc.stop()
