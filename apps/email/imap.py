@@ -109,8 +109,7 @@ def poll(account_id: int, *, keep: Keep, include_existing: bool = False, wait: b
     with `wait` (a person pressed "Check now") this one waits for it and looks after it."""
     with transaction.atomic():
         rows = ImapAccount.objects.select_related("mailbox")
-        account = rows.select_for_update(skip_locked=not wait, of=("self",))
-        account = account.filter(pk=account_id).first()
+        account = rows.select_for_update(skip_locked=not wait, of=("self",)).filter(pk=account_id).first()
         if account is None:
             return Looked(ok=False, busy=True)
         try:
