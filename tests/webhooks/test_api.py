@@ -150,3 +150,26 @@ def test_tenants_never_see_each_other(tenant_a: TenantInfo, tenant_b: TenantInfo
     assert len(a.get("/api/v1/webhooks/deliveries").json()["results"]) == 1
     page = b.get("/settings/webhooks/").content.decode()
     assert receiver.url(path) not in page and "Nothing sent yet." in page
+
+
+def test_old_deliveries_leave_the_log(tenant_a: TenantInfo, receiver: Receiver) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.webhooks.tasks import purge_log
+
+    owner = client_for(tenant_a)
+    sub = subscribe(owner, receiver.url(f"/hooks/{tenant_a.subdomain}/old"), ["contact.merged"])
+    connection.set_schema(tenant_a.schema_name)
+    old, recent = (
+        Delivery.objects.create(
+            subscription_id=sub["id"], event="contact.merged", event_id=uuid.uuid4(), body="{}", created_at=at
+        )
+        for at in (timezone.now() - timedelta(days=31), timezone.now() - timedelta(days=29))
+    )
+    Attempt.objects.create(delivery=old, number=1, status_code=200, succeeded=True)
+    connection.set_schema_to_public()
+    assert purge_log()[tenant_a.schema_name] == 2  # the delivery and its attempt
+    connection.set_schema(tenant_a.schema_name)
+    assert list(Delivery.objects.values_list("pk", flat=True)) == [recent.pk]

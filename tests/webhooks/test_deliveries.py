@@ -185,3 +185,45 @@ def test_failing_webhook_is_turned_off(tenant_a: TenantInfo, receiver: Receiver,
     assert len(owner.get("/api/v1/webhooks/deliveries").json()["results"]) == 1
     again = send(owner, "patch", f"/api/v1/webhooks/subscriptions/{sub['id']}", {"is_active": True}).json()
     assert again["is_active"] is True and again["disabled_reason"] == "" and again["failing_since"] is None
+
+
+def test_chat_hot_path_and_calls(tenant_a: TenantInfo, receiver: Receiver, webhooks_worker: CeleryWorker) -> None:
+    """A widget's chat message takes the one-statement hot path (not the ORM action): it is sent too,
+    without the customer's answer waiting for it. A call that ends is sent with its times."""
+    import asyncio
+
+    from apps.inbox.actions.hotpath import apost_message
+    from apps.media.actions.calls import do_end_call_by_system, do_start_call
+    from tests.ws import run_async
+
+    owner = client_for(tenant_a)
+    path = f"/hooks/{tenant_a.subdomain}/hot"
+    secret = subscribe(owner, receiver.url(path), ["message.created", "call.ended"])["secret"]
+    connection.set_schema(tenant_a.schema_name)
+    queue = Queue.objects.get(name="Support")
+    chat = do_open_interaction(channel="chat", queue=queue, contact=Contact.objects.create(name="Eve"))
+
+    async def post_and_wait() -> dict[str, Any] | None:
+        payload = await apost_message(tenant_a.schema_name, chat.pk, kind="customer", body="Via the hot path")
+        deadline = time.monotonic() + 30
+        while not [r for r in receiver.received if r.path == path] and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # the loop stays up while the event is handed on
+        return payload
+
+    assert run_async(post_and_wait()) is not None  # the hot path took it
+    sent = receiver.at(path)[0]
+    assert signature_ok(secret, sent)
+    message = sent.json["data"]["message"]
+    assert (message["kind"], message["body"], message["author"]) == ("customer", "Via the hot path", None)
+    assert sent.json["data"]["interaction"]["id"] == chat.pk
+
+    caller = Contact.objects.create(name="Frank")
+    call = do_start_call(contact=caller, queue=queue, mode="audio", context={}, page={}, attributes={})
+    do_end_call_by_system(call.call_id, "timeout")
+    ended = receiver.at(path, count=2)[1]
+    assert ended.headers["X-CCaaS-Event"] == "call.ended" and signature_ok(secret, ended)
+    facts = ended.json["data"]["call"]
+    assert facts["id"] == call.call_id and facts["mode"] == "audio" and facts["reason"] == "timeout"
+    assert facts["answered_at"] is None and facts["ended_at"] and facts["talk_seconds"] is None
+    assert ended.json["data"]["interaction"]["channel"] == "voice"
+    assert ended.json["data"]["interaction"]["contact"] == {"id": caller.pk}
