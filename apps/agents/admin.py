@@ -45,6 +45,7 @@ class AgentProfileAdmin(RoleAdmin):
         "capacity_video",
         "capacity_chat",
         "capacity_email",
+        "capacity_messaging",
         "state",
         "state_since",
     )

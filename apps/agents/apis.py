@@ -140,14 +140,24 @@ class AgentSerializer(serializers.ModelSerializer):
             "capacity_video",
             "capacity_chat",
             "capacity_email",
+            "capacity_messaging",
             "load_voice",
             "load_video",
             "load_chat",
             "load_email",
+            "load_messaging",
             "state",
             "state_since",
         ]
-        read_only_fields = ["state", "state_since", "load_voice", "load_video", "load_chat", "load_email"]
+        read_only_fields = [
+            "state",
+            "state_since",
+            "load_voice",
+            "load_video",
+            "load_chat",
+            "load_email",
+            "load_messaging",
+        ]
         # `queues` is the reverse side of routing's Queue.members: DRF builds the field from the model,
         # so this app names no routing class.
         extra_kwargs: ClassVar[dict[str, Any]] = {"queues": {"required": False}}

@@ -15,9 +15,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-CHANNELS = ("voice", "video", "chat", "email")
+CHANNELS = ("voice", "video", "chat", "email", "messaging")
 CALL_CHANNELS = ("voice", "video")
-DEFAULT_CAPACITY = {"voice": 1, "video": 1, "chat": 3, "email": 5}
+DEFAULT_CAPACITY = {"voice": 1, "video": 1, "chat": 3, "email": 5, "messaging": 3}
 
 
 class Channel(models.TextChoices):
@@ -25,6 +25,8 @@ class Channel(models.TextChoices):
     VIDEO = "video", _("Video")
     CHAT = "chat", _("Chat")
     EMAIL = "email", _("Email")
+    # SMS and messaging apps (WhatsApp, Messenger, WeChat, Telegram): apps.messaging.
+    MESSAGING = "messaging", _("Messaging")
 
 
 class AgentState(models.TextChoices):
@@ -76,11 +78,13 @@ class AgentProfile(models.Model):
     capacity_video = models.PositiveSmallIntegerField(default=DEFAULT_CAPACITY["video"])
     capacity_chat = models.PositiveSmallIntegerField(default=DEFAULT_CAPACITY["chat"])
     capacity_email = models.PositiveSmallIntegerField(default=DEFAULT_CAPACITY["email"])
+    capacity_messaging = models.PositiveSmallIntegerField(default=DEFAULT_CAPACITY["messaging"])
     # Work held now: pending offers plus assigned interactions not yet ended, per channel.
     load_voice = models.PositiveSmallIntegerField(default=0, editable=False)
     load_video = models.PositiveSmallIntegerField(default=0, editable=False)
     load_chat = models.PositiveSmallIntegerField(default=0, editable=False)
     load_email = models.PositiveSmallIntegerField(default=0, editable=False)
+    load_messaging = models.PositiveSmallIntegerField(default=0, editable=False)
 
     state = models.CharField(max_length=16, choices=AgentState.choices, default=AgentState.OFFLINE)
     state_reason = models.ForeignKey(ReasonCode, null=True, blank=True, on_delete=models.SET_NULL)

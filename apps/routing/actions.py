@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.agents.models import AgentProfile, AgentState, Channel
+from apps.agents.models import CHANNELS, AgentProfile, AgentState, Channel
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit, send_events_on_commit, user_group
 from apps.core.hooks import domain_event_on_commit
@@ -293,9 +293,7 @@ def _release_load(agent_id: int, channel: str, *, work_ended: bool = False) -> N
     if work_ended:
         # Longest idle counts from when the agent last finished work and had none left; a missed or
         # declined offer does not make them "less idle".
-        AgentProfile.objects.filter(pk=agent_id, load_voice=0, load_video=0, load_chat=0, load_email=0).update(
-            idle_since=timezone.now()
-        )
+        AgentProfile.objects.filter(pk=agent_id, **{f"load_{c}": 0 for c in CHANNELS}).update(idle_since=timezone.now())
 
 
 def _lock_offer(offer_id: int) -> Offer:

@@ -10,7 +10,7 @@ from django.db import connection
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F
 from django.utils import timezone
 
-from apps.agents.models import AgentState
+from apps.agents.models import CHANNELS, AgentState
 from apps.core.tenancy import current_schema
 from apps.inbox.models import Interaction
 
@@ -110,7 +110,7 @@ def queue_status(queue: Queue) -> dict[str, Any]:
     agents: dict[str, int] = {s: 0 for s in (*AgentState.values, "busy")}
     for member in queue.members.all():
         full = (
-            all(member.load(c) >= member.capacity(c) for c in ("voice", "video", "chat", "email"))
+            all(member.load(c) >= member.capacity(c) for c in CHANNELS)
             or (member.load("voice") + member.load("video")) > 0
         )
         state = "busy" if member.state == AgentState.AVAILABLE and full else member.state

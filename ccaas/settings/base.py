@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -68,6 +69,7 @@ TENANT_APPS = [
     "apps.widget",
     "apps.media",
     "apps.email",
+    "apps.messaging",
     "apps.analytics",
     "apps.webhooks",
     "apps.journey",
@@ -387,6 +389,7 @@ CELERY_TASK_ROUTES = {
     "reporting.*": {"queue": "reports"},
     "analytics.*": {"queue": "analytics"},
     "email.*": {"queue": "email"},
+    "messaging.*": {"queue": "messaging"},
     "webhooks.*": {"queue": "webhooks"},
 }
 # Outgoing webhooks (apps/webhooks, docs/webhooks.md). Plain http and addresses that are not public
@@ -431,3 +434,14 @@ IMAP_POLL_SECONDS = float(env("IMAP_POLL_SECONDS", "60") or 60)
 IMAP_TIMEOUT_SECONDS = float(env("IMAP_TIMEOUT_SECONDS", "20") or 20)
 IMAP_IDLE_REFRESH_SECONDS = float(env("IMAP_IDLE_REFRESH_SECONDS", "30") or 0)
 CELERY_BEAT_SCHEDULE["email-poll-imap"] = {"task": "email.poll_imap", "schedule": IMAP_POLL_SECONDS}
+# Providers' inbound webhooks (apps/email/providers.py): a signed delivery older than this is refused as a
+# replay (Mailgun's timestamp, SNS's); SNS signing certificates given here ({url: PEM}, JSON) are used
+# instead of fetching them from Amazon (a closed network, the tests).
+MAIL_WEBHOOK_MAX_AGE_SECONDS = float(env("MAIL_WEBHOOK_MAX_AGE_SECONDS", "900") or 900)
+SES_SNS_CERTIFICATES: dict[str, str] = json.loads(env("SES_SNS_CERTIFICATES", "{}") or "{}")
+
+# Messaging channels (apps/messaging): providers' deliveries are drained into the inbox by the
+# `messaging` queue; a beat sweep wakes any drain a lost wake-up left waiting. Provider APIs are called
+# at their real hosts unless MESSAGING_API_BASE names one base for all (a local fake provider).
+MESSAGING_API_BASE = env("MESSAGING_API_BASE", "") or ""
+CELERY_BEAT_SCHEDULE["messaging-sweep"] = {"task": "messaging.sweep", "schedule": 30.0}

@@ -33,6 +33,9 @@ from .plans import (
 
 logger = logging.getLogger(__name__)
 
+_LOADS = ", ".join(f"a.load_{c}" for c in CH)
+_CAPACITIES = ", ".join(f"a.capacity_{c}" for c in CH)
+
 
 @dataclass(frozen=True)
 class AgentCard:
@@ -181,8 +184,7 @@ def _agent_statement(agent_id: int, card: AgentCard, plans: tuple[QueuePlan, ...
     ), upd_agent AS (
         UPDATE {schema}.agents_agentprofile a SET {_LOAD_INCREMENT}
         FROM me, cand WHERE a.id = me.id
-        RETURNING a.id, a.load_voice, a.load_video, a.load_chat, a.load_email,
-                  a.capacity_voice, a.capacity_video, a.capacity_chat, a.capacity_email
+        RETURNING a.id, {_LOADS}, {_CAPACITIES}
     ), upd_inter AS (
         UPDATE {schema}.inbox_interaction i SET routing_status = 'offered'
         FROM cand, upd_agent WHERE i.id = cand.id RETURNING i.id, cand.channel, cand.timeout, upd_agent.id AS agent_id
@@ -237,6 +239,7 @@ def offer_to_agent(agent_id: int) -> OfferMade | None:
         return None
     if made[2] is None:
         return None
+    n = len(CH)
     return OfferMade(
         offer_id=made[2],
         interaction_id=made[3],
@@ -247,8 +250,8 @@ def offer_to_agent(agent_id: int) -> OfferMade | None:
         subject=made[6],
         attributes=_json(made[7]),
         queue_name=made[8],
-        agent_has_room=any(
-            _has_room(c, dict(zip(CH, made[10:14], strict=True)), dict(zip(CH, made[14:18], strict=True)), pol)
+        agent_has_room=any(  # upd_agent's loads and capacities, in CH's order, after its id (9)
+            _has_room(c, dict(zip(CH, made[10 : 10 + n], strict=True)), dict(zip(CH, made[10 + n :], strict=True)), pol)
             for c in CH
         ),
     )

@@ -10,6 +10,7 @@ from django.db import connection
 from ..expressions import Binding, Sql, compile_node
 from .plans import (
     _LOAD_INCREMENT,
+    CH,
     OfferMade,
     _capacity_case,
     _fold_sql,
@@ -21,6 +22,8 @@ from .plans import (
 )
 
 logger = logging.getLogger(__name__)
+
+_TOTAL_LOAD = " + ".join(f"a.load_{c}" for c in CH)
 
 
 @dataclass(frozen=True)
@@ -85,7 +88,7 @@ def decide_for_interaction(interaction_id: int) -> WaitResult:
             JOIN routing_queue_members m ON m.agentprofile_id = a.id AND m.queue_id = %s
             WHERE a.state = 'available' AND {capacity_sql("a", channel, pol)}
               AND NOT (a.id = ANY(inter.declined_agent_ids)) AND {eligible.text}
-            ORDER BY (a.load_voice + a.load_video + a.load_chat + a.load_email) ASC, a.idle_since ASC, {tie_order}a.id
+            ORDER BY ({_TOTAL_LOAD}) ASC, a.idle_since ASC, {tie_order}a.id
             LIMIT 1 FOR UPDATE OF a SKIP LOCKED
         ), upd_agent AS (
             UPDATE agents_agentprofile SET load_{channel} = agents_agentprofile.load_{channel} + 1

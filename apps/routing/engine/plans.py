@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.backends.utils import CursorWrapper
 from psycopg.types.numeric import Int8
 
-from apps.agents.models import CALL_CHANNELS, RoutingSettings
+from apps.agents.models import CALL_CHANNELS, CHANNELS, RoutingSettings
 from apps.core.tenancy import current_schema
 
 from ..expressions import ExpressionError, KnownNames, Node, Sql, parse, skills_in
@@ -84,7 +84,7 @@ class OfferMade:
     agent_has_room: bool = False  # the agent could take more work right now
 
 
-CH = ("voice", "video", "chat", "email")
+CH = CHANNELS
 _cache: dict[tuple[str, str, int], tuple[float, Any]] = {}
 
 
@@ -175,13 +175,11 @@ def _room(alias: str, pol: Policy) -> str:
 
 
 def _capacity_case(alias: str, channel_expr: str, pol: Policy) -> str:
-    branches = " ".join(f"WHEN '{c}' THEN {capacity_sql(alias, c, pol)}" for c in ("voice", "video", "chat", "email"))
+    branches = " ".join(f"WHEN '{c}' THEN {capacity_sql(alias, c, pol)}" for c in CH)
     return f"(CASE {channel_expr} {branches} ELSE false END)"
 
 
-_LOAD_INCREMENT = ", ".join(
-    f"load_{c} = a.load_{c} + (cand.channel = '{c}')::int" for c in ("voice", "video", "chat", "email")
-)
+_LOAD_INCREMENT = ", ".join(f"load_{c} = a.load_{c} + (cand.channel = '{c}')::int" for c in CH)
 
 
 def _json(value: Any) -> dict[str, Any]:
