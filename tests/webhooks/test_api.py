@@ -173,3 +173,21 @@ def test_old_deliveries_leave_the_log(tenant_a: TenantInfo, receiver: Receiver) 
     assert purge_log()[tenant_a.schema_name] == 2  # the delivery and its attempt
     connection.set_schema(tenant_a.schema_name)
     assert list(Delivery.objects.values_list("pk", flat=True)) == [recent.pk]
+
+
+def test_change_and_remove_are_audited(tenant_a: TenantInfo, receiver: Receiver) -> None:
+    from apps.accounts.models import AuditEntry
+
+    owner = client_for(tenant_a)
+    api = "/api/v1/webhooks/subscriptions"
+    sub = subscribe(owner, receiver.url(f"/hooks/{tenant_a.subdomain}/change"), ["call.ended"])
+    changed = send(owner, "patch", f"{api}/{sub['id']}", {"events": ["csat.received", "call.ended", "call.ended"]})
+    assert changed.status_code == 200 and changed.json()["events"] == ["call.ended", "csat.received"]
+    refused = send(owner, "patch", f"{api}/{sub['id']}", {"url": "gopher://x", "events": ["call.ended"]})
+    assert refused.status_code == 400 and set(refused.json()["error"]["fields"]) == {"url"}
+    assert owner.get(f"{api}/{sub['id']}").json()["events"] == ["call.ended", "csat.received"]  # nothing half-saved
+    assert send(owner, "delete", f"{api}/{sub['id']}").status_code == 204
+    assert owner.get(api).json()["results"] == []
+    connection.set_schema(tenant_a.schema_name)
+    verbs = list(AuditEntry.objects.filter(verb__startswith="webhooks.").order_by("pk").values_list("verb", flat=True))
+    assert verbs == ["webhooks.subscription_saved", "webhooks.subscription_saved", "webhooks.subscription_deleted"]
