@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import agents, canned, catalog, engagement, hours, journey, mail, queues, views, webhooks
+from . import agents, canned, catalog, engagement, hours, journey, mail, messaging, queues, views, webhooks
 
 urlpatterns = [
     path("", views.home, name="dashboard"),
@@ -12,6 +12,8 @@ urlpatterns = [
     path("settings/email/", mail.email_settings, name="settings-email"),
     path("settings/email/<int:pk>/", mail.email_settings, name="settings-email-save"),
     path("settings/email/rules/", mail.email_rules, name="settings-email-rules"),
+    path("settings/messaging/", messaging.messaging_settings, name="settings-messaging"),
+    path("settings/messaging/<int:pk>/", messaging.messaging_settings, name="settings-messaging-save"),
     path("settings/webhooks/", webhooks.webhooks_settings, name="settings-webhooks"),
     path("settings/webhooks/<int:pk>/", webhooks.webhook_change, name="settings-webhook"),
     path("settings/webhooks/deliveries/<int:pk>/replay/", webhooks.webhook_replay, name="settings-webhook-replay"),

@@ -34,6 +34,15 @@ def catalogue() -> dict[str, Any]:
         "noConversations": _("No conversations here."),
         "viewMail": _("View the mail"),
         "notDelivered": _("not delivered"),
+        # A messaging conversation: the provider's delivery state of each answer.
+        "delivery": {
+            "queued": _("Sending…"),
+            "sent": _("Sent"),
+            "delivered": _("Delivered"),
+            "read": _("Read"),
+            "failed": _("Not delivered"),
+        },
+        "templateSent": _("Template sent."),
         "fields": {
             "name": _("Name"),
             "email": _("Email"),

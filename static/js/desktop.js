@@ -205,10 +205,11 @@
     $("messages").innerHTML = ""; $("conv-empty").hidden = true; $("conv-body").hidden = false;
     setReadOnly(false);
     send({type: "interaction.open", interaction_id: id, last_seq: 0});
-    mails = {};
+    mails = {}; delivery = {}; $("msg-window").hidden = true;
     api("GET", "interactions/" + id + "/detail").then(function (d) {
       renderDetail(d);
       if (d.channel === "email") api("GET", "email/interactions/" + id + "/mails").then(function (r) { renderMails(id, r.results); });
+      if (d.channel === "messaging") api("GET", "messaging/interactions/" + id).then(function (r) { renderMessaging(id, r); }, function () {});
       // A closed conversation is analysed (sentiment, topics, keywords; for managers, the call's talk).
       if (d.status === "resolved") api("GET", "analytics/interactions/" + id).then(function (r) { renderAnalysis(id, r.analysis); }, function () {});
     });
@@ -231,6 +232,37 @@
       if (d) d.appendChild(mailLink(mail));
     });
   }
+  // A messaging conversation (SMS, WhatsApp, ...): each answer's delivery state as the provider reports
+  // it, and WhatsApp's closed window (only an approved template may be sent).
+  var delivery = {};
+  function deliveryEl(state) {
+    var s = el("span", "delivery " + state.status, (T.delivery || {})[state.status] || state.status);
+    if (state.error) { s.textContent += ": " + state.error; s.setAttribute("role", "status"); }
+    return s;
+  }
+  function showDelivery(seq, state) {
+    delivery[seq] = state;
+    var d = $("messages").querySelector('.m[data-seq="' + seq + '"]');
+    if (!d) return;
+    var old = d.querySelector(".delivery"); if (old) old.remove();
+    d.appendChild(deliveryEl(state));
+  }
+  function renderMessaging(id, r) {
+    if (id !== current) return;
+    Object.keys(r.statuses || {}).forEach(function (seq) { showDelivery(+seq, r.statuses[seq]); });
+    var box = $("msg-window"), pick = $("msg-template");
+    box.hidden = r.window_open || !r.templates.length;
+    pick.innerHTML = "";
+    (r.templates || []).forEach(function (t) { var o = el("option", "", t.name + (t.text ? " \u2014 " + t.text : "")); o.value = t.name; pick.appendChild(o); });
+  }
+  $("msg-template-send").addEventListener("click", function () {
+    var id = current, name = $("msg-template").value;
+    if (!id || !name) return;
+    $("msg-template-send").disabled = true;
+    api("POST", "messaging/interactions/" + id + "/template", {name: name}).then(function () {
+      toast(T.templateSent || "Template sent.");
+    }, function (err) { toast(err && err.message ? err.message : String(err)); }).then(function () { $("msg-template-send").disabled = false; });
+  });
   function renderMessage(m) {
     if (seen[m.seq]) return;
     seen[m.seq] = true; lastSeq = Math.max(lastSeq, m.seq);
@@ -241,6 +273,7 @@
     if (m.attachment) { var a = el("a", "", "\u2398 " + m.attachment.name); a.href = m.attachment.url; a.target = "_blank"; d.appendChild(a); }
     if (m.created_at) d.appendChild(timeEl(m.created_at));
     if (mails[m.seq]) d.appendChild(mailLink(mails[m.seq]));
+    if (delivery[m.seq]) d.appendChild(deliveryEl(delivery[m.seq]));
     var box = $("messages"), before = null;
     Array.prototype.forEach.call(box.querySelectorAll(".m[data-seq]"), function (x) { if (!before && +x.dataset.seq > m.seq) before = x; });
     box.insertBefore(d, before); box.scrollTop = box.scrollHeight;
@@ -455,6 +488,7 @@
     else if (f.type === "interaction.history") { if (f.interaction_id === current) f.messages.forEach(renderMessage); }
     else if ((f.type === "message" || f.type === "message.note") && f.interaction_id === current) renderMessage(f.message);
     else if (f.type === "message") noteBackgroundMessage(f.interaction_id, f.message);
+    else if (f.type === "messaging.status" && f.interaction_id === current) showDelivery(f.seq, {status: f.status, error: f.error});
     else if (f.type === "assignments.changed") loadInbox();
     else if (f.type === "interaction.resolved" && f.interaction_id === current) { setReadOnly(true); api("GET", "interactions/" + current + "/detail").then(renderDetail); }
     else if (f.type === "typing" && f.by === "customer" && f.interaction_id === current) $("agent-typing").hidden = !f.active;
