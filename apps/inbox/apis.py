@@ -44,6 +44,7 @@ from .selectors import (
     interaction_detail,
     interaction_record,
     interaction_row,
+    merge_suggestions,
     search_contacts,
     visible_contacts,
 )
@@ -195,6 +196,18 @@ class ContactMergeApi(APIView):
             get_object_or_404(Contact, pk=pk), data.validated_data["other"], actor=cast(User, request.user)
         )
         return Response({"id": kept.pk, "interactions": kept.interactions.count()})
+
+
+class ContactDuplicatesApi(APIView):
+    """`GET /api/v1/contacts/{id}/duplicates`: contacts that share an identity with this one (merge
+    suggestions), for the owner and admins who may merge them."""
+
+    permission_classes = [IsTenantAdmin]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int) -> Response:
+        contact = get_object_or_404(Contact, pk=pk)
+        return Response({"results": merge_suggestions(contact)})
 
 
 class ContactPagination(PageNumberPagination):

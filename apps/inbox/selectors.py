@@ -239,3 +239,46 @@ def contact_payload(contact: Contact) -> dict[str, Any]:
         "created_at": contact.created_at.isoformat(),
         "merged_into": contact.merged_into_id,
     }
+
+
+def merge_suggestions(contact: Contact, limit: int = 10) -> list[dict[str, Any]]:
+    """Other contacts that are probably this customer: they hold one of its identities (an email typed
+    into the pre-chat form that another contact proved, the same phone number, the same id on a
+    messaging channel) or have the same email or phone on their profile. Never merged ones."""
+    mine = list(contact.identities.values_list("kind", "value"))
+    if contact.email:
+        mine.append((ContactIdentity.Kind.EMAIL, contact.email.lower()))
+    if contact.phone:
+        mine.append((ContactIdentity.Kind.PHONE, contact.phone))
+    shared = Q(pk__in=[])
+    for kind, value in set(mine):
+        shared |= Q(identities__kind=kind, identities__value=value)
+        if kind == ContactIdentity.Kind.EMAIL:
+            shared |= Q(email__iexact=value)
+        elif kind == ContactIdentity.Kind.PHONE:
+            shared |= Q(phone=value)
+    if not mine:
+        return []
+    others = (
+        Contact.objects.filter(shared, merged_into__isnull=True)
+        .exclude(pk=contact.pk)
+        .distinct()
+        .annotate(conversations=Count("interactions", distinct=True))
+        .prefetch_related("identities")
+        .order_by("-conversations", "pk")[:limit]
+    )
+    keys = set(mine)
+    result = []
+    for other in others:
+        theirs = {(i.kind, i.value) for i in other.identities.all()}
+        theirs |= {(ContactIdentity.Kind.EMAIL, other.email.lower())} if other.email else set()
+        theirs |= {(ContactIdentity.Kind.PHONE, other.phone)} if other.phone else set()
+        result.append(
+            {
+                "id": other.pk,
+                "display_name": str(other),
+                "conversations": other.conversations,  # type: ignore[attr-defined]
+                "shared": [{"kind": k, "value": v} for k, v in sorted(keys & theirs)],
+            }
+        )
+    return result

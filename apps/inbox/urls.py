@@ -19,6 +19,7 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("contacts", apis.ContactsApi.as_view(), name="api-contacts"),
     path("contacts/<int:pk>", apis.ContactApi.as_view(), name="api-contact"),
     path("contacts/<int:pk>/merge", apis.ContactMergeApi.as_view(), name="api-contact-merge"),
+    path("contacts/<int:pk>/duplicates", apis.ContactDuplicatesApi.as_view(), name="api-contact-duplicates"),
     path("directory", apis.DirectoryApi.as_view(), name="api-directory"),
     path("", include(router.urls)),
 ]

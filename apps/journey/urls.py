@@ -14,5 +14,6 @@ urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("contacts/", views.contacts_page, name="journey-contacts"),
     path("contacts/<int:pk>/journey/", views.journey_page, name="journey-contact"),
+    path("contacts/<int:pk>/merge/", views.merge_contact, name="journey-merge"),
     path("widget/engage/", views.engage, name="widget-engage"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Max
@@ -14,12 +15,14 @@ from django.shortcuts import redirect, render
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, NotFound, ValidationFailed
-from apps.inbox.models import Channel
-from apps.inbox.selectors import contact_payload, search_contacts, visible_contacts
+from apps.core.validation import whole_number
+from apps.inbox.actions import do_merge_contacts
+from apps.inbox.models import Channel, Contact
+from apps.inbox.selectors import contact_payload, merge_suggestions, search_contacts, visible_contacts
 
 from .engagement import do_engage
 from .selectors import (
@@ -159,8 +162,33 @@ def journey_page(request: HttpRequest, pk: int) -> HttpResponse:
         "channels": [(c, channels.get(c, c)) for c in [*Channel.values, WEB]],
         "outcomes": [(o, outcomes.get(o, o)) for o in OUTCOMES],
     }
+    if user.role in ("owner", "admin"):
+        context["duplicates"] = merge_suggestions(contact)
     template = "journey/_journey_results.html" if request.htmx else "journey/journey.html"  # type: ignore[attr-defined]
     return render(request, template, context)
+
+
+@login_required
+@require_POST
+def merge_contact(request: HttpRequest, pk: int) -> HttpResponse:
+    """Merge another contact (a suggestion on the journey page) into this one: its conversations,
+    identities and web visits join this customer's journey."""
+    user = cast(User, request.user)
+    if user.role not in ("owner", "admin"):
+        return render(request, "core/forbidden.html", status=403)
+    keep = Contact.objects.filter(pk=pk).first()
+    other = Contact.objects.filter(pk=whole_number(request.POST.get("other"))).first()
+    if keep is None or other is None:
+        raise Http404
+    try:
+        do_merge_contacts(keep, other, actor=user)
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Merged: %(other)s is now part of this customer's journey.") % {"other": str(other)}
+        )
+    return redirect("journey-contact", pk=keep.pk)
 
 
 # --- the widget's engagement script: `POST /widget/engage/` ----------------------------------------

@@ -104,6 +104,7 @@ def test_bad_profiles_get_clear_errors_and_write_nothing() -> None:
     cases: list[tuple[Any, str, str]] = [
         ({"email": "not an email"}, "email", "Enter a valid email address."),
         ({"phone": "0301234"}, "phone", "Not an E.164 number."),
+        ({"phone": "+1 555 123 4567"}, "phone", "Not an E.164 number."),  # no such number (libphonenumber)
         ({"name": "x" * 151}, "name", "At most 150 characters."),
         ({"attributes": {"bad key": 1}}, "attributes", "Invalid name: bad key"),
         ({"attributes": {"nested": {"a": 1}}}, "attributes", "Nested objects are not allowed: nested"),

@@ -15,19 +15,22 @@ from apps.accounts.audit import record_audit
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, ValidationFailed
 from apps.core.hooks import domain_event_on_commit
+from apps.core.phones import e164
 
 from ..models import Contact, ContactIdentity, Interaction
 
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-
 
 def check_phone(phone: str) -> str:
-    cleaned = re.sub(r"[\s\-().]", "", phone or "")
-    if cleaned and not _E164.match(cleaned):
+    """A phone number as E.164 (+<country><number>), checked by libphonenumber's rules for its country:
+    "+86 138 0013 8000" is "+8613800138000"; a number without its country code, or one no country has,
+    is refused."""
+    text = (phone or "").strip()
+    number = e164(text) if text.startswith("+") else ""
+    if text and not number:
         raise ValidationFailed(
             _("Use the international format, e.g. +4930123456."), fields={"phone": [_("Not an E.164 number.")]}
         )
-    return cleaned
+    return number
 
 
 # Which of several matching verified identities decides the contact: the business's own customer id
