@@ -18,9 +18,18 @@ from django.views.decorators.http import require_http_methods
 from apps.accounts.models import User
 from apps.core.errors import ApplicationError, NotFound
 from apps.core.validation import whole_number
-from apps.email.actions import do_delete_imap, do_delete_rule, do_save_imap, do_save_mailbox, do_save_rule
+from apps.email.actions import (
+    do_delete_imap,
+    do_delete_provider_inbound,
+    do_delete_rule,
+    do_save_imap,
+    do_save_mailbox,
+    do_save_provider_inbound,
+    do_save_rule,
+)
 from apps.email.addresses import tenant_domain
-from apps.email.models import ImapAccount, Mailbox, MailRule
+from apps.email.models import ImapAccount, Mailbox, MailRule, ProviderInbound
+from apps.email.selectors import provider_inbound_url
 from apps.routing.models import Queue
 
 
@@ -107,6 +116,11 @@ def email_settings(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "fields": MailRule.Field.choices,
             "imap_accounts": ImapAccount.objects.select_related("mailbox").order_by("pk"),
             "securities": ImapAccount.Security.choices,
+            "hooks": [
+                {"hook": h, "url": provider_inbound_url(h)}
+                for h in ProviderInbound.objects.select_related("mailbox").order_by("provider")
+            ],
+            "providers": ProviderInbound.Provider.choices,
             "new_errors": errors if request.method == "POST" and pk is None else {},
             "new_values": posted if request.method == "POST" and pk is None else {},
         },
@@ -165,3 +179,37 @@ def email_imap(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         detail = " ".join(" ".join(v) for v in (exc.fields or {}).values())
         messages.error(request, f"{exc.message} {detail}".strip())
     return redirect(f"{reverse('settings-email')}#imap")
+
+
+@login_required
+@require_http_methods(["POST"])
+def email_providers(request: HttpRequest) -> HttpResponse:
+    """A provider's inbound webhook turned on or changed (its URL then shown), a new secret, or removed."""
+    user = cast(User, request.user)
+    if user.role not in ("owner", "admin"):
+        return render(request, "core/forbidden.html", status=403)
+    provider = request.POST.get("provider", "")
+    try:
+        if request.POST.get("step") == "delete":
+            do_delete_provider_inbound(user, provider)
+            messages.success(request, _("Webhook removed: the provider's posts are refused from now on."))
+        else:
+            hook = do_save_provider_inbound(
+                user,
+                {
+                    "provider": provider,
+                    "mailbox": whole_number(request.POST.get("mailbox")),
+                    "signing_key": request.POST.get("signing_key", ""),
+                    "new_secret": request.POST.get("step") == "new_secret",
+                    "enabled": True,
+                },
+            )
+            messages.success(
+                request,
+                _("Saved: paste the URL shown for %(provider)s into its inbound settings.")
+                % {"provider": hook.get_provider_display()},
+            )
+    except ApplicationError as exc:
+        detail = " ".join(" ".join(v) for v in (exc.fields or {}).values())
+        messages.error(request, f"{exc.message} {detail}".strip())
+    return redirect(f"{reverse('settings-email')}#providers")

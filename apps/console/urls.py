@@ -18,6 +18,7 @@ urlpatterns = [
     path("settings/webhooks/<int:pk>/", webhooks.webhook_change, name="settings-webhook"),
     path("settings/webhooks/deliveries/<int:pk>/replay/", webhooks.webhook_replay, name="settings-webhook-replay"),
     path("settings/email/imap/", mail.email_imap, name="settings-email-imap"),
+    path("settings/email/providers/", mail.email_providers, name="settings-email-providers"),
     path("settings/email/imap/<int:pk>/", mail.email_imap, name="settings-email-imap-one"),
     path("settings/canned/<int:pk>/", canned.canned_settings, name="settings-canned-save"),
     path("settings/canned/<int:pk>/delete/", canned.canned_delete, name="settings-canned-delete"),

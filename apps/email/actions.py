@@ -31,7 +31,7 @@ from apps.routing.models import Queue
 from apps.routing.selectors import queue_is_open
 
 from .addresses import interaction_of_reply_address
-from .models import AutoReply, Email, ImapAccount, Mailbox, MailRule
+from .models import AutoReply, Email, ImapAccount, Mailbox, MailRule, ProviderInbound
 from .parsing import Mail, parse, ticket_token
 
 logger = logging.getLogger(__name__)
@@ -416,3 +416,54 @@ def do_delete_imap(actor: User, account_id: int) -> None:
             raise NotFound(_("No such IMAP connection."))
         record_audit(actor, "email.imap_deleted", account, host=account.host, username=account.username)
         account.delete()
+
+
+# --- providers' inbound webhooks -----------------------------------------------------------------
+
+
+def do_save_provider_inbound(actor: User, data: Any) -> ProviderInbound:
+    """A provider's inbound webhook for the tenant: {provider, mailbox, signing_key (Mailgun's; left out or
+    "": kept), enabled, new_secret (true: a new basic-auth secret, the old URL stops working)}."""
+    import secrets
+
+    from .secrets import seal
+
+    _admin(actor)
+    data = json_object(data)
+    provider = data.get("provider")
+    if provider not in ProviderInbound.Provider.values:
+        raise _fail("provider", _("One of: %(f)s.") % {"f": ", ".join(ProviderInbound.Provider.values)})
+    hook = ProviderInbound.objects.filter(provider=provider).first() or ProviderInbound(provider=provider)
+    mailbox_id = data.get("mailbox", hook.mailbox_id if hook.pk else None)
+    mailbox = Mailbox.objects.filter(pk=mailbox_id).first() if isinstance(mailbox_id, int) else None
+    if mailbox is None:
+        raise _fail("mailbox", _("No such mailbox."))
+    key = data.get("signing_key") or ""
+    if not isinstance(key, str) or len(key) > 200:
+        raise _fail("signing_key", _("200 characters at most."))
+    if provider == ProviderInbound.Provider.MAILGUN and not key and not hook.signing_key_sealed:
+        raise _fail("signing_key", _("Mailgun's HTTP webhook signing key (Mailgun: Sending > Webhooks)."))
+    enabled = data.get("enabled", hook.enabled)
+    if not isinstance(enabled, bool):
+        raise _fail("enabled", _("true or false."))
+    renew = data.get("new_secret", False) is True
+    with transaction.atomic():
+        hook.mailbox, hook.enabled = mailbox, enabled
+        if key:
+            hook.signing_key_sealed = seal(key.strip())
+        if renew or not hook.secret_sealed:
+            hook.secret_sealed = seal(secrets.token_urlsafe(24))
+        hook.last_error = ""
+        hook.save()
+        record_audit(actor, "email.provider_inbound_saved", hook, provider=provider, mailbox=mailbox.pk, renewed=renew)
+    return hook
+
+
+def do_delete_provider_inbound(actor: User, provider: str) -> None:
+    _admin(actor)
+    with transaction.atomic():
+        hook = ProviderInbound.objects.select_for_update().filter(provider=provider).first()
+        if hook is None:
+            raise NotFound(_("No such inbound webhook."))
+        record_audit(actor, "email.provider_inbound_deleted", hook, provider=provider)
+        hook.delete()

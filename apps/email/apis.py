@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -15,8 +16,26 @@ from rest_framework.views import APIView
 from apps.accounts.models import User
 from apps.core.permissions import IsSupervisor
 
-from .actions import do_delete_imap, do_delete_rule, do_save_imap, do_save_mailbox, do_save_rule
-from .selectors import imap_accounts, imap_json, mailbox_json, mailboxes, mails_of, rule_json, rules
+from .actions import (
+    do_delete_imap,
+    do_delete_provider_inbound,
+    do_delete_rule,
+    do_save_imap,
+    do_save_mailbox,
+    do_save_provider_inbound,
+    do_save_rule,
+)
+from .selectors import (
+    imap_accounts,
+    imap_json,
+    mailbox_json,
+    mailboxes,
+    mails_of,
+    provider_inbound_json,
+    providers_inbound,
+    rule_json,
+    rules,
+)
 
 
 class MailboxesApi(APIView):
@@ -92,4 +111,31 @@ class ImapApi(APIView):
     @extend_schema(responses={204: None})
     def delete(self, request: Request, pk: int | None = None) -> Response:
         do_delete_imap(cast(User, request.user), pk or 0)
+        return Response(status=204)
+
+
+class ProvidersApi(APIView):
+    """`/api/v1/email/providers[/{provider}]`: providers' inbound webhooks (GET; POST {provider, mailbox,
+    signing_key, enabled, new_secret}; DELETE). Admins only: the URL carries the webhook's secret."""
+
+    permission_classes = [IsSupervisor]
+
+    def _admin(self, request: Request) -> None:
+        from apps.core.errors import PermissionDenied
+
+        if cast(User, request.user).role not in ("owner", "admin"):
+            raise PermissionDenied(gettext("Only admins and the owner see the providers' webhooks."))
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, provider: str | None = None) -> Response:
+        self._admin(request)
+        return Response({"results": providers_inbound()})
+
+    @extend_schema(request=serializers.DictField(), responses={200: serializers.DictField()})
+    def post(self, request: Request, provider: str | None = None) -> Response:
+        return Response(provider_inbound_json(do_save_provider_inbound(cast(User, request.user), request.data)))
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, provider: str | None = None) -> Response:
+        do_delete_provider_inbound(cast(User, request.user), provider or "")
         return Response(status=204)

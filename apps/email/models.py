@@ -181,3 +181,34 @@ class ImapAccount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username}@{self.host}/{self.folder}"
+
+
+class ProviderInbound(models.Model):
+    """Mail a provider receives for the tenant (Mailgun, SendGrid, Postmark, Amazon SES through SNS) and
+    posts to `/email/inbound/<provider>/` on the tenant's host (django-anymail reads it): the post must
+    carry HTTP basic auth `anymail:<secret>` (made here, shown to admins to paste into the provider's
+    URL), and Mailgun's also its signature by the tenant's signing key; SES's SNS message is checked
+    against Amazon's certificate. The mail goes into `mailbox`."""
+
+    class Provider(models.TextChoices):
+        MAILGUN = "mailgun", "Mailgun"
+        SENDGRID = "sendgrid", "SendGrid"
+        POSTMARK = "postmark", "Postmark"
+        SES = "ses", "Amazon SES"
+
+    provider = models.CharField(_("provider"), max_length=10, choices=Provider.choices, unique=True)
+    mailbox = models.ForeignKey(Mailbox, on_delete=models.CASCADE, related_name="+")
+    secret_sealed = models.TextField()  # the basic-auth password we made
+    signing_key_sealed = models.TextField(blank=True)  # Mailgun's HTTP webhook signing key
+    enabled = models.BooleanField(_("on"), default=True)
+    received = models.PositiveIntegerField(default=0)
+    received_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    error_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["provider"]
+
+    def __str__(self) -> str:
+        return self.provider

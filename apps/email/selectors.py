@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .addresses import tenant_domain
-from .models import ImapAccount, Mailbox, MailRule
+from .models import ImapAccount, Mailbox, MailRule, ProviderInbound
 
 
 def mailbox_json(mailbox: Mailbox, domain: str | None = None) -> dict[str, Any]:
@@ -94,3 +94,38 @@ def imap_json(account: ImapAccount) -> dict[str, Any]:
 
 def imap_accounts() -> list[dict[str, Any]]:
     return [imap_json(a) for a in ImapAccount.objects.order_by("pk")]
+
+
+def provider_inbound_url(hook: ProviderInbound) -> str:
+    """The URL to paste into the provider: the tenant's host, with the basic-auth user and secret in it."""
+    from django.db import connection
+
+    from apps.tenants.models import Tenant
+    from apps.tenants.selectors import tenant_url
+
+    from .providers import BASIC_USER
+    from .secrets import unseal
+
+    tenant = Tenant.objects.get(schema_name=str(getattr(connection, "schema_name", "")))
+    url = tenant_url(tenant, f"/email/inbound/{hook.provider}/")
+    scheme, rest = url.split("://", 1)
+    return f"{scheme}://{BASIC_USER}:{unseal(hook.secret_sealed)}@{rest}"
+
+
+def provider_inbound_json(hook: ProviderInbound) -> dict[str, Any]:
+    """For admins: the URL carries the secret (it is ours, made for this); Mailgun's key is never read back."""
+    return {
+        "provider": hook.provider,
+        "mailbox": hook.mailbox_id,
+        "url": provider_inbound_url(hook),
+        "has_signing_key": bool(hook.signing_key_sealed),
+        "enabled": hook.enabled,
+        "received": hook.received,
+        "received_at": hook.received_at.isoformat() if hook.received_at else None,
+        "last_error": hook.last_error,
+        "error_at": hook.error_at.isoformat() if hook.error_at else None,
+    }
+
+
+def providers_inbound() -> list[dict[str, Any]]:
+    return [provider_inbound_json(h) for h in ProviderInbound.objects.order_by("provider")]
