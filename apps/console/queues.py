@@ -31,7 +31,7 @@ FIELDS = (
     "wrap_up_seconds",
     "offer_timeout_seconds",
 )
-FLAGS = ("record_calls",)
+FLAGS = ("record_calls", "prefer_last_agent")
 
 
 def _allowed(request: HttpRequest, roles: set[str]) -> bool:

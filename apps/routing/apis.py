@@ -111,6 +111,7 @@ class QueueSerializer(serializers.ModelSerializer):
             "wrap_up_seconds",
             "offer_timeout_seconds",
             "preferred_agent_wait_seconds",
+            "prefer_last_agent",
             "priority_aging_per_minute",
             "record_calls",
             "steps",

@@ -82,6 +82,9 @@ class Queue(models.Model):
         _("offer timeout (s)"), default=20, validators=[MinValueValidator(3)]
     )
     preferred_agent_wait_seconds = models.PositiveIntegerField(_("wait for the preferred agent (s)"), default=30)
+    # A returning customer is offered first to the agent who last helped them, on whichever channel
+    # (for preferred_agent_wait_seconds), then to anyone the steps allow.
+    prefer_last_agent = models.BooleanField(_("prefer the agent who helped the customer last"), default=False)
     # Effective priority = priority + aging x minutes waited.
     priority_aging_per_minute = models.FloatField(_("priority added per minute waited"), default=0.0)
     record_calls = models.BooleanField(_("record calls"), default=False)

@@ -5,9 +5,11 @@ a refused enqueue (queue full, closed, tenant suspended) leaves no interaction b
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.agents.models import AgentProfile, Channel
@@ -19,6 +21,23 @@ from apps.routing.models import Queue
 from ..models import Contact, Interaction
 
 MAX_CONTEXT_BYTES = 16 * 1024
+# How far back "the agent who helped this customer last" is looked for.
+LAST_AGENT_DAYS = 90
+
+
+def last_agent(contact: Contact, queue: Queue) -> AgentProfile | None:
+    """The agent who last handled any of the customer's interactions, on any channel, if they are
+    still a member of `queue` (queues that prefer the last agent)."""
+    since = timezone.now() - timedelta(days=LAST_AGENT_DAYS)
+    agent_id = (
+        Interaction.objects.filter(contact=contact, assigned_agent__isnull=False, created_at__gte=since)
+        .order_by("-created_at")
+        .values_list("assigned_agent_id", flat=True)
+        .first()
+    )
+    if agent_id is None:
+        return None
+    return queue.members.filter(pk=agent_id).first()
 
 
 def do_open_interaction(
@@ -46,6 +65,8 @@ def do_open_interaction(
             _("Unknown channel."),
             fields={"channel": [_("Choose one of: %(c)s.") % {"c": ", ".join(Channel.values)}]},
         )
+    if preferred_agent is None and contact is not None and queue.prefer_last_agent:
+        preferred_agent = last_agent(contact, queue)
     if direction not in Interaction.Direction.values:
         raise ValidationFailed(_("Unknown direction."), fields={"direction": [_("Inbound or outbound.")]})
     with transaction.atomic():
