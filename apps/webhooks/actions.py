@@ -92,7 +92,8 @@ def do_save_subscription(actor: User, data: Any, subscription_id: int | None = N
         if sub.pk is None:
             if Subscription.objects.count() >= MAX_SUBSCRIPTIONS:
                 raise ValidationFailed(_("A tenant may have %(n)d webhooks at most.") % {"n": MAX_SUBSCRIPTIONS})
-            secret = sub.secret = signing.new_secret()
+            secret = signing.new_secret()
+            sub.secret, sub.secret_hint = signing.seal(secret), secret[:10]
         for field, value in cleaned.items():
             setattr(sub, field, value)
         if cleaned.get("is_active") is True:  # turned on again: its failures are forgotten
@@ -110,10 +111,11 @@ def do_rotate_secret(actor: User, subscription_id: int) -> tuple[Subscription, s
         sub = Subscription.objects.select_for_update().filter(pk=subscription_id).first()
         if sub is None:
             raise NotFound(_("No such webhook."))
-        sub.secret = signing.new_secret()
-        sub.save(update_fields=["secret"])
+        secret = signing.new_secret()
+        sub.secret, sub.secret_hint = signing.seal(secret), secret[:10]
+        sub.save(update_fields=["secret", "secret_hint"])
         record_audit(actor, "webhooks.secret_rotated", sub)
-    return sub, sub.secret
+    return sub, secret
 
 
 def do_delete_subscription(actor: User, subscription_id: int) -> None:

@@ -27,8 +27,10 @@ class Subscription(models.Model):
     description = models.CharField(_("description"), max_length=200, blank=True)
     url = models.CharField(_("address"), max_length=2000)
     events = models.JSONField(_("events"), default=list)
-    # Kept as written: each delivery is signed with it (shown once, when made or rotated).
-    secret = models.CharField(max_length=80)
+    # Sealed (signing.seal: the database alone does not give it away); each delivery is signed with
+    # it. Shown once, when made or rotated; its first characters (`secret_hint`) tell it apart.
+    secret = models.CharField(max_length=300)
+    secret_hint = models.CharField(max_length=16, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     disabled_reason = models.CharField(max_length=300, blank=True)
     # The first failed attempt since the last success; a subscription failing this long is disabled.

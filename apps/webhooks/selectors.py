@@ -25,7 +25,7 @@ def subscription_json(sub: Subscription) -> dict[str, Any]:
         "is_active": sub.is_active,
         "disabled_reason": sub.disabled_reason,
         "failing_since": sub.failing_since.isoformat() if sub.failing_since else None,
-        "secret_hint": sub.secret[:10] + "…",
+        "secret_hint": sub.secret_hint + "…",
         "created_at": sub.created_at.isoformat(),
     }
 

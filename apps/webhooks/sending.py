@@ -31,6 +31,25 @@ def _claim(delivery_id: int) -> bool:
     return bool(Delivery.objects.filter(ready, pk=delivery_id).update(status=Delivery.Status.SENDING, claimed_at=now))
 
 
+def _send(delivery: Delivery, sub: Subscription, manual: bool) -> sender.Answer:
+    if not sub.is_active and not manual:
+        return sender.Answer(None, "", _("Not sent: the webhook is turned off."), 0)
+    secret = signing.unseal(sub.secret)
+    if not secret:
+        return sender.Answer(None, "", _("Not sent: the secret can no longer be read; make a new secret."), 0)
+    try:
+        target = resolve(sub.url)
+    except TargetRefused as exc:
+        return sender.Answer(None, "", str(exc), 0)
+    body = delivery.body.encode()
+    headers = {
+        "X-CCaaS-Event": delivery.event,
+        "X-CCaaS-Delivery": str(delivery.uid),
+        "X-CCaaS-Signature": signing.sign(secret, body),
+    }
+    return sender.post(target, body, headers)
+
+
 def do_attempt(delivery_id: int, *, manual: bool = False) -> str:
     """Send a delivery once (the worker's part). Claimed first, so two workers never send it at once.
     Then: delivered, or retried later (WEBHOOK_RETRY_DELAYS; never after a replay), or failed for good,
@@ -41,24 +60,7 @@ def do_attempt(delivery_id: int, *, manual: bool = False) -> str:
     sub = delivery.subscription
     number = delivery.attempts + 1
     started = timezone.now()
-    if not sub.is_active and not manual:
-        answer = sender.Answer(None, "", _("Not sent: the webhook is turned off."), 0)
-    else:
-        body = delivery.body.encode()
-        try:
-            target = resolve(sub.url)
-        except TargetRefused as exc:
-            answer = sender.Answer(None, "", str(exc), 0)
-        else:
-            answer = sender.post(
-                target,
-                body,
-                {
-                    "X-CCaaS-Event": delivery.event,
-                    "X-CCaaS-Delivery": str(delivery.uid),
-                    "X-CCaaS-Signature": signing.sign(sub.secret, body),
-                },
-            )
+    answer = _send(delivery, sub, manual)
     ok = answer.status is not None and 200 <= answer.status < 300
     error = answer.error or ("" if ok else _("The receiver answered %(code)s.") % {"code": answer.status})
     delays = [int(x) for x in settings.WEBHOOK_RETRY_DELAYS]

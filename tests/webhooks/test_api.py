@@ -191,3 +191,23 @@ def test_change_and_remove_are_audited(tenant_a: TenantInfo, receiver: Receiver)
     connection.set_schema(tenant_a.schema_name)
     verbs = list(AuditEntry.objects.filter(verb__startswith="webhooks.").order_by("pk").values_list("verb", flat=True))
     assert verbs == ["webhooks.subscription_saved", "webhooks.subscription_saved", "webhooks.subscription_deleted"]
+
+
+def test_the_secret_is_sealed_at_rest(tenant_a: TenantInfo, receiver: Receiver) -> None:
+    """The database alone does not give the secret away; when it can no longer be unsealed (the server's
+    SECRET_KEY changed) nothing is sent unsigned, and the log says to make a new secret."""
+    owner = client_for(tenant_a)
+    path = f"/hooks/{tenant_a.subdomain}/sealed"
+    sub = subscribe(owner, receiver.url(path), ["contact.merged"])
+    connection.set_schema(tenant_a.schema_name)
+    stored = Subscription.objects.get(pk=sub["id"])
+    assert sub["secret"] not in stored.secret and stored.secret_hint == sub["secret"][:10]
+    assert sub["secret_hint"] == sub["secret"][:10] + "…"
+    Subscription.objects.filter(pk=stored.pk).update(secret="sealed-with-another-key")
+    delivery = Delivery.objects.create(
+        subscription_id=stored.pk, event="contact.merged", event_id=uuid.uuid4(), body="{}"
+    )
+    do_attempt(delivery.pk, manual=True)
+    error = Attempt.objects.get(delivery=delivery).error
+    assert error == "Not sent: the secret can no longer be read; make a new secret."
+    assert not [r for r in receiver.received if r.path == path]
