@@ -24,13 +24,15 @@ def retry_due(delivery_id: int) -> None:
     deliver.delay(delivery_id)
 
 
-@shared_task(name="webhooks.purge_log")
-def purge_log() -> dict[str, int]:
-    """Beat, daily, platform-wide: each tenant's deliveries older than WEBHOOK_LOG_DAYS (with their
-    attempts) are removed, so the log does not grow without end."""
+@shared_task(name="webhooks.sweep")
+def sweep() -> dict[str, dict[str, int]]:
+    """Beat, every WEBHOOK_SWEEP_SECONDS, platform-wide, in each tenant: deliveries left waiting (their
+    task never queued because the broker was down, or their retry timer lost) are queued again, and
+    deliveries older than WEBHOOK_LOG_DAYS leave the log with their attempts."""
     from datetime import timedelta
 
     from django.conf import settings
+    from django.db.models import Q
     from django.utils import timezone
     from django_tenants.utils import schema_context
 
@@ -38,11 +40,19 @@ def purge_log() -> dict[str, int]:
 
     from .models import Delivery
 
-    before = timezone.now() - timedelta(days=float(settings.WEBHOOK_LOG_DAYS))
-    purged: dict[str, int] = {}
+    now = timezone.now()
+    late = now - timedelta(seconds=float(settings.WEBHOOK_SWEEP_SECONDS))
+    forgotten = Q(status=Delivery.Status.PENDING, created_at__lt=late) | Q(
+        status=Delivery.Status.RETRYING, next_attempt_at__lt=late
+    )
+    before = now - timedelta(days=float(settings.WEBHOOK_LOG_DAYS))
+    done: dict[str, dict[str, int]] = {}
     for schema in customer_schemas():
         with schema_context(schema):
-            count, _by_model = Delivery.objects.filter(created_at__lt=before).delete()
-        if count:
-            purged[schema] = count
-    return purged
+            stuck = list(Delivery.objects.filter(forgotten).values_list("pk", flat=True)[:1000])
+            for pk in stuck:
+                deliver.delay(pk)
+            purged, _by_model = Delivery.objects.filter(created_at__lt=before).delete()
+        if stuck or purged:
+            done[schema] = {"requeued": len(stuck), "purged": purged}
+    return done

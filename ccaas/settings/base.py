@@ -403,9 +403,11 @@ WEBHOOK_RETRY_DELAYS = [int(x) for x in env_list("WEBHOOK_RETRY_DELAYS", "60,300
 WEBHOOK_DISABLE_AFTER = float(env("WEBHOOK_DISABLE_AFTER", str(3 * 86400)) or 0)
 # How long a process remembers which events a tenant's subscriptions want (a new one applies within it).
 WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = float(env("WEBHOOK_SUBSCRIPTION_CACHE_SECONDS", "10") or 0)
-# Deliveries (and their attempts) are kept this many days in the log.
+# Deliveries (and their attempts) are kept this many days in the log. The sweep also queues again a
+# delivery left waiting that long (the broker was down when it was made, or its retry timer was lost).
 WEBHOOK_LOG_DAYS = float(env("WEBHOOK_LOG_DAYS", "30") or 30)
-CELERY_BEAT_SCHEDULE["webhooks-purge-log"] = {"task": "webhooks.purge_log", "schedule": 24 * 3600.0}
+WEBHOOK_SWEEP_SECONDS = float(env("WEBHOOK_SWEEP_SECONDS", "600") or 600)
+CELERY_BEAT_SCHEDULE["webhooks-sweep"] = {"task": "webhooks.sweep", "schedule": WEBHOOK_SWEEP_SECONDS}
 # Interaction analytics' speech-to-text (apps/analytics/speech.py): a class's dotted path, or "none".
 ANALYTICS_SPEECH_ENGINE = env("ANALYTICS_SPEECH_ENGINE", "apps.analytics.speech.PocketSphinxEngine")
 # Reports: the roll-up of what changed in each tenant's record (within a minute of it happening).

@@ -16,7 +16,7 @@ from apps.inbox.actions import do_open_interaction
 from apps.routing.models import Queue
 from apps.webhooks.models import Attempt, Delivery, Subscription
 from apps.webhooks.sending import do_attempt
-from tests.conftest import PASSWORD, TenantInfo
+from tests.conftest import PASSWORD, CeleryWorker, TenantInfo
 from tests.webhooks.conftest import Receiver
 from tests.webhooks.test_deliveries import client_for, send, subscribe
 
@@ -152,27 +152,38 @@ def test_tenants_never_see_each_other(tenant_a: TenantInfo, tenant_b: TenantInfo
     assert receiver.url(path) not in page and "Nothing sent yet." in page
 
 
-def test_old_deliveries_leave_the_log(tenant_a: TenantInfo, receiver: Receiver) -> None:
+def test_the_sweep_sends_what_was_left_and_forgets_old_deliveries(
+    tenant_a: TenantInfo, receiver: Receiver, webhooks_worker: CeleryWorker
+) -> None:
+    """A delivery whose task was never queued (the broker was down) is sent by the next sweep; deliveries
+    older than WEBHOOK_LOG_DAYS leave the log with their attempts."""
     from datetime import timedelta
 
     from django.utils import timezone
 
-    from apps.webhooks.tasks import purge_log
+    from apps.webhooks.tasks import sweep
 
     owner = client_for(tenant_a)
-    sub = subscribe(owner, receiver.url(f"/hooks/{tenant_a.subdomain}/old"), ["contact.merged"])
+    path = f"/hooks/{tenant_a.subdomain}/swept"
+    sub = subscribe(owner, receiver.url(path), ["contact.merged"])
     connection.set_schema(tenant_a.schema_name)
-    old, recent = (
-        Delivery.objects.create(
-            subscription_id=sub["id"], event="contact.merged", event_id=uuid.uuid4(), body="{}", created_at=at
-        )
-        for at in (timezone.now() - timedelta(days=31), timezone.now() - timedelta(days=29))
-    )
+
+    def delivery(age: timedelta, status: str) -> Delivery:
+        return Delivery.objects.create(
+            subscription_id=sub["id"], event="contact.merged", event_id=uuid.uuid4(), body='{"left": true}',
+            created_at=timezone.now() - age, status=status,
+        )  # fmt: skip
+
+    old = delivery(timedelta(days=31), Delivery.Status.SUCCEEDED)
     Attempt.objects.create(delivery=old, number=1, status_code=200, succeeded=True)
+    kept = delivery(timedelta(days=29), Delivery.Status.SUCCEEDED)
+    left = delivery(timedelta(minutes=20), Delivery.Status.PENDING)
     connection.set_schema_to_public()
-    assert purge_log()[tenant_a.schema_name] == 2  # the delivery and its attempt
+    assert sweep()[tenant_a.schema_name] == {"requeued": 1, "purged": 2}  # the old delivery and its attempt
+    got = receiver.at(path)
+    assert got[0].json == {"left": True} and got[0].headers["X-CCaaS-Delivery"] == str(left.uid)
     connection.set_schema(tenant_a.schema_name)
-    assert list(Delivery.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert sorted(Delivery.objects.values_list("pk", flat=True)) == [kept.pk, left.pk]
 
 
 def test_change_and_remove_are_audited(tenant_a: TenantInfo, receiver: Receiver) -> None:
