@@ -42,6 +42,12 @@ def _values(request: HttpRequest) -> dict[str, Any]:
         "auto_reply_body": request.POST.get("auto_reply_body", ""),
         "out_of_hours_body": request.POST.get("out_of_hours_body", ""),
         "signature": request.POST.get("signature", ""),
+        "smtp_host": request.POST.get("smtp_host", "").strip(),
+        "smtp_port": whole_number(request.POST.get("smtp_port")) if request.POST.get("smtp_port") else None,
+        "smtp_security": request.POST.get("smtp_security", "starttls"),
+        "smtp_username": request.POST.get("smtp_username", "").strip(),
+        "smtp_password": request.POST.get("smtp_password", ""),
+        "send_as": request.POST.get("send_as", "").strip(),
     }
 
 
@@ -81,6 +87,21 @@ def email_rules(request: HttpRequest) -> HttpResponse:
     return redirect("settings-email")
 
 
+def _check_smtp(request: HttpRequest, mailbox: Mailbox) -> None:
+    from apps.email.outbound import check_smtp
+
+    if not mailbox.smtp_host:
+        messages.success(request, _("Answers go out through our mail server."))
+        return
+    problem = check_smtp(mailbox)
+    if problem:
+        messages.error(request, problem)
+    else:
+        messages.success(
+            request, _("%(host)s accepted the login: answers go out through it.") % {"host": mailbox.smtp_host}
+        )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def email_settings(request: HttpRequest, pk: int | None = None) -> HttpResponse:
@@ -98,6 +119,8 @@ def email_settings(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         else:
             messages.success(request, _("Saved: mail to %(address)s goes to %(queue)s.") % {
                 "address": f"{mailbox.local_part}@{tenant_domain()}", "queue": mailbox.queue.name})  # fmt: skip
+            if request.POST.get("step") == "check_smtp":
+                _check_smtp(request, mailbox)
             return redirect("settings-email")
     domain = tenant_domain()
     boxes = []
@@ -116,6 +139,11 @@ def email_settings(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "fields": MailRule.Field.choices,
             "imap_accounts": ImapAccount.objects.select_related("mailbox").order_by("pk"),
             "securities": ImapAccount.Security.choices,
+            "smtp_securities": [
+                ("starttls", _("STARTTLS (usually port 587)")),
+                ("ssl", _("TLS (usually port 465)")),
+                ("none", _("None: only on a private network")),
+            ],
             "hooks": [
                 {"hook": h, "url": provider_inbound_url(h)}
                 for h in ProviderInbound.objects.select_related("mailbox").order_by("provider")

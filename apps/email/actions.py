@@ -256,6 +256,7 @@ def do_save_mailbox(actor: User, data: Any, mailbox_id: int | None = None) -> Ma
     auto = data.get("auto_reply", mailbox.auto_reply)
     if not isinstance(auto, bool):
         raise _fail("auto_reply", _("true or false."))
+    smtp = _smtp_fields(data, mailbox)
     with transaction.atomic():
         clash = Mailbox.objects.filter(local_part=local.lower()).exclude(pk=mailbox.pk).exists()
         if clash:
@@ -263,11 +264,57 @@ def do_save_mailbox(actor: User, data: Any, mailbox_id: int | None = None) -> Ma
         mailbox.name, mailbox.local_part, mailbox.queue, mailbox.auto_reply = name.strip(), local.lower(), queue, auto
         mailbox.signature, mailbox.auto_reply_body = texts["signature"], texts["auto_reply_body"]
         mailbox.out_of_hours_body = texts["out_of_hours_body"]
+        for field, value in smtp.items():
+            setattr(mailbox, field, value)
         if not Mailbox.objects.filter(is_default=True).exclude(pk=mailbox.pk).exists():
             mailbox.is_default = True
         mailbox.save()
-        record_audit(actor, "email.mailbox_saved", mailbox, local_part=mailbox.local_part, queue=queue.pk)
+        record_audit(
+            actor, "email.mailbox_saved", mailbox, local_part=mailbox.local_part, queue=queue.pk,
+            smtp_host=mailbox.smtp_host,
+        )  # fmt: skip
     return mailbox
+
+
+def _smtp_fields(data: dict[str, Any], mailbox: Mailbox) -> dict[str, Any]:
+    """The mailbox's own outgoing server: smtp_host ("": the platform's), smtp_port, smtp_security
+    (ssl, starttls, none), smtp_username, smtp_password (left out or "": kept), send_as."""
+    from django.core.validators import validate_email
+
+    from .secrets import seal
+
+    host = data.get("smtp_host", mailbox.smtp_host) or ""
+    if not isinstance(host, str) or len(host.strip()) > 253 or not set(host.strip().lower()) <= HOST_CHARS:
+        raise _fail("smtp_host", _("A server name such as smtp.example.com, or empty for ours."))
+    security = data.get("smtp_security", mailbox.smtp_security) or "starttls"
+    if security not in ("ssl", "starttls", "none"):
+        raise _fail("smtp_security", _("One of: %(f)s.") % {"f": "ssl, starttls, none"})
+    port = data.get("smtp_port", mailbox.smtp_port)
+    if port is None:
+        port = 465 if security == "ssl" else 587
+    if not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
+        raise _fail("smtp_port", _("A port from 1 to 65535."))
+    username = data.get("smtp_username", mailbox.smtp_username) or ""
+    if not isinstance(username, str) or len(username) > 254:
+        raise _fail("smtp_username", _("254 characters at most."))
+    password = data.get("smtp_password") or ""
+    if not isinstance(password, str) or len(password) > 500:
+        raise _fail("smtp_password", _("500 characters at most."))
+    send_as = data.get("send_as", mailbox.send_as) or ""
+    try:
+        if send_as:
+            validate_email(send_as)
+    except Exception as exc:
+        raise _fail("send_as", _("An email address, or empty.")) from exc
+    fields: dict[str, Any] = {
+        "smtp_host": host.strip().lower(), "smtp_port": port, "smtp_security": security,
+        "smtp_username": username.strip(), "send_as": str(send_as).strip().lower(),
+    }  # fmt: skip
+    if password:
+        fields["smtp_password_sealed"] = seal(password)
+    if not fields["smtp_host"]:
+        fields["smtp_password_sealed"] = ""
+    return fields
 
 
 LABEL_MAX, LABELS_MAX = 40, 10

@@ -23,6 +23,14 @@ class Mailbox(models.Model):
     auto_reply = models.BooleanField(_("acknowledge new mail"), default=True)
     auto_reply_body = models.TextField(_("acknowledgement"), blank=True)
     out_of_hours_body = models.TextField(_("acknowledgement out of hours"), blank=True)
+    # The tenant's own outgoing server (empty host: the platform's EMAIL_HOST); its password sealed
+    # (apps/email/secrets.py), never shown back. `send_as`: the From address there (empty: ours).
+    smtp_host = models.CharField(_("outgoing server (SMTP)"), max_length=253, blank=True)
+    smtp_port = models.PositiveIntegerField(_("port"), default=587)
+    smtp_security = models.CharField(_("security"), max_length=8, default="starttls")
+    smtp_username = models.CharField(_("SMTP login"), max_length=254, blank=True)
+    smtp_password_sealed = models.TextField(blank=True)
+    send_as = models.EmailField(_("send as"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -11,6 +11,7 @@ import smtplib
 from email.utils import make_msgid
 from typing import Any
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.utils import timezone
@@ -100,7 +101,9 @@ def _compose(email: Email, body: str, attachment: Any = None) -> EmailMultiAlter
     domain = tenant_domain()
     schema = str(getattr(connection, "schema_name", "public"))
     name = Tenant.objects.filter(schema_name=schema).values_list("name", flat=True).first() or ""
-    sender = display(f"{local}@{domain}", name)
+    sender = display(
+        mailbox.send_as if mailbox and mailbox.smtp_host and mailbox.send_as else f"{local}@{domain}", name
+    )
     headers = {
         "Message-ID": f"<{email.msgid}>",
         "Reply-To": reply_address(email.interaction_id or 0),
@@ -122,6 +125,45 @@ def _compose(email: Email, body: str, attachment: Any = None) -> EmailMultiAlter
     return mail
 
 
+def connection_for(mailbox: Mailbox | None) -> Any:
+    """The mailbox's own SMTP server when it has one, else the platform's (EMAIL_BACKEND, EMAIL_HOST)."""
+    if mailbox is None or not mailbox.smtp_host:
+        return get_connection(fail_silently=False)
+    from .secrets import unseal
+
+    return get_connection(
+        "django.core.mail.backends.smtp.EmailBackend",
+        fail_silently=False,
+        host=mailbox.smtp_host,
+        port=mailbox.smtp_port,
+        username=mailbox.smtp_username or None,
+        password=unseal(mailbox.smtp_password_sealed) or None,
+        use_tls=mailbox.smtp_security == "starttls",
+        use_ssl=mailbox.smtp_security == "ssl",
+        timeout=settings.EMAIL_TIMEOUT,
+    )
+
+
+def check_smtp(mailbox: Mailbox) -> str:
+    """Connect, secure and sign in to the mailbox's own server (nothing sent): "" when it works, else why."""
+    if not mailbox.smtp_host:
+        return ""
+    connection = connection_for(mailbox)
+    try:
+        connection.open()
+    except smtplib.SMTPAuthenticationError:
+        return _("The server refused the login or password.")
+    except smtplib.SMTPResponseException as exc:
+        said = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return _("The server said: %(why)s") % {"why": f"{exc.smtp_code} {said}"}
+    except (smtplib.SMTPException, OSError) as exc:
+        return _("Could not reach %(host)s on port %(port)d: %(why)s") % {
+            "host": mailbox.smtp_host, "port": mailbox.smtp_port, "why": exc}  # fmt: skip
+    finally:
+        connection.close()
+    return ""
+
+
 def _send(email: Email, body: str, attachment: Any = None) -> None:
     """Send it; a refusal for good marks it failed and tells the agent, a passing one raises Transient."""
     if not email.to:
@@ -130,7 +172,7 @@ def _send(email: Email, body: str, attachment: Any = None) -> None:
     mail = _compose(email, body, attachment)
     Email.objects.filter(pk=email.pk).update(attempts=email.attempts + 1)
     try:
-        get_connection(fail_silently=False).send_messages([mail])
+        connection_for(email.mailbox).send_messages([mail])
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _msg in exc.recipients.values()]
         if all(400 <= code < 500 for code in codes):

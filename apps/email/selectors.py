@@ -20,6 +20,12 @@ def mailbox_json(mailbox: Mailbox, domain: str | None = None) -> dict[str, Any]:
         "auto_reply_body": mailbox.auto_reply_body,
         "out_of_hours_body": mailbox.out_of_hours_body,
         "signature": mailbox.signature,
+        "smtp_host": mailbox.smtp_host,
+        "smtp_port": mailbox.smtp_port,
+        "smtp_security": mailbox.smtp_security,
+        "smtp_username": mailbox.smtp_username,
+        "has_smtp_password": bool(mailbox.smtp_password_sealed),
+        "send_as": mailbox.send_as,
     }
 
 
