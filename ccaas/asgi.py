@@ -13,14 +13,18 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from apps.core.proxy import TrustedProxyMiddleware  # noqa: E402
 from apps.journey import asgi as web_events  # noqa: E402
+from apps.messaging import asgi as messaging_hooks  # noqa: E402
 from apps.tenants.asgi import TenantWebSocketMiddleware  # noqa: E402
 from ccaas.routing import websocket_urlpatterns  # noqa: E402
 
 
 async def http_application(scope: dict, receive: object, send: object) -> None:  # type: ignore[type-arg]
-    """Django, but for the website tracker's endpoint, which runs on the event loop (journey.asgi)."""
+    """Django, but for the website tracker's endpoint and the messaging providers' deliveries, which run
+    on the event loop (journey.asgi, messaging.asgi)."""
     if web_events.handles(scope):
         return await web_events.handle(scope, receive, send)
+    if messaging_hooks.handles(scope):
+        return await messaging_hooks.handle(scope, receive, send)
     return await django_asgi_app(scope, receive, send)  # type: ignore[arg-type]
 
 

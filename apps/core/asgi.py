@@ -18,6 +18,7 @@ opened per request."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
@@ -139,3 +140,46 @@ def get_asgi_application() -> BoundedASGIHandler:
 
     django.setup(set_prefix=False)
     return BoundedASGIHandler()
+
+# --- for the hot paths that answer on the event loop without Django's request cycle -------------------
+_TENANT_TTL = 30.0
+_tenants: dict[str, tuple[float, str | None]] = {}
+
+
+async def schema_for_host(host: str) -> str | None:
+    """The tenant schema a Host header leads to, as the tenant middleware would find it (cached 30 s;
+    None: no tenant there)."""
+    from . import adb
+
+    hostname = host.split(":")[0].lower().rstrip(".")
+    now = time.monotonic()
+    hit = _tenants.get(hostname)
+    if hit and hit[0] > now:
+        return hit[1]
+    rows = await adb.fetchall(
+        b"SELECT t.schema_name FROM public.tenants_tenant t JOIN public.tenants_domain d ON d.tenant_id = t.id "
+        b"WHERE d.domain = %(h)s AND NOT t.is_template AND t.schema_name <> 'public' LIMIT 1",
+        {"h": hostname},
+    )
+    schema = rows[0][0] if rows else None
+    if len(_tenants) > 10_000:
+        _tenants.clear()
+    _tenants[hostname] = (now + _TENANT_TTL, schema)
+    return schema
+
+
+async def read_body(receive: Any, limit: int) -> bytes | None:
+    """The request body, or None when it is over `limit` bytes (the rest is not read)."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return b"".join(chunks)
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)

@@ -33,40 +33,20 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from apps.core import adb
-from apps.core.asgi import scope_header
+from apps.core.asgi import read_body, schema_for_host, scope_header
 from apps.core.errors import ApplicationError, ValidationFailed
 
 from .models import VISIT_AGGREGATES
 
 logger = logging.getLogger(__name__)
 PATH = "/widget/events/"
-_TENANT_TTL = 30.0
 _KEY_TTL = 10.0
-_tenants: dict[str, tuple[float, str | None]] = {}
 _keys: dict[tuple[str, str], tuple[float, tuple[int, list[str]] | None]] = {}
 _params: dict[str, tuple[float, list[str]]] = {}
 
 
 def handles(scope: dict[str, Any]) -> bool:
     return scope.get("type") == "http" and scope.get("path") == PATH
-
-
-async def _schema_for(host: str) -> str | None:
-    hostname = host.split(":")[0].lower().rstrip(".")
-    now = time.monotonic()
-    hit = _tenants.get(hostname)
-    if hit and hit[0] > now:
-        return hit[1]
-    rows = await adb.fetchall(
-        b"SELECT t.schema_name FROM public.tenants_tenant t JOIN public.tenants_domain d ON d.tenant_id = t.id "
-        b"WHERE d.domain = %(h)s AND NOT t.is_template AND t.schema_name <> 'public' LIMIT 1",
-        {"h": hostname},
-    )
-    schema = rows[0][0] if rows else None
-    if len(_tenants) > 10_000:
-        _tenants.clear()
-    _tenants[hostname] = (now + _TENANT_TTL, schema)
-    return schema
 
 
 async def _key(schema: str, public_key: Any) -> tuple[int, list[str]] | None:
@@ -246,23 +226,6 @@ async def record(schema: str, contact_id: int, visitor_id: str, events: list[dic
         await asend_events(schema, [({"type": "journey.updated", "contact_id": target}, groups)])
 
 
-async def _body(receive: Any, limit: int) -> bytes | None:
-    """The request body, or None when it is over `limit` bytes (the rest is not read)."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            return b"".join(chunks)
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
 async def handle(scope: dict[str, Any], receive: Any, send: Any) -> None:
     from apps.core.jsonsafety import loads
     from apps.core.ratelimit import acheck_rate
@@ -276,13 +239,13 @@ async def handle(scope: dict[str, Any], receive: Any, send: Any) -> None:
     try:
         if scope.get("method") != "POST":
             raise ApplicationError(_("Use POST."), code="method_not_allowed", status=405)
-        raw = await _body(receive, MAX_BATCH_BYTES)
+        raw = await read_body(receive, MAX_BATCH_BYTES)
         if raw is None:
             raise ValidationFailed(_("A batch may hold at most 64 KB."), code="too_large", status=413)
         payload = loads(raw)
         if not isinstance(payload, dict):
             raise ValidationFailed(_("Send a JSON object."))
-        schema = await _schema_for(scope_header(scope, b"host"))
+        schema = await schema_for_host(scope_header(scope, b"host"))
         if schema is None:
             raise ApplicationError(_("No contact center here."), code="not_found", status=404)
         key = await _key(schema, payload.get("key"))

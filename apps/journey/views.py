@@ -177,7 +177,7 @@ def merge_contact(request: HttpRequest, pk: int) -> HttpResponse:
     if user.role not in ("owner", "admin"):
         return render(request, "core/forbidden.html", status=403)
     keep = Contact.objects.filter(pk=pk).first()
-    other = Contact.objects.filter(pk=whole_number(request.POST.get("other"))).first()
+    other = Contact.objects.filter(pk=whole_number(request.POST.get("other")) or 0).first()
     if keep is None or other is None:
         raise Http404
     try:

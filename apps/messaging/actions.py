@@ -141,22 +141,6 @@ def do_delete_channel(actor: User, channel_id: int) -> None:
 # --- receiving --------------------------------------------------------------------------------------
 
 
-def do_store_inbound(channel: MessagingChannel, events: list[Event]) -> None:
-    """The webhook's write, one statement: each event once (a retried delivery inserts nothing)."""
-    rows = [
-        # A status is once per (message, status): "delivered" and then "read" of one message are two.
-        Inbound(
-            channel=channel,
-            kind=e.kind,
-            payload=e.as_json(),
-            provider_id=(e.provider_id if e.kind == "message" else f"{e.status}:{e.provider_id}")[:200],
-        )
-        for e in events
-    ]
-    if rows:
-        Inbound.objects.bulk_create(rows, ignore_conflicts=True)
-
-
 @dataclass
 class Fetched:
     name: str

@@ -39,6 +39,16 @@ def wake(schema: str) -> None:
         enqueue_in_tenant(schema, drain)
 
 
+async def awake(schema: str) -> None:
+    """`wake` for the event loop (the webhook's fast path): the Redis check on the loop, the rare
+    enqueue on a thread."""
+    from apps.core.redis import get_async_redis
+    from apps.core.tasks import aenqueue_in_tenant
+
+    if await get_async_redis().set(_flag(schema), 1, nx=True, ex=WAKE_TTL_SECONDS):
+        await aenqueue_in_tenant(schema, drain)
+
+
 def on_message_posted(interaction_id: int, message_id: int, channel: str) -> None:
     """inbox's `message_posted` hook: an agent's message on a messaging conversation is sent."""
     if channel == "messaging":

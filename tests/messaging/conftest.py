@@ -14,7 +14,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -66,12 +66,19 @@ class FakeProvider:
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def sent(self, pattern: str, count: int = 1, timeout: float = 30, method: str = "POST") -> list[Call]:
-        """The calls whose path matches `pattern`, once there are `count`."""
+    def sent(
+        self,
+        pattern: str,
+        count: int = 1,
+        timeout: float = 30,
+        method: str = "POST",
+        where: Callable[[Call], bool] = lambda c: True,
+    ) -> list[Call]:
+        """The calls whose path matches `pattern` (and `where`), once there are `count`."""
 
         def found() -> list[Call]:
             with self.lock:
-                return [c for c in self.calls if c.method == method and re.search(pattern, c.path)]
+                return [c for c in self.calls if c.method == method and re.search(pattern, c.path) and where(c)]
 
         wait_until(lambda: len(found()) >= count, timeout, f"{count} call(s) to {pattern}")
         return found()

@@ -93,7 +93,7 @@ def test_whatsapp(web_server: WebServer, messaging_worker: CeleryWorker, provide
 
     # The agent's answer goes to WhatsApp's API as text to the customer's number.
     sent = reply(c, interaction, "Yes, it left today.")
-    [call] = [x for x in provider.sent(r"/v20\.0/1098765/messages") if x.json.get("to") == "4915112345678"]
+    [call] = provider.sent(r"/v20\.0/1098765/messages", where=lambda x: x.json.get("to") == "4915112345678")
     assert call.json["text"]["body"] == "Yes, it left today." and call.headers["Authorization"] == "Bearer wa-access"
     out = outbound_status(c, sent, "sent")
     # Delivered, then read; a late "delivered" after "read" changes nothing.
@@ -161,7 +161,7 @@ def test_sms_through_twilio(
     sent = reply(c, message.interaction, "We will send a new one.")
     out = outbound_status(c, sent, "sent")
     assert out.attempts == 2
-    call = provider.sent(r"/Accounts/AC1+/Messages\.json", count=2)[-1]
+    call = provider.sent(r"/Accounts/AC1+/Messages\.json", count=2, where=lambda x: "new one" in x.form["Body"])[-1]
     assert call.form["To"] == "+4915112345678" and call.form["From"] == "+14155550100"
     assert call.form["Body"] == "We will send a new one." and call.headers["Authorization"].startswith("Basic ")
     # Twilio's status callback: delivered.
@@ -211,7 +211,7 @@ def test_wechat(web_server: WebServer, messaging_worker: CeleryWorker, provider:
 
     sent = reply(c, message.interaction, "您的订单已发货。")
     outbound_status(c, sent, "sent")
-    call = provider.sent(r"/cgi-bin/message/custom/send")[-1]
+    call = provider.sent(r"/cgi-bin/message/custom/send", where=lambda x: x.json["touser"] == "oOPENID1")[-1]
     assert call.json == {"touser": "oOPENID1", "msgtype": "text", "text": {"content": "您的订单已发货。"}}
     assert call.query["access_token"][0].startswith("wx-token-")
     connection.set_schema_to_public()
@@ -244,7 +244,7 @@ def test_messenger_and_telegram(web_server: WebServer, messaging_worker: CeleryW
     assert message.body == "Do you ship to Lyon?"
     sent = reply(m, message.interaction, "We do!")
     out = outbound_status(m, sent, "sent")
-    call = provider.sent(r"^/v20\.0/me/messages$")[-1]
+    call = provider.sent(r"^/v20\.0/me/messages$", where=lambda x: x.json["message"] == {"text": "We do!"})[-1]
     assert call.json["recipient"] == {"id": "PSID77"} and call.json["message"] == {"text": "We do!"}
     read = json.dumps(
         {

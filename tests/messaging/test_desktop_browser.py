@@ -54,7 +54,11 @@ def test_a_whatsapp_message_answered_from_the_desktop(
     agent.fill("#reply-input", "Yes: send me the new address.")
     agent.click("#reply-send")
 
-    call = [c for c in provider.sent(r"/v20\.0/1098765/messages") if c.json.get("to") == "5511987654321"][-1]
+    def to_bruno() -> list[Any]:
+        return [c for c in provider.sent(r"/v20\.0/1098765/messages") if c.json.get("to") == "5511987654321"]
+
+    wait_until(lambda: bool(to_bruno()), 30, "the answer to reach WhatsApp")
+    call = to_bruno()[-1]
     assert call.json["text"]["body"] == "Yes: send me the new address."
     answer = agent.locator("#messages .m.agent", has_text="Yes: send me the new address.")
     expect(answer.locator(".delivery")).to_have_text("Sent", timeout=30_000)
@@ -81,7 +85,7 @@ def test_a_whatsapp_message_answered_from_the_desktop(
     expect(agent.locator("#toast")).to_have_text("Template sent.")
     expect(agent.locator("#messages")).to_contain_text("Your order has news: reply to hear it.")
     wait_until(
-        lambda: any(c.json.get("type") == "template" for c in provider.sent(r"/v20\.0/1098765/messages")),
+        lambda: any(c.json.get("type") == "template" for c in to_bruno()),
         30,
         "the template to reach WhatsApp",
     )

@@ -66,6 +66,11 @@ class Event:
     error: str = ""
     at: str = ""  # ISO time the provider gives
 
+    def key(self) -> str:
+        """What makes a delivery once: a message's id; a status's id with the status ("delivered" and
+        then "read" of one message are two)."""
+        return (self.provider_id if self.kind == "message" else f"{self.status}:{self.provider_id}")[:200]
+
     def as_json(self) -> dict[str, Any]:
         return asdict(self)
 
