@@ -20,6 +20,7 @@ from apps.accounts.models import User
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit
 from apps.core.phones import e164
+from apps.core.sealing import seal
 from apps.core.tenancy import current_schema
 from apps.core.validation import json_object
 from apps.inbox.actions import check_can_work_on, do_identify_contact, do_open_interaction, do_post_message
@@ -102,7 +103,7 @@ def do_save_channel(actor: User, data: Any, channel_id: int | None = None) -> Me
         if not isinstance(value, str) or len(value) > 500:
             raise _fail(field.name, _("Text of 500 characters at most."))
         if value.strip():
-            secrets[field.name] = value.strip()
+            secrets[field.name] = seal(value.strip(), "messaging")
         if field.required and not secrets.get(field.name):
             raise _fail(field.name, _("Required."))
     templates = _templates(data.get("templates", channel.templates or []))

@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.sealing import unseal
+
 
 def _token() -> str:
     return secrets.token_urlsafe(24)
@@ -37,7 +39,8 @@ class MessagingChannel(models.Model):
     # The provider's id of this channel: the sending number (E.164), WhatsApp's phone number id, the
     # page id, the WeChat app id, the bot's user name.
     address = models.CharField(_("address"), max_length=100)
-    # Secrets by name (auth_token, app_secret, access_token, token, bot_token, secret_token, ...).
+    # Secrets by name (auth_token, app_secret, access_token, token, bot_token, secret_token, ...), each
+    # sealed (apps.core.sealing, purpose "messaging").
     secrets = models.JSONField(default=dict, blank=True)
     # What the handshake of Meta's webhooks must echo (not a secret of the provider's: ours).
     verify_token = models.CharField(max_length=64, default=_token)
@@ -48,6 +51,10 @@ class MessagingChannel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_provider_display()}: {self.name}"
+
+    def secret(self, name: str) -> str:
+        """One credential, decrypted ("" when it is not set or cannot be read)."""
+        return unseal(str(self.secrets.get(name) or ""), "messaging")
 
 
 class Inbound(models.Model):

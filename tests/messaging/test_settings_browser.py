@@ -55,7 +55,10 @@ def test_a_whatsapp_number_connected_on_the_page(browser: Any, web_server: WebSe
     # Meta proves the address with the token the page shows.
     connection.set_schema(tenant_a.schema_name)
     channel = MessagingChannel.objects.get()
-    assert channel.secrets == {"access_token": "wa-access", "app_secret": "meta-app-secret"}
+    # Kept encrypted: what is stored is not the secret, what is read back is.
+    assert sorted(channel.secrets) == ["access_token", "app_secret"]
+    assert "meta-app-secret" not in str(channel.secrets)
+    assert (channel.secret("access_token"), channel.secret("app_secret")) == ("wa-access", "meta-app-secret")
     assert channel.templates == [{"name": "order_update", "language": "en", "text": "Your order has news."}]
     connection.set_schema_to_public()
     hook = Connected(tenant_a.schema_name, tenant_a.subdomain, channel, web_server)
@@ -67,7 +70,7 @@ def test_a_whatsapp_number_connected_on_the_page(browser: Any, web_server: WebSe
     card.get_by_role("button", name="Save").click()
     expect(page.locator('[data-channel="whatsapp"] .badge')).to_have_text("off")
     connection.set_schema(tenant_a.schema_name)
-    assert MessagingChannel.objects.get().secrets["app_secret"] == "meta-app-secret"
+    assert MessagingChannel.objects.get().secret("app_secret") == "meta-app-secret"
     connection.set_schema_to_public()
     assert hook.get(f"?hub.mode=subscribe&hub.verify_token={token}&hub.challenge=x").status_code == 404
     page.locator('[data-channel="whatsapp"]').get_by_role("button", name="Remove").click()

@@ -38,13 +38,13 @@ class _Meta(Adapter):
 
     def verify(self, channel: Any, request: HttpRequest, body: bytes) -> None:
         given = request.headers.get("X-Hub-Signature-256", "")
-        secret = channel.secrets.get("app_secret", "")
+        secret = channel.secret("app_secret")
         expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
         if not secret or not same(given, expected):
             raise Refused(_("The X-Hub-Signature-256 signature does not match the body."))
 
     def headers(self, channel: Any) -> dict[str, str]:
-        return {"Authorization": f"Bearer {channel.secrets.get('access_token', '')}"}
+        return {"Authorization": f"Bearer {channel.secret('access_token')}"}
 
 
 class WhatsApp(_Meta):

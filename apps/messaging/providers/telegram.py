@@ -23,9 +23,7 @@ class Telegram(Adapter):
     )
 
     def verify(self, channel: Any, request: HttpRequest, body: bytes) -> None:
-        if not same(
-            request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), channel.secrets.get("secret_token", "")
-        ):
+        if not same(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), channel.secret("secret_token")):
             raise Refused(_("The secret token does not match."))
 
     def parse(self, channel: Any, request: HttpRequest, body: bytes) -> list[Event]:
@@ -66,7 +64,7 @@ class Telegram(Adapter):
         ]
 
     def _bot(self, channel: Any) -> str:
-        return f"{self.base()}/bot{channel.secrets.get('bot_token', '')}"
+        return f"{self.base()}/bot{channel.secret('bot_token')}"
 
     def send(
         self, channel: Any, to: str, text: str, *, template: dict[str, Any] | None = None, callback: str = ""
@@ -82,6 +80,6 @@ class Telegram(Adapter):
         path = ((response.json() or {}).get("result") or {}).get("file_path") if response.status_code == 200 else None
         if not path:
             raise Permanent(_("Telegram did not give the file."))
-        token = channel.secrets.get("bot_token", "")
+        token = channel.secret("bot_token")
         data, kind = self.download(f"{self.base()}/file/bot{token}/{path}")
         return data, media.content_type or kind

@@ -43,11 +43,11 @@ class Twilio(Adapter):
     def verify(self, channel: Any, request: HttpRequest, body: bytes) -> None:
         params = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
         given = request.headers.get("X-Twilio-Signature", "")
-        expected = signature(channel.secrets.get("auth_token", ""), request.build_absolute_uri(), params)
+        expected = signature(channel.secret("auth_token"), request.build_absolute_uri(), params)
         if not same(given, expected):
             raise Refused(_("The Twilio signature does not match this address and body."))
         fields = dict(params)
-        if fields.get("AccountSid") and not same(fields["AccountSid"], channel.secrets.get("account_sid", "")):
+        if fields.get("AccountSid") and not same(fields["AccountSid"], channel.secret("account_sid")):
             raise Refused(_("This delivery is for another Twilio account."))
 
     def parse(self, channel: Any, request: HttpRequest, body: bytes) -> list[Event]:
@@ -93,7 +93,7 @@ class Twilio(Adapter):
     def send(
         self, channel: Any, to: str, text: str, *, template: dict[str, Any] | None = None, callback: str = ""
     ) -> str:
-        sid = channel.secrets.get("account_sid", "")
+        sid = channel.secret("account_sid")
         data = {"From": channel.address, "To": to, "Body": text}
         if callback:
             data["StatusCallback"] = callback
@@ -101,12 +101,12 @@ class Twilio(Adapter):
             "POST",
             f"{self.base()}/2010-04-01/Accounts/{sid}/Messages.json",
             data=data,
-            auth=(sid, channel.secrets.get("auth_token", "")),
+            auth=(sid, channel.secret("auth_token")),
         )
         if response.status_code not in (200, 201):
             raise Permanent(api_error(response))
         return str(response.json().get("sid", ""))
 
     def fetch_media(self, channel: Any, media: Media) -> tuple[bytes, str]:
-        auth = (channel.secrets.get("account_sid", ""), channel.secrets.get("auth_token", ""))
+        auth = (channel.secret("account_sid"), channel.secret("auth_token"))
         return self.download(media.ref, auth=auth)

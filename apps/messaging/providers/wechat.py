@@ -39,7 +39,7 @@ class WeChat(Adapter):
 
     def _check(self, channel: Any, request: HttpRequest) -> None:
         stamp, nonce = request.GET.get("timestamp", ""), request.GET.get("nonce", "")
-        expected = signature(channel.secrets.get("token", ""), stamp, nonce)
+        expected = signature(channel.secret("token"), stamp, nonce)
         if not same(request.GET.get("signature", ""), expected):
             raise Refused(_("The WeChat signature does not match."))
         try:
@@ -108,7 +108,7 @@ class WeChat(Adapter):
             params={
                 "grant_type": "client_credential",
                 "appid": channel.address,
-                "secret": channel.secrets.get("app_secret", ""),
+                "secret": channel.secret("app_secret"),
             },
         )
         data = response.json() if response.status_code == 200 else {}
