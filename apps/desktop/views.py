@@ -34,6 +34,9 @@ def catalogue() -> dict[str, Any]:
         "noConversations": _("No conversations here."),
         "viewMail": _("View the mail"),
         "notDelivered": _("not delivered"),
+        "forward": _("Forward"),
+        "forwarded": _("Forwarded."),
+        "signature": _("Signature added when sent:"),
         # A messaging conversation: the provider's delivery state of each answer.
         "delivery": {
             "queued": _("Sending…"),

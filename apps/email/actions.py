@@ -514,3 +514,100 @@ def do_delete_provider_inbound(actor: User, provider: str) -> None:
             raise NotFound(_("No such inbound webhook."))
         record_audit(actor, "email.provider_inbound_deleted", hook, provider=provider)
         hook.delete()
+
+
+# --- answering and forwarding from the desktop ---------------------------------------------------
+
+MAX_COPIES = 20
+
+
+def _addresses(field: str, value: Any) -> list[str]:
+    """A list of addresses (or one string of them, comma-separated), each checked; at most 20."""
+    from django.core.validators import validate_email
+
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        value = [a for a in (x.strip() for x in value.replace(";", ",").split(",")) if a]
+    if not isinstance(value, list) or len(value) > MAX_COPIES or not all(isinstance(a, str) for a in value):
+        raise _fail(field, _("Up to %(n)d addresses.") % {"n": MAX_COPIES})
+    found: list[str] = []
+    for address in value:
+        try:
+            validate_email(address.strip())
+        except Exception as exc:
+            raise _fail(field, _("Not an email address: %(a)s") % {"a": address[:100]}) from exc
+        if address.strip().lower() not in found:
+            found.append(address.strip().lower())
+    return found
+
+
+def do_reply_by_mail(actor: User, interaction_id: int, data: Any) -> Message:
+    """The agent's answer on an email conversation with its copies: {body, cc (replaces the thread's),
+    bcc}. The message is posted like any answer; its mail (sent after commit) carries the copies."""
+    from apps.inbox.actions import check_can_work_on, do_agent_reply
+
+    from .outbound import prepare_reply
+
+    data = json_object(data)
+    interaction = Interaction.objects.filter(pk=interaction_id).first()
+    if interaction is None or interaction.channel != "email":
+        raise NotFound(_("No such email conversation."))
+    check_can_work_on(actor, interaction)
+    body = data.get("body")
+    if not isinstance(body, str) or not body.strip() or len(body) > MAX_MESSAGE_CHARS:
+        raise _fail("body", _("1 to %(n)d characters.") % {"n": MAX_MESSAGE_CHARS})
+    cc, bcc = _addresses("cc", data.get("cc")), _addresses("bcc", data.get("bcc"))
+    with transaction.atomic():
+        message = do_agent_reply(interaction, actor, body.strip())
+        email = prepare_reply(message)
+        to = set(email.to)
+        email.cc = [a for a in cc if a not in to] if "cc" in data else email.cc
+        email.bcc = [a for a in bcc if a not in to]
+        email.save(update_fields=["cc", "bcc"])
+        record_audit(actor, "email.reply_sent", email, interaction=interaction.pk, cc=email.cc, bcc=email.bcc)
+    return message
+
+
+def do_forward_mail(actor: User, email_id: int, data: Any) -> Email:
+    """A received mail sent on to someone else: {to, cc, note}. Sent from the mailbox, Reply-To the
+    conversation's address (their answer lands in the conversation); the conversation notes it."""
+    from apps.inbox.actions import check_can_work_on
+
+    data = json_object(data)
+    original = Email.objects.select_related("interaction", "mailbox", "message").filter(pk=email_id).first()
+    if original is None or original.interaction is None or original.direction != Email.Direction.IN:
+        raise NotFound(_("No such received mail."))
+    check_can_work_on(actor, original.interaction)
+    to, cc = _addresses("to", data.get("to")), _addresses("cc", data.get("cc"))
+    if not to:
+        raise _fail("to", _("Whom to forward it to."))
+    note = data.get("note") or ""
+    if not isinstance(note, str) or len(note) > MAX_MESSAGE_CHARS:
+        raise _fail("note", _("%(n)d characters at most.") % {"n": MAX_MESSAGE_CHARS})
+    from email.utils import make_msgid
+
+    from .addresses import tenant_domain
+
+    with transaction.atomic():
+        forward = Email.objects.create(
+            interaction=original.interaction, mailbox=original.mailbox, direction=Email.Direction.OUT,
+            kind=Email.Kind.MAIL, status=Email.Status.QUEUED,
+            msgid=make_msgid(domain=tenant_domain()).strip("<>"), in_reply_to="", references=[original.msgid],
+            subject=f"Fwd: {original.subject}"[:998], to=to, cc=[a for a in cc if a not in to],
+        )  # fmt: skip
+        do_post_message(
+            original.interaction, kind=Message.Kind.SYSTEM,
+            body=_("%(agent)s forwarded the mail “%(subject)s” to %(to)s.") % {
+                "agent": actor.full_name or actor.email, "subject": original.subject, "to": ", ".join(to)},
+        )  # fmt: skip
+        record_audit(actor, "email.forwarded", forward, original=original.pk, to=to, cc=forward.cc)
+        forward_id, text = forward.pk, note.strip()
+        transaction.on_commit(lambda: _queue_forward(forward_id, original.pk, text))
+    return forward
+
+
+def _queue_forward(forward_id: int, original_id: int, note: str) -> None:
+    from celery import current_app
+
+    current_app.send_task("email.send_forward", args=(forward_id, original_id, note))

@@ -20,6 +20,8 @@ from .actions import (
     do_delete_imap,
     do_delete_provider_inbound,
     do_delete_rule,
+    do_forward_mail,
+    do_reply_by_mail,
     do_save_imap,
     do_save_mailbox,
     do_save_provider_inbound,
@@ -35,6 +37,7 @@ from .selectors import (
     providers_inbound,
     rule_json,
     rules,
+    signature_of,
 )
 
 
@@ -87,7 +90,7 @@ class MailsApi(APIView):
 
         interaction = get_object_or_404(Interaction, pk=pk)
         check_can_work_on(cast(User, request.user), interaction)
-        return Response({"results": mails_of(interaction.pk)})
+        return Response({"results": mails_of(interaction.pk), "signature": signature_of(interaction.pk)})
 
 
 class ImapApi(APIView):
@@ -139,3 +142,21 @@ class ProvidersApi(APIView):
     def delete(self, request: Request, provider: str | None = None) -> Response:
         do_delete_provider_inbound(cast(User, request.user), provider or "")
         return Response(status=204)
+
+
+class ReplyApi(APIView):
+    """`POST /api/v1/email/interactions/{id}/reply` {body, cc, bcc}: the agent's answer with copies."""
+
+    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        message = do_reply_by_mail(cast(User, request.user), pk, request.data)
+        return Response({"id": message.pk, "seq": message.seq}, status=201)
+
+
+class ForwardApi(APIView):
+    """`POST /api/v1/email/mails/{id}/forward` {to, cc, note}: a received mail sent on to someone else."""
+
+    @extend_schema(request=serializers.DictField(), responses={201: serializers.DictField()})
+    def post(self, request: Request, pk: int) -> Response:
+        forward = do_forward_mail(cast(User, request.user), pk, request.data)
+        return Response({"id": forward.pk, "to": forward.to, "cc": forward.cc}, status=201)

@@ -75,6 +75,7 @@ class Email(models.Model):
     sender = models.CharField(max_length=254, blank=True)
     to = models.JSONField(default=list)
     cc = models.JSONField(default=list)
+    bcc = models.JSONField(default=list, blank=True)  # only ever on mail we send
     html = models.TextField(blank=True)  # sanitised
     inline = models.JSONField(default=dict, blank=True)  # {content-id: attachment id}: its cid: images
     error = models.TextField(blank=True)

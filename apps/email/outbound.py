@@ -91,6 +91,32 @@ def _prepare(message: Message, kind: str) -> Email:
     )
 
 
+def prepare_reply(message: Message) -> Email:
+    """The outgoing row of an agent's answer (made now, so copies can be set before it is sent)."""
+    found = Email.objects.filter(message=message, direction=Email.Direction.OUT).first()
+    return found or _prepare(message, Email.Kind.MAIL)
+
+
+def send_forward(forward_id: int, original_id: int, note: str) -> str:
+    """A received mail forwarded: the agent's note, the original's header lines and text, its files."""
+    forward = Email.objects.select_related("mailbox").filter(pk=forward_id).first()
+    original = Email.objects.select_related("message__attachment").filter(pk=original_id).first()
+    if forward is None or original is None:
+        return "gone"
+    if forward.status in (Email.Status.SENT, Email.Status.FAILED):
+        return forward.status
+    text = original.message.body if original.message else ""
+    lines = [
+        note, "", "---------- " + _("Forwarded message") + " ----------",
+        _("From: %(v)s") % {"v": original.sender}, _("Date: %(v)s") % {"v": f"{original.created_at:%Y-%m-%d %H:%M %Z}"},
+        _("Subject: %(v)s") % {"v": original.subject}, _("To: %(v)s") % {"v": ", ".join(original.to)}, "", text,
+    ]  # fmt: skip
+    attachment = original.message.attachment if original.message else None
+    _send(forward, "\n".join(lines).strip(), attachment)
+    forward.refresh_from_db()
+    return forward.status
+
+
 def _compose(email: Email, body: str, attachment: Any = None) -> EmailMultiAlternatives:
     from django.db import connection
 
@@ -117,7 +143,13 @@ def _compose(email: Email, body: str, attachment: Any = None) -> EmailMultiAlter
         headers["X-Auto-Response-Suppress"] = "All"
         headers["Precedence"] = "auto_reply"
     mail = EmailMultiAlternatives(
-        subject=email.subject, body=body, from_email=sender, to=email.to, cc=email.cc, headers=headers
+        subject=email.subject,
+        body=body,
+        from_email=sender,
+        to=email.to,
+        cc=email.cc,
+        bcc=email.bcc,
+        headers=headers,
     )
     if attachment is not None:
         with attachment.file.open("rb") as handle:
@@ -211,7 +243,7 @@ def send_reply(message_id: int) -> str:
     email = Email.objects.filter(message=message, direction=Email.Direction.OUT).first()
     if email is not None and email.status in (Email.Status.SENT, Email.Status.FAILED):
         return email.status
-    email = email or _prepare(message, Email.Kind.MAIL)
+    email = email or prepare_reply(message)
     signature = email.mailbox.signature if email.mailbox else ""
     body = message.body + (f"\n\n-- \n{signature}" if signature else "")
     _send(email, body, message.attachment)

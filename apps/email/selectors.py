@@ -135,3 +135,15 @@ def provider_inbound_json(hook: ProviderInbound) -> dict[str, Any]:
 
 def providers_inbound() -> list[dict[str, Any]]:
     return [provider_inbound_json(h) for h in ProviderInbound.objects.order_by("provider")]
+
+
+def signature_of(interaction_id: int) -> str:
+    """The signature an answer on this conversation gets: its last received mail's mailbox's, or the
+    default mailbox's."""
+    from .models import Email
+
+    last = Email.objects.filter(interaction_id=interaction_id, direction="in").exclude(mailbox=None).order_by("-pk")
+    mailbox = last.values_list("mailbox__signature", flat=True).first()
+    if mailbox is not None:
+        return str(mailbox)
+    return Mailbox.objects.filter(is_default=True).values_list("signature", flat=True).first() or ""

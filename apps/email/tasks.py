@@ -89,6 +89,23 @@ def send_acknowledgement(self, email_id: int, out_of_hours: bool = False) -> str
         raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
 
 
+@shared_task(name="email.send_forward", bind=True, max_retries=8, acks_late=True, autoretry_for=TRANSIENT_DB)
+def send_forward(self, forward_id: int, original_id: int, note: str) -> str:  # type: ignore[no-untyped-def]
+    from .models import Email
+    from .outbound import Transient, _failed
+    from .outbound import send_forward as send
+
+    try:
+        return send(forward_id, original_id, note)
+    except Transient as exc:
+        if self.request.retries >= self.max_retries:
+            forward = Email.objects.filter(pk=forward_id).first()
+            if forward is not None:
+                _failed(forward, str(exc))
+            return "failed"
+        raise self.retry(exc=exc, countdown=min(600, 5 * 2**self.request.retries)) from exc
+
+
 def _give_up_reply(message_id: int, why: str) -> str:
     from .models import Email
     from .outbound import _failed

@@ -11,6 +11,8 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("email/imap/<int:pk>", apis.ImapApi.as_view(), name="api-email-imap-one"),
     path("email/providers", apis.ProvidersApi.as_view(), name="api-email-providers"),
     path("email/providers/<str:provider>", apis.ProvidersApi.as_view(), name="api-email-provider"),
+    path("email/interactions/<int:pk>/reply", apis.ReplyApi.as_view(), name="api-email-reply"),
+    path("email/mails/<int:pk>/forward", apis.ForwardApi.as_view(), name="api-email-forward"),
     path("email/interactions/<int:pk>/mails", apis.MailsApi.as_view(), name="api-email-mails"),
 ]
 

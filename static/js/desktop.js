@@ -208,7 +208,8 @@
     mails = {}; delivery = {}; $("msg-window").hidden = true;
     api("GET", "interactions/" + id + "/detail").then(function (d) {
       renderDetail(d);
-      if (d.channel === "email") api("GET", "email/interactions/" + id + "/mails").then(function (r) { renderMails(id, r.results); });
+      mailTools(d.channel === "email" && d.status !== "resolved");
+      if (d.channel === "email") api("GET", "email/interactions/" + id + "/mails").then(function (r) { renderMails(id, r.results, r.signature); });
       if (d.channel === "messaging") api("GET", "messaging/interactions/" + id).then(function (r) { renderMessaging(id, r); }, function () {});
       // A closed conversation is analysed (sentiment, topics, keywords; for managers, the call's talk).
       if (d.status === "resolved") api("GET", "analytics/interactions/" + id).then(function (r) { renderAnalysis(id, r.analysis); }, function () {});
@@ -221,10 +222,49 @@
     var a = el("a", "mail-link", "\u2709 " + (T.viewMail || "View the mail")); a.href = mail.url; a.target = "_blank"; a.rel = "noopener";
     a.title = [mail.from, (mail.to || []).join(", "), mail.subject].filter(Boolean).join(" \u00b7 ");
     if (mail.status === "failed") a.textContent += " \u2014 " + (T.notDelivered || "not delivered");
-    return a;
+    if (mail.direction !== "in") return a;
+    var span = el("span", "mail-actions"), fwd = el("button", "button link mail-forward", T.forward || "Forward");
+    fwd.type = "button"; fwd.addEventListener("click", function () { openForward(mail); });
+    span.appendChild(a); span.appendChild(fwd);
+    return span;
   }
-  function renderMails(id, list) {
+  // The email composer: Cc (the thread's, to change), Bcc, a template (a canned response, its variables
+  // filled in) and the mailbox's signature shown as it will be added; the answer then goes through the
+  // email API with its copies. Forwarding a received mail opens its own dialog.
+  function mailTools(on) {
+    $("mail-tools").hidden = !on; $("mail-cc").value = ""; $("mail-bcc").value = ""; $("mail-error").textContent = "";
+    $("mail-signature").hidden = true; $("mail-template").value = "";
+  }
+  (function () {
+    var sel = $("mail-template");
+    (B.canned || []).forEach(function (c) { var o = el("option", "", c.title + " (/" + c.shortcut + ")"); o.value = c.shortcut; sel.appendChild(o); });
+    sel.addEventListener("change", function () {
+      if (!sel.value || !current) return;
+      api("GET", "interactions/" + current + "/canned/" + sel.value).then(function (r) { input.value = r.text; input.focus(); },
+        function (e) { $("mail-error").textContent = e.message || String(e); });
+    });
+  })();
+  var forwarding = null;
+  function openForward(mail) {
+    forwarding = mail; $("forward-subject").textContent = mail.subject || "";
+    $("forward-to").value = ""; $("forward-cc").value = ""; $("forward-note").value = ""; $("forward-error").textContent = "";
+    $("forward-dialog").showModal(); $("forward-to").focus();
+  }
+  $("forward-form").addEventListener("submit", function (e) {
+    if (e.submitter && e.submitter.value !== "go") return;
+    e.preventDefault();
+    if (!forwarding) return;
+    $("forward-go").disabled = true;
+    api("POST", "email/mails/" + forwarding.id + "/forward", {to: $("forward-to").value, cc: $("forward-cc").value, note: $("forward-note").value})
+      .then(function () { $("forward-dialog").close(); toast(T.forwarded || "Forwarded."); },
+        function (err) { var f = err.fields || {}; $("forward-error").textContent = [err.message].concat(Object.keys(f).map(function (k) { return f[k].join(" "); })).join(" "); })
+      .then(function () { $("forward-go").disabled = false; });
+  });
+  function renderMails(id, list, signature) {
     if (id !== current) return;
+    var received = list.filter(function (m) { return m.direction === "in" && m.kind === "mail"; });
+    if (received.length && !$("mail-cc").value) $("mail-cc").value = (received[received.length - 1].cc || []).join(", ");
+    if (signature) { $("mail-signature").textContent = (T.signature || "Signature added when sent:") + " " + signature; $("mail-signature").hidden = false; }
     list.forEach(function (mail) {
       if (mail.seq === null || mails[mail.seq]) return;
       mails[mail.seq] = mail;
@@ -386,6 +426,13 @@
   var input = $("reply-input"), cannedBox = $("canned"), cannedSel = 0;
   function sendReply() {
     var body = input.value.trim(); if (!body || !current) return;
+    if (!$("mail-tools").hidden && !$("as-note").checked) {  // an email answer: with its copies, through the email API
+      $("mail-error").textContent = "";
+      api("POST", "email/interactions/" + current + "/reply", {body: body, cc: $("mail-cc").value, bcc: $("mail-bcc").value})
+        .then(function () { input.value = ""; $("mail-template").value = ""; $("mail-bcc").value = ""; },
+          function (err) { var f = err.fields || {}; $("mail-error").textContent = [err.message].concat(Object.keys(f).map(function (k) { return f[k].join(" "); })).join(" "); });
+      return;
+    }
     var id = Math.random().toString(36).slice(2), note = $("as-note").checked;
     var p = el("div", "m " + (note ? "note" : "agent") + " pending", body); $("messages").appendChild(p); pendingIds[id] = p;
     send({type: "message.send", interaction_id: current, body: body, note: note, client_id: id});

@@ -22,6 +22,7 @@ class Sink:
     port: int
     messages: list[EmailMessage] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    envelopes: dict[str, list[str]] = field(default_factory=dict)  # Message-ID -> RCPT TO (Bcc shows here only)
 
     def to(self, address: str, timeout: float = 30, count: int = 1, sent_by: str = "") -> list[EmailMessage]:
         """The mails to `address` (from a sender whose address contains `sent_by`: one tenant's), once
@@ -45,8 +46,10 @@ def sink() -> Iterator[Sink]:
 
     class Handler:
         async def handle_DATA(self, smtp: Any, session: Any, envelope: Any) -> str:
+            mail = message_from_bytes(envelope.content, policy=policy.default)  # type: ignore[arg-type]
             with server.lock:
-                server.messages.append(message_from_bytes(envelope.content, policy=policy.default))  # type: ignore[arg-type]
+                server.messages.append(mail)  # type: ignore[arg-type]
+                server.envelopes[str(mail.get("Message-ID", ""))] = list(envelope.rcpt_tos)
             return "250 Message accepted for delivery"
 
         async def handle_RCPT(self, smtp: Any, session: Any, envelope: Any, address: str, options: Any) -> str:

@@ -55,6 +55,7 @@ def test_an_email_answered_from_the_desktop(
     mail = answer()
     assert mail["In-Reply-To"] is not None and "desk-1@example.com" in mail["References"]
     connection.set_schema(cc.info.schema_name)
-    assert Email.objects.get(direction="out", message__body="Found it: it ships tomorrow.").status == "sent"
+    sent = Email.objects.get(direction="out", message__body="Found it: it ships tomorrow.")
+    wait_until(lambda: Email.objects.get(pk=sent.pk).status == "sent", 15, "the answer marked sent")
     connection.set_schema_to_public()
     agent.context.close()
