@@ -1,30 +1,18 @@
-"""Secrets the tenant gives us (an IMAP or SMTP password), kept encrypted with a key derived from
-SECRET_KEY (Fernet: AES with an HMAC). Changing SECRET_KEY makes them unreadable: the settings page then
-says the connection fails and asks for the password again."""
+"""Email's secrets (an IMAP or SMTP password, a provider's signing key, a webhook's secret), sealed by
+apps.core.sealing under the purpose "email"."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
+from apps.core.sealing import seal as _seal
+from apps.core.sealing import unseal as _unseal
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
-
-
-def _fernet() -> Fernet:
-    key = hashlib.sha256(b"ccaas.email.secrets:" + str(settings.SECRET_KEY).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
+PURPOSE = "email"
 
 
 def seal(plain: str) -> str:
-    return _fernet().encrypt(plain.encode()).decode() if plain else ""
+    return _seal(plain, PURPOSE)
 
 
 def unseal(sealed: str) -> str:
-    """The secret, or "" when it cannot be read (no secret, or SECRET_KEY changed)."""
-    if not sealed:
-        return ""
-    try:
-        return _fernet().decrypt(sealed.encode()).decode()
-    except InvalidToken:
-        return ""
+    """The secret, or "" when there is none or it cannot be read (SECRET_KEY changed)."""
+    return _unseal(sealed, PURPOSE)
