@@ -89,6 +89,7 @@ def test_agent_skills_from_the_api_and_from_the_administration_are_audited(tenan
         "capacity_video": 1,
         "capacity_chat": 3,
         "capacity_email": 5,
+        "capacity_messaging": 3,
         "skills-TOTAL_FORMS": 2,
         "skills-INITIAL_FORMS": 1,
         "skills-MIN_NUM_FORMS": 0,
