@@ -4,14 +4,12 @@ receiver's check). The time in the signed text lets a receiver refuse an old del
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import secrets
 import time
 
-from cryptography.fernet import Fernet, InvalidToken
-from django.conf import settings
+from apps.core import sealing
 
 SECRET_PREFIX = "whsec_"
 TOLERANCE_SECONDS = 300
@@ -21,22 +19,14 @@ def new_secret() -> str:
     return SECRET_PREFIX + secrets.token_urlsafe(32)
 
 
-def _fernet() -> Fernet:
-    key = hashlib.sha256(b"ccaas.webhooks.secrets:" + str(settings.SECRET_KEY).encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def seal(plain: str) -> str:
-    """The secret as stored (Fernet, with a key derived from SECRET_KEY)."""
-    return _fernet().encrypt(plain.encode()).decode()
+    """The secret as stored (apps.core.sealing: Fernet, with a key derived from SECRET_KEY)."""
+    return sealing.seal(plain, "webhooks")
 
 
 def unseal(sealed: str) -> str:
     """The secret, or "" when it cannot be read (SECRET_KEY changed: the owner makes a new one)."""
-    try:
-        return _fernet().decrypt(sealed.encode()).decode()
-    except (InvalidToken, ValueError):
-        return ""
+    return sealing.unseal(sealed, "webhooks")
 
 
 def sign(secret: str, body: bytes, timestamp: int | None = None) -> str:
