@@ -53,6 +53,8 @@ def connect(account: ImapAccount) -> IMAPClient:
     """Connected and signed in (TLS checked against the system's certificates)."""
     timeout = settings.IMAP_TIMEOUT_SECONDS
     context = ssl.create_default_context()
+    if settings.IMAP_CA_FILE:  # a private CA trusted besides the system's (a closed network, the tests)
+        context.load_verify_locations(settings.IMAP_CA_FILE)
     try:
         client = IMAPClient(
             account.host,
@@ -77,7 +79,12 @@ def connect(account: ImapAccount) -> IMAPClient:
     except LoginError as exc:
         _close(client)
         raise ImapFailed(_("The server refused the user name or password.")) from exc
-    except (IMAPClientError, ssl.SSLError, OSError) as exc:
+    except ssl.SSLError as exc:
+        _close(client)
+        raise ImapFailed(
+            _("The secure connection to %(host)s failed: %(why)s") % {"host": account.host, "why": exc}
+        ) from exc
+    except (IMAPClientError, OSError) as exc:
         _close(client)
         raise ImapFailed(_("The server did not let us sign in: %(why)s") % {"why": exc}) from exc
     return client

@@ -435,6 +435,8 @@ MAX_INBOUND_EMAIL_BYTES = int(env("MAX_INBOUND_EMAIL_BYTES", str(15 * 1024 * 102
 IMAP_POLL_SECONDS = float(env("IMAP_POLL_SECONDS", "60") or 60)
 IMAP_TIMEOUT_SECONDS = float(env("IMAP_TIMEOUT_SECONDS", "20") or 20)
 IMAP_IDLE_REFRESH_SECONDS = float(env("IMAP_IDLE_REFRESH_SECONDS", "30") or 0)
+# A CA file (PEM) trusted for IMAP's TLS besides the system's: a private CA on a closed network, the tests.
+IMAP_CA_FILE = env("IMAP_CA_FILE", "") or ""
 CELERY_BEAT_SCHEDULE["email-poll-imap"] = {"task": "email.poll_imap", "schedule": IMAP_POLL_SECONDS}
 # Providers' inbound webhooks (apps/email/providers.py): a signed delivery older than this is refused as a
 # replay (Mailgun's timestamp, SNS's); SNS signing certificates given here ({url: PEM}, JSON) are used

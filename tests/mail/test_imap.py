@@ -9,9 +9,20 @@ watcher brings a mail in without any polling; the password is never given back b
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
+import ssl
 import uuid
+from collections.abc import Iterator
+from typing import Any
 
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
 from django.db import connection
+from imapclient import IMAPClient
 
 from apps.accounts.models import User
 from apps.email.actions import do_save_imap, mailbox_for
@@ -23,7 +34,7 @@ from tests.mail import fixtures
 from tests.mail.conftest import ImapServer, Receiver
 from tests.mail.test_mail_flow import settle
 from tests.mail.test_rules import client_for, send
-from tests.processes import wait_until
+from tests.processes import Proc, free_port, port_open, python, wait_until
 
 
 def bodies() -> list[str]:
@@ -124,3 +135,65 @@ def test_idle_brings_mail_at_once(
     first_look_done(account)
     imap_server.deliver(fixtures.first_mail("support@alpha.example", message_id="x1@example.com", body="Now"), folder)
     wait_until(lambda: bodies() == ["Now"], 30, "the mail brought in by IDLE")
+
+
+@pytest.fixture(scope="module")
+def tls_imap(tmp_path_factory: Any) -> Iterator[tuple[int, str]]:
+    """pymap offering STARTTLS with a certificate for 127.0.0.1 signed by a CA of the test's own."""
+    folder = tmp_path_factory.mktemp("imap-tls")
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    port = free_port()
+    proc = Proc(
+        "pymap-tls",
+        python(
+            "-c", "from pymap.main import main; main()", "--host", "127.0.0.1", "--port", str(port),
+            "--cert", str(cert_file), "--key", str(key_file),
+            "dict", "--demo-data", "--demo-user", "tls@alpha.example", "--demo-password", "tls-secret",
+        ),
+        ready=lambda: port_open(port),
+    ).start()  # fmt: skip
+    yield port, str(cert_file)
+    proc.stop()
+
+
+def test_starttls(tenant_a: TenantInfo, tls_imap: tuple[int, str], settings: Any, email_worker: object) -> None:
+    """STARTTLS with the server's certificate checked: trusted (the CA given), the mail comes in; not
+    trusted, the look fails and says why."""
+    port, ca_file = tls_imap
+    connection.set_schema(tenant_a.schema_name)
+    owner = User.objects.get(email=tenant_a.email)
+    account = do_save_imap(
+        owner,
+        {"mailbox": mailbox_for(["support"]).pk, "host": "127.0.0.1", "port": port, "security": "starttls",
+         "username": "tls@alpha.example", "password": "tls-secret", "enabled": False},
+    )  # fmt: skip
+    settings.IMAP_CA_FILE = ""
+    looked = poll(account.pk)
+    assert not looked.ok and looked.error.startswith("The secure connection to 127.0.0.1 failed")
+    assert "CERTIFICATE_VERIFY_FAILED" in looked.error
+
+    settings.IMAP_CA_FILE = ca_file
+    assert poll(account.pk).ok  # the first look: from here on
+    client = IMAPClient("127.0.0.1", port=port, ssl=False, timeout=10)
+    client.starttls(ssl.create_default_context(cafile=ca_file))
+    client.login("tls@alpha.example", "tls-secret")
+    client.append("INBOX", fixtures.first_mail("support@alpha.example", message_id="tls1@example.com", body="TLS"))
+    client.logout()
+    assert poll(account.pk).fetched == 1
+    settle(tenant_a.schema_name)
+    assert bodies() == ["TLS"]
