@@ -36,6 +36,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import F
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -214,7 +215,10 @@ def provider_inbound(request: HttpRequest, provider: str) -> HttpResponse:
     if int(request.META.get("CONTENT_LENGTH") or 0) > settings.MAX_INBOUND_EMAIL_BYTES * 2:
         return JsonResponse({"error": _("The delivery is too large.")}, status=413)
     try:
-        mails = _raw_mails(hook, request)
+        try:
+            mails = _raw_mails(hook, request)
+        except RequestDataTooBig as exc:  # a JSON delivery over DATA_UPLOAD_MAX_MEMORY_SIZE
+            raise Refused(413, _("The delivery is too large.")) from exc
     except Refused as exc:
         ProviderInbound.objects.filter(pk=hook.pk).update(last_error=exc.message[:2000], error_at=timezone.now())
         logger.warning("Inbound %s webhook refused: %s", provider, exc.message)

@@ -111,6 +111,8 @@ def test_sendgrid_and_postmark(tenant_a: TenantInfo, email_worker: object) -> No
     assert answer.json() == {"kept": 1}
     bad = client.post("/email/inbound/postmark/", b"{not json", "application/json", **auth)
     assert bad.status_code == 400 and bad.json()["error"]
+    huge = json.dumps({**postmark, "TextBody": "x" * (3 * 1024 * 1024)})  # over Django's 2.5 MB for a body
+    assert client.post("/email/inbound/postmark/", huge, "application/json", **auth).status_code == 413
     settle(tenant_a.schema_name)
     assert bodies() == ["SG", "The lamp arrived broken."]
     lamp = Message.objects.get(body="The lamp arrived broken.").interaction
