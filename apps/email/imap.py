@@ -124,10 +124,30 @@ def poll(account_id: int, *, keep: Keep, include_existing: bool = False, wait: b
         except ImapFailed as exc:
             account.last_error, account.error_at = str(exc)[:2000], timezone.now()
             account.checked_at = timezone.now()
-            account.save(update_fields=["last_error", "error_at", "checked_at", "uidvalidity", "last_uid", "fetched"])
+            account.save(
+                update_fields=[
+                    "last_error",
+                    "error_at",
+                    "checked_at",
+                    "uidvalidity",
+                    "last_uid",
+                    "fetched",
+                    "left_behind",
+                ]
+            )
             return Looked(ok=False, fetched=0, error=account.last_error)
         account.last_error, account.checked_at = "", timezone.now()
-        account.save(update_fields=["last_error", "checked_at", "uidvalidity", "last_uid", "fetched", "supports_idle"])
+        account.save(
+            update_fields=[
+                "last_error",
+                "checked_at",
+                "uidvalidity",
+                "last_uid",
+                "fetched",
+                "supports_idle",
+                "left_behind",
+            ]
+        )
         return Looked(ok=True, fetched=fetched)
 
 
@@ -162,7 +182,13 @@ def _fetch_new(account: ImapAccount, keep: Keep, *, include_existing: bool) -> i
             for uid in batch:
                 raw = bodies.get(uid, {}).get(b"BODY[]")
                 if raw is None:
-                    logger.warning("IMAP %s: UID %s skipped (over %d bytes or gone)", account.pk, uid, limit)
+                    size = int(sizes.get(uid, {}).get(b"RFC822.SIZE", 0))
+                    logger.warning("IMAP %s: UID %s left (%d bytes, over %d or gone)", account.pk, uid, size, limit)
+                    if size > limit:
+                        account.left_behind = _(
+                            "A mail of %(size).1f MB is over the limit of %(limit).1f MB: it was left in the "
+                            "folder (%(when)s)."
+                        ) % {"size": size / 1e6, "limit": limit / 1e6, "when": f"{timezone.now():%Y-%m-%d %H:%M %Z}"}
                 else:
                     keep(bytes(raw), local_parts)  # kept and queued before the UID moves past it
                     fetched += 1

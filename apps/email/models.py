@@ -183,6 +183,7 @@ class ImapAccount(models.Model):
     checked_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     error_at = models.DateTimeField(null=True, blank=True)
+    left_behind = models.TextField(blank=True)  # the last mail left in the folder (over the size limit)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -95,6 +95,7 @@ def imap_json(account: ImapAccount) -> dict[str, Any]:
         "checked_at": account.checked_at.isoformat() if account.checked_at else None,
         "last_error": account.last_error,
         "error_at": account.error_at.isoformat() if account.error_at else None,
+        "left_behind": account.left_behind,
     }
 
 

@@ -56,7 +56,7 @@ def first_look_done(account: ImapAccount) -> None:
     wait_until(lambda: ImapAccount.objects.get(pk=account.pk).checked_at is not None, 30, "the first look")
 
 
-def test_new_mail_once_each(tenant_a: TenantInfo, imap_server: ImapServer, email_worker: object) -> None:
+def test_new_mail_once_each(tenant_a: TenantInfo, imap_server: ImapServer, email_worker: object, settings: Any) -> None:
     folder = f"Support-{uuid.uuid4().hex[:6]}"
     domain = "alpha.example"
     imap_server.deliver(fixtures.first_mail(f"support@{domain}", message_id="old@example.com", body="Old"), folder)
@@ -93,6 +93,19 @@ def test_new_mail_once_each(tenant_a: TenantInfo, imap_server: ImapServer, email
     settle(tenant_a.schema_name)
     assert bodies() == ["One", "Three", "Two"]
     assert Message.objects.get(body="Three").interaction.channel == "email"
+
+    # A mail over the size limit is left in the folder, and the connection says so; the next one comes in.
+    settings.MAX_INBOUND_EMAIL_BYTES = 200_000
+    big = fixtures.first_mail(f"support@{domain}", message_id="big@example.com", body="x" * 300_000)
+    imap_server.deliver(big, folder)
+    imap_server.deliver(fixtures.first_mail(f"support@{domain}", message_id="i4@example.com", body="Four"), folder)
+    assert poll(account.pk).fetched == 1
+    assert (
+        "A mail of 0.3 MB is over the limit of 0.2 MB: it was left in the folder"
+        in ImapAccount.objects.get(pk=account.pk).left_behind
+    )
+    settle(tenant_a.schema_name)
+    assert bodies() == ["Four", "One", "Three", "Two"]
 
     # What goes wrong is kept on the connection (and cleared when it works again).
     owner = User.objects.get(email=tenant_a.email)
