@@ -1,4 +1,5 @@
 from datetime import datetime
+from typing import Any
 
 from django.apps import AppConfig
 
@@ -19,6 +20,20 @@ def on_agent_state_recorded(agent_id: int, old_state: str, new_state: str, at: d
             close_segments(interaction_id, Segment.Kind.ACW, Segment.Outcome.COMPLETED, at=at, agent_id=agent_id)
 
 
+def on_domain_event(event: str, payload: dict[str, Any]) -> None:
+    """An agent accepted a callback's interaction: the callback is dialling."""
+    if event == "interaction.assigned":
+        from .actions.callbacks import on_interaction_assigned
+
+        on_interaction_assigned(payload["interaction_id"])
+
+
+def on_callback_timer(callback_id: int) -> None:
+    from .actions.callbacks import do_callback_due
+
+    do_callback_due(callback_id)
+
+
 class InboxConfig(AppConfig):
     name = "apps.inbox"
     label = "inbox"
@@ -29,3 +44,8 @@ class InboxConfig(AppConfig):
         from . import events  # noqa: F401  (declares the inbox's realtime events)
 
         register_hook("agent_state_recorded", on_agent_state_recorded)
+        register_hook("domain_event", on_domain_event)
+
+        from apps.core.timers import register_timer
+
+        register_timer("callback", on_callback_timer)

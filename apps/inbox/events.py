@@ -43,3 +43,10 @@ declare_event(
     app="inbox",
     doc="The conversation was resolved; `csat`: the customer may rate it.",
 )
+declare_event(
+    "callback.updated",
+    {"callback": {"id": int, "state": str, "position": (int, None)}},
+    app="inbox",
+    doc="A callback changed state (requested, queued, dialling, connected, failed, cancelled), with its "
+    "position in the queue while it waits (to the groups of its interaction and the one it came from).",
+)

@@ -254,6 +254,10 @@ class Segment(models.Model):
         # transfer
         BLIND = "blind", _("Blind transfer")
         WARM = "warm", _("Warm transfer")
+        # callback (one per dialling attempt; cancelled when the customer withdrew it)
+        CONNECTED = "connected", _("Connected")
+        NO_ANSWER = "no_answer", _("No answer")
+        FAILED = "failed", _("Failed")
 
     Direction = Interaction.Direction
 
@@ -299,3 +303,57 @@ class Segment(models.Model):
     @property
     def seconds(self) -> float | None:
         return (self.ended_at - self.started_at).total_seconds() if self.ended_at else None
+
+
+class Callback(models.Model):
+    """A customer asked to be called back (widget, API, a queue's callback overflow). It waits as a
+    voice interaction (outbound, subject "Callback") in its queue with the enqueue time of the
+    conversation it came from, so it keeps the customer's place; an agent accepts it and dials the
+    customer. States: requested (scheduled, or waiting for its next attempt) -> queued (its
+    interaction waits or rings) -> dialling (an agent accepted it) -> connected | failed |
+    cancelled. See `apps.inbox.actions.callbacks`."""
+
+    class State(models.TextChoices):
+        REQUESTED = "requested", _("Requested")
+        QUEUED = "queued", _("Queued")
+        DIALLING = "dialling", _("Dialling")
+        CONNECTED = "connected", _("Connected")
+        FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    ACTIVE_STATES: ClassVar[tuple[str, ...]] = ("requested", "queued", "dialling")
+
+    state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
+    phone = models.CharField(_("phone (E.164)"), max_length=20)
+    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks")
+    queue = models.ForeignKey("routing.Queue", on_delete=models.CASCADE, related_name="callbacks")
+    # The callback's own interaction (made when it is first due), and the one it came from.
+    interaction = models.OneToOneField(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="callback"
+    )
+    source_interaction = models.ForeignKey(
+        Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks_requested"
+    )
+    scheduled_at = models.DateTimeField(null=True, blank=True)
+    # Its place in the queue: the enqueue time it keeps on every attempt.
+    place_at = models.DateTimeField(default=timezone.now)
+    priority = models.IntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    max_attempts = models.PositiveSmallIntegerField(default=3)
+    retry_delay_seconds = models.PositiveIntegerField(default=300)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints: ClassVar[list[Any]] = [
+            # One active callback per number and queue, whatever the interleaving of requests.
+            models.UniqueConstraint(
+                fields=["phone", "queue"],
+                condition=models.Q(state__in=("requested", "queued", "dialling")),
+                name="one_active_callback_per_phone_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Callback {self.pk} ({self.state})"

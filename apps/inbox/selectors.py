@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from apps.accounts.models import User
 from apps.agents.models import CHANNELS, AgentProfile, AgentState
 
-from .models import CannedResponse, Contact, ContactIdentity, Disposition, Interaction, Message, Segment
+from .models import Callback, CannedResponse, Contact, ContactIdentity, Disposition, Interaction, Message, Segment
 
 VIEWS = ("mine", "queues", "all")
 
@@ -282,3 +282,40 @@ def merge_suggestions(contact: Contact, limit: int = 10) -> list[dict[str, Any]]
             }
         )
     return result
+
+
+def callback_position(callback: Callback) -> int | None:
+    """Where a waiting callback stands in its queue (1: next), counting the interactions that wait
+    before it (higher priority, or the same and enqueued earlier); None when it is not waiting."""
+    if callback.state != Callback.State.QUEUED or callback.interaction_id is None:
+        return None
+    waiting = Interaction.objects.filter(
+        queue_id=callback.queue_id,
+        routing_status__in=(Interaction.RoutingStatus.QUEUED, Interaction.RoutingStatus.OFFERED),
+    ).exclude(pk=callback.interaction_id)
+    ahead = waiting.filter(
+        Q(priority__gt=callback.priority) | Q(priority=callback.priority, enqueued_at__lt=callback.place_at)
+    ).count()
+    return ahead + 1
+
+
+def callback_payload(callback: Callback) -> dict[str, Any]:
+    interaction = callback.interaction
+    state = callback.state
+    if state == "queued" and interaction is not None and interaction.routing_status == "offered":
+        state = "offered"  # ringing at an agent's desktop
+    return {
+        "id": callback.pk,
+        "state": state,
+        "position": callback_position(callback),
+        "phone": callback.phone,
+        "queue": callback.queue_id,
+        "contact": callback.contact_id,
+        "interaction": callback.interaction_id,
+        "scheduled_at": callback.scheduled_at.isoformat() if callback.scheduled_at else None,
+        "next_attempt_at": callback.next_attempt_at.isoformat() if callback.next_attempt_at else None,
+        "attempts": callback.attempts,
+        "max_attempts": callback.max_attempts,
+        "created_at": callback.created_at.isoformat(),
+        "ended_at": callback.ended_at.isoformat() if callback.ended_at else None,
+    }

@@ -1,7 +1,7 @@
 from django.urls import URLPattern, URLResolver, include, path
 from rest_framework.routers import SimpleRouter
 
-from . import apis
+from . import apis, apis_callbacks
 
 router = SimpleRouter(trailing_slash=False)
 router.register("canned-responses", apis.CannedResponseViewSet, basename="canned-response")
@@ -21,6 +21,10 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("contacts/<int:pk>/merge", apis.ContactMergeApi.as_view(), name="api-contact-merge"),
     path("contacts/<int:pk>/duplicates", apis.ContactDuplicatesApi.as_view(), name="api-contact-duplicates"),
     path("directory", apis.DirectoryApi.as_view(), name="api-directory"),
+    path("callbacks", apis_callbacks.CallbacksApi.as_view(), name="api-callbacks"),
+    path("callbacks/<int:pk>", apis_callbacks.CallbackApi.as_view(), name="api-callback"),
+    path("callbacks/<int:pk>/cancel", apis_callbacks.CallbackCancelApi.as_view(), name="api-callback-cancel"),
+    path("callbacks/<int:pk>/result", apis_callbacks.CallbackResultApi.as_view(), name="api-callback-result"),
     path("", include(router.urls)),
 ]
 
