@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("apps.analytics.urls")),
     path("", include("apps.email.urls")),
     path("", include("apps.messaging.urls")),
+    path("", include("apps.kb.urls")),
     path("", include("apps.webhooks.urls")),
     path("", include("apps.reporting.urls")),
     path("", include("apps.desktop.urls")),

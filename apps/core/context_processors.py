@@ -28,6 +28,7 @@ NAV_ITEMS: tuple[tuple[str, Any, frozenset[str]], ...] = (
     ("scorecard", _("Scorecard"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("quality", _("Quality"), frozenset({"owner", "admin", "supervisor", "agent"})),
     ("analytics", _("Analytics"), frozenset({"owner", "admin", "supervisor"})),
+    ("kb", _("Knowledge base"), frozenset({"owner", "admin", "supervisor"})),
     ("wfm-my-schedule", _("My schedule"), frozenset({"agent"})),
     # Forecast, staffing, schedules and adherence, under one item (the pages' tabs).
     ("wfm", _("Workforce"), frozenset({"owner", "admin", "supervisor"})),

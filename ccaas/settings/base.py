@@ -66,6 +66,7 @@ TENANT_APPS = [
     "apps.agents",
     "apps.routing",
     "apps.inbox",
+    "apps.kb",
     "apps.widget",
     "apps.media",
     "apps.email",

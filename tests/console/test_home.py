@@ -40,6 +40,7 @@ def test_checklist_ticks_itself_and_warnings_name_what_is_wrong(tenant_a: Tenant
         "scorecard",
         "quality",
         "analytics",
+        "kb",
         "wfm",
         "settings",
         "team",
