@@ -416,3 +416,33 @@ def do_update_widget_key(actor: Any, wk: WidgetKey, **fields: Any) -> WidgetKey:
         changed = {k: (v.pk if hasattr(v, "pk") else v) for k, v in cleaned.items()}
         record_audit(actor, "widget_key.updated", locked, **changed)
     return locked
+
+
+def do_widget_callback(visit: Visit, phone: Any) -> dict[str, Any]:
+    """The customer leaves their number after the queue offered a callback (`interaction.callback_offered`):
+    the callback keeps the place of their waiting conversation. Answers `callback.ok` with its position."""
+    from apps.inbox.actions.callbacks import do_request_callback
+    from apps.inbox.selectors import callback_position
+
+    interaction = visit_interaction(visit)
+    if (
+        interaction is None
+        or interaction.queue is None
+        or interaction.routing_status != Interaction.RoutingStatus.CALLBACK
+    ):
+        raise ApplicationError(_("No callback was offered here."), code="no_callback_offered", status=409)
+    callback, _created = do_request_callback(
+        queue=interaction.queue,
+        phone=phone if isinstance(phone, str) else "",
+        contact=interaction.contact,
+        source_interaction=interaction,
+    )
+    return {
+        "type": "callback.ok",
+        "callback": {
+            "id": callback.pk,
+            "state": callback.state,
+            "position": callback_position(callback),
+            "phone": callback.phone,
+        },
+    }

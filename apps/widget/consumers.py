@@ -152,6 +152,12 @@ class WidgetConsumer(CallFrames, TenantConsumer):
             if reply:
                 await self.send_json(reply)
 
+    async def on_callback_request(self, frame: dict[str, Any]) -> None:
+        if await self._need_visit() and self.visit is not None:
+            reply = await self._call(actions.do_widget_callback, self.visit, frame.get("phone"))
+            if reply:
+                await self.send_json(reply)
+
     async def on_offline_submit(self, frame: dict[str, Any]) -> None:
         if await self._need_visit() and self.visit is not None:
             reply = await self._call(

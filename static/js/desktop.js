@@ -85,6 +85,8 @@
     offer = o;
     $("offer-channel").textContent = chName(o.channel); $("offer-subject").textContent = o.subject || "";
     $("offer-queue").textContent = o.queue || "";
+    var cb = (o.attributes || {}).callback_phone, cbEl = $("offer-callback");
+    cbEl.hidden = !cb; cbEl.textContent = cb ? cbEl.dataset.text.replace("%(phone)s", cb) : "";
     var d = $("offer-dialog"); if (!d.open) openDialog(d);
     ring();
     if (window.Notification && Notification.permission === "granted" && document.hidden) new Notification(T.newOffer, {body: o.subject || o.channel});
@@ -206,8 +208,10 @@
     setReadOnly(false);
     send({type: "interaction.open", interaction_id: id, last_seq: 0});
     mails = {}; delivery = {}; $("msg-window").hidden = true;
+    $("callback-panel").hidden = true;
     api("GET", "interactions/" + id + "/detail").then(function (d) {
       renderDetail(d);
+      callbackPanel(d);
       mailTools(d.channel === "email" && d.status !== "resolved");
       if (d.channel === "email") api("GET", "email/interactions/" + id + "/mails").then(function (r) { renderMails(id, r.results, r.signature); });
       if (d.channel === "messaging") api("GET", "messaging/interactions/" + id).then(function (r) { renderMessaging(id, r); }, function () {});
@@ -216,6 +220,33 @@
     });
     loadInbox();
   }
+  // A callback: the number to dial and how it went (Connected / No answer: retried later, or failed).
+  var callbackId = null;
+  function callbackPanel(d) {
+    var a = d.attributes || {};
+    if (!a.callback_id || d.status === "resolved") return;
+    api("GET", "callbacks/" + a.callback_id).then(function (c) {
+      if (d.id !== current || (c.state !== "dialling" && c.state !== "queued")) return;
+      callbackId = c.id;
+      $("callback-number").textContent = c.phone;
+      $("callback-attempt").textContent = $("callback-attempt").dataset.text.replace("%(n)s", c.attempts + 1).replace("%(max)s", c.max_attempts);
+      $("callback-actions").hidden = false; $("callback-result").textContent = "";
+      $("callback-panel").hidden = false;
+    }, function () {});
+  }
+  function callbackResult(result) {
+    if (!callbackId) return;
+    var out = $("callback-result");
+    api("POST", "callbacks/" + callbackId + "/result", {result: result}).then(function (c) {
+      $("callback-actions").hidden = true;
+      if (c.state === "connected") out.textContent = out.dataset.connected;
+      else if (c.state === "failed") out.textContent = out.dataset.failed;
+      else out.textContent = out.dataset.retry.replace("%(time)s", new Date(c.next_attempt_at).toLocaleTimeString());
+      loadInbox();
+    }, function (e) { out.textContent = e.message || String(e); });
+  }
+  $("callback-connected").addEventListener("click", function () { callbackResult("connected"); });
+  $("callback-noanswer").addEventListener("click", function () { callbackResult("no_answer"); });
   // An email conversation's messages link to the mail as written (sender, recipients, its HTML).
   var mails = {};
   function mailLink(mail) {

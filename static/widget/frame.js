@@ -147,6 +147,12 @@
       if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
     },
     "interaction.queued": function () { send({type: "position.get"}); },
+    // The queue overflowed to a callback: the customer may leave a number and keep their place.
+    "interaction.callback_offered": function () {
+      show("callback", true); show("composer", false); setStatus(""); $("callback-phone").focus();
+    },
+    "callback.ok": function (f) { show("callback", false); callbackState(f.callback); },
+    "callback.updated": function (f) { callbackState(f.callback); },
     "interaction.resolved": function () { show("csat", true); show("composer", false); setStatus(""); },
     typing: function (f) { if (f.by === "agent") show("typing", f.active); },
     read: function (f) {
@@ -167,7 +173,8 @@
         return;
       }
       if (f.code === "rate_limited") Object.keys(pending).forEach(function (id) { failed(id, f.message); });
-      var where = f.code === "invalid" && !$("prechat").hidden ? "prechat" : (!$("offline").hidden ? "offline" : null);
+      var where = f.code === "invalid" && !$("prechat").hidden ? "prechat"
+        : (!$("offline").hidden ? "offline" : (!$("callback").hidden ? "callback" : null));
       if (where) { document.querySelector("[data-for=" + where + "]").textContent = f.message; return; }
       setStatus(f.message);
     }
@@ -383,6 +390,18 @@
     });
     if (first) { first.focus(); return; }
     send({type: "prechat.submit", name: form.name.value, email: form.email.value});
+  });
+  function callbackState(c) {
+    if (c.phone) callbackPhone = c.phone;
+    var text = c.state === "queued" && c.position ? fmt(T.callbackQueued, {phone: callbackPhone, p: c.position})
+      : (T["callback_" + c.state] || "");
+    if (text) setStatus(text);
+  }
+  var callbackPhone = "";
+  $("callback").addEventListener("submit", function (e) {
+    e.preventDefault();
+    document.querySelector("[data-for=callback]").textContent = "";
+    send({type: "callback.request", phone: this.phone.value});
   });
   $("offline").addEventListener("submit", function (e) {
     e.preventDefault();

@@ -204,7 +204,10 @@ def do_callback_due(callback_id: int) -> None:
 
 
 def on_interaction_assigned(interaction_id: int) -> None:
-    """An agent accepted a callback's interaction: the callback is dialling (agent first)."""
+    """An agent accepted a callback's interaction: the callback is dialling (agent first). One indexed
+    read for any other interaction."""
+    if not Callback.objects.filter(interaction_id=interaction_id, state=State.QUEUED).exists():
+        return
     with transaction.atomic():
         callback = Callback.objects.select_for_update(of=("self",)).filter(interaction_id=interaction_id).first()
         if callback is None or callback.state != State.QUEUED:
