@@ -41,7 +41,7 @@ class JourneyFilters:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-OUTCOMES = ("open", "waiting", "resolved", "abandoned", "transferred")
+OUTCOMES = ("open", "waiting", "resolved", "abandoned", "callback", "transferred")
 
 
 def parse_filters(params: Any) -> JourneyFilters:
@@ -129,10 +129,13 @@ def contact_ids(contact: Contact) -> list[int]:
 
 def journey_outcome(interaction: Interaction, segments: list[SegmentRow]) -> str:
     """How an interaction ended, from its record: resolved, abandoned (left while queued, never
-    answered), transferred (last handled after a transfer), open, waiting."""
+    answered), callback (its wait ended with a callback requested, never answered: not an abandon),
+    transferred (last handled after a transfer), open, waiting."""
     if interaction.status == Interaction.Status.RESOLVED:
         return "resolved"
     answered = any(s.kind == Segment.Kind.HANDLING for s in segments)
+    if interaction.routing_status == Interaction.RoutingStatus.CALLBACK and not answered:
+        return "callback"
     if any(s.kind == Segment.Kind.QUEUE and s.outcome == Segment.Outcome.ABANDONED for s in segments) and not answered:
         return "abandoned"
     if interaction.routing_status in (Interaction.RoutingStatus.QUEUED, Interaction.RoutingStatus.OFFERED):
@@ -212,7 +215,9 @@ def _interactions(contact_pks: list[int], f: JourneyFilters) -> QuerySet[Interac
     if f.outcome == "resolved":
         qs = qs.filter(status=Interaction.Status.RESOLVED)
     elif f.outcome in ("open", "waiting"):
-        qs = qs.exclude(status=Interaction.Status.RESOLVED).exclude(routing_status=Interaction.RoutingStatus.ABANDONED)
+        qs = qs.exclude(status=Interaction.Status.RESOLVED).exclude(
+            routing_status__in=[Interaction.RoutingStatus.ABANDONED, Interaction.RoutingStatus.CALLBACK]
+        )
         waiting = Q(routing_status__in=[Interaction.RoutingStatus.QUEUED, Interaction.RoutingStatus.OFFERED])
         qs = qs.filter(waiting) if f.outcome == "waiting" else qs.exclude(waiting)
     elif f.outcome == "abandoned":
@@ -220,6 +225,8 @@ def _interactions(contact_pks: list[int], f: JourneyFilters) -> QuerySet[Interac
             Exists(segments.filter(kind=Segment.Kind.QUEUE, outcome=Segment.Outcome.ABANDONED)),
             ~Exists(segments.filter(kind=Segment.Kind.HANDLING)),
         )
+    elif f.outcome == "callback":
+        qs = qs.exclude(status=Interaction.Status.RESOLVED).filter(routing_status=Interaction.RoutingStatus.CALLBACK)
     elif f.outcome == "transferred":  # whatever came after: it went through a transfer
         qs = qs.filter(Exists(segments.filter(kind=Segment.Kind.TRANSFER)))
     if f.since:

@@ -43,6 +43,7 @@ def _labels() -> tuple[dict[str, str], dict[str, str]]:
     outcomes = {
         "resolved": _("resolved"),
         "abandoned": _("abandoned"),
+        "callback": _("callback requested"),
         "waiting": _("waiting"),
         "open": _("open"),
         "transferred": _("transferred"),

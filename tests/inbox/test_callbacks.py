@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Sum
 from django.test import Client
 from django.utils import timezone
 
@@ -20,7 +21,9 @@ from apps.agents.models import AgentState
 from apps.core import timers as core_timers
 from apps.inbox.actions import do_open_interaction
 from apps.inbox.actions.callbacks import TIMER, do_record_callback_result
-from apps.inbox.models import Callback, Interaction, Segment
+from apps.inbox.models import Callback, Contact, Interaction, Segment
+from apps.reporting.actions import do_roll_up
+from apps.reporting.models import IntervalStat
 from apps.routing.actions import do_accept_offer, do_handle_max_wait, route_agent_now
 from apps.routing.models import BusinessHours, Offer, Queue
 from tests.conftest import PASSWORD, TenantInfo
@@ -171,10 +174,25 @@ def test_an_overflowed_chat_s_callback_keeps_its_place_against_waiting_chats_and
     assert callback.interaction is not None
     assert callback.interaction.enqueued_at == overflowed.enqueued_at
     assert callback.interaction.case_id == overflowed.case_id
-    # The overflow is counted as a callback request, not an abandon.
+    # The overflow is counted as a callback request, not an abandon: in the record, the reports and
+    # the customer's journey.
     assert list(Segment.objects.filter(interaction=overflowed, kind="queue").values_list("outcome", flat=True)) == [
         "callback_requested"
     ]
+    do_roll_up()
+    stats = IntervalStat.objects.filter(queue_id=queue.pk).aggregate(
+        abandoned=Sum("abandoned"), callbacks=Sum("callbacks_requested")
+    )
+    assert stats == {"abandoned": 0, "callbacks": 1}
+    contact = Contact.objects.create(name="Caller")
+    Interaction.objects.filter(pk=overflowed.pk).update(contact=contact)
+    journey = api(tenant).get(f"/api/v1/contacts/{contact.pk}/journey").json()
+    entry = next(e for e in journey["entries"] if e.get("id") == overflowed.pk)
+    assert entry["outcome"] == "callback"
+    by_outcome = api(tenant).get(f"/api/v1/contacts/{contact.pk}/journey?outcome=callback").json()
+    assert [e["id"] for e in by_outcome["entries"] if e["type"] == "interaction"] == [overflowed.pk]
+    opened = api(tenant).get(f"/api/v1/contacts/{contact.pk}/journey?outcome=abandoned").json()
+    assert [e for e in opened["entries"] if e["type"] == "interaction"] == []
 
     # An agent away gets nothing; available, with room for one chat and one call, they are offered the
     # oldest chat and the callback (older than the call that waits), not the newer ones.
