@@ -157,6 +157,24 @@ def interaction_state(interaction: Interaction) -> dict[str, Any]:
         "last_seq": interaction.last_seq,
         "agent": {"name": agent.display_name} if agent else None,
         "rated": interaction.csat_score is not None,
+        "callback": _callback_state(interaction) if interaction.routing_status == "callback" else None,
+    }
+
+
+def _callback_state(interaction: Interaction) -> dict[str, Any] | None:
+    """The callback the customer asked for after this conversation overflowed (the newest), if any."""
+    callback = interaction.callbacks_requested.order_by("-pk").first()
+    return None if callback is None else _callback_payload(callback)
+
+
+def _callback_payload(callback: Any) -> dict[str, Any]:
+    from apps.inbox.selectors import callback_position
+
+    return {
+        "id": callback.pk,
+        "state": callback.state,
+        "position": callback_position(callback),
+        "phone": callback.phone,
     }
 
 
@@ -422,7 +440,6 @@ def do_widget_callback(visit: Visit, phone: Any) -> dict[str, Any]:
     """The customer leaves their number after the queue offered a callback (`interaction.callback_offered`):
     the callback keeps the place of their waiting conversation. Answers `callback.ok` with its position."""
     from apps.inbox.actions.callbacks import do_request_callback
-    from apps.inbox.selectors import callback_position
 
     interaction = visit_interaction(visit)
     if (
@@ -437,12 +454,4 @@ def do_widget_callback(visit: Visit, phone: Any) -> dict[str, Any]:
         contact=interaction.contact,
         source_interaction=interaction,
     )
-    return {
-        "type": "callback.ok",
-        "callback": {
-            "id": callback.pk,
-            "state": callback.state,
-            "position": callback_position(callback),
-            "phone": callback.phone,
-        },
-    }
+    return {"type": "callback.ok", "callback": _callback_payload(callback)}

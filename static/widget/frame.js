@@ -97,6 +97,11 @@
       if (state.ewt_seconds < 0) text += " " + T.noAgents;
       setStatus(text);
       if (!pollTimer) pollTimer = setInterval(function () { send({type: "position.get"}); }, 10000);
+    } else if (state.routing_status === "callback" && state.status !== "resolved") {
+      // Back after the queue offered a callback: the number asked for and where it stands, or the form.
+      if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+      if (state.callback) { show("callback", false); callbackState(state.callback); }
+      else { setStatus(""); show("callback", true); show("composer", false); }
     } else {
       setStatus("");
       if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
@@ -120,7 +125,7 @@
         if (pending[id]) send({type: "message.send", body: pending[id].dataset.body, client_id: id});
       });
       waiting = [];
-      show("composer", !(f.offline && !f.interaction));
+      show("composer", !(f.offline && !f.interaction) && $("callback").hidden);
       offlineNow = !!f.offline;
       show("callbar", !f.offline && !call);
       if (C.prechat && !f.contact.name && !f.interaction && !f.offline && !invited) showPrechat(true); else show("prechat", false);

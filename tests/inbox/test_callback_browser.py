@@ -46,6 +46,12 @@ def test_the_customer_leaves_a_number_after_overflow_and_the_agent_calls_back(
     # The maximum wait passes (the timers' clock): the queue offers a callback.
     fire_timers_at(31)
     expect(chat.locator("#callback")).to_be_visible()
+    # Back on the page later: the offer is still there.
+    customer.reload()
+    customer.locator("[data-ccaas-widget] button").click()
+    chat = customer.frame_locator("[data-ccaas-widget] iframe")
+    expect(chat.locator("#callback")).to_be_visible()
+    expect(chat.locator("#input")).to_be_hidden()
     chat.locator("#callback-phone").fill("12345")
     chat.locator("#callback-go").click()
     expect(chat.locator("[data-for=callback]")).to_contain_text("international format")
@@ -53,6 +59,11 @@ def test_the_customer_leaves_a_number_after_overflow_and_the_agent_calls_back(
     chat.locator("#callback-phone").press("Enter")
     expect(chat.locator("#callback")).to_be_hidden()
     expect(chat.locator("#status")).to_have_text("We will call you at +4930123456. You are number 1 in line.")
+    customer.reload()
+    customer.locator("[data-ccaas-widget] button").click()
+    chat = customer.frame_locator("[data-ccaas-widget] iframe")
+    expect(chat.locator("#status")).to_have_text("We will call you at +4930123456. You are number 1 in line.")
+    expect(chat.locator("#callback")).to_be_hidden()
 
     # The agent becomes available: the callback rings with the number, is accepted, and dialled.
     go_available(agent)
