@@ -284,3 +284,32 @@ def test_no_answer_retries_after_the_delay_then_fails_and_connected_ends_it(
     assert (segment.outcome, segment.agent_id, segment.data["phone"]) == ("connected", agent.pk, "+8613800138000")
     dialling_cancel = post(client, f"/api/v1/callbacks/{connected.pk}/cancel")
     assert dialling_cancel.json()["state"] == "connected"
+
+
+def test_parallel_requests_for_one_number_make_one_callback(tenant: TenantInfo, world: World) -> None:
+    import threading
+
+    from apps.inbox.actions.callbacks import do_request_callback
+
+    queue = world.queue("Support")
+    results: list[tuple[int, bool]] = []
+    barrier = threading.Barrier(4)
+
+    def request() -> None:
+        try:
+            connection.set_schema(tenant.schema_name)
+            barrier.wait()
+            callback, created = do_request_callback(queue=queue, phone=PHONE)
+            results.append((callback.pk, created))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=request) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 4
+    assert len({pk for pk, _ in results}) == 1
+    assert sorted(created for _, created in results) == [False, False, False, True]
+    assert Callback.objects.count() == 1 and Interaction.objects.count() == 1
