@@ -326,7 +326,7 @@ class Callback(models.Model):
     state = models.CharField(max_length=16, choices=State.choices, default=State.REQUESTED)
     phone = models.CharField(_("phone (E.164)"), max_length=20)
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="callbacks")
-    queue = models.ForeignKey("routing.Queue", on_delete=models.CASCADE, related_name="callbacks")
+    queue = models.ForeignKey("routing.Queue", on_delete=models.PROTECT, related_name="callbacks")
     # The callback's own interaction (made when it is first due), and the one it came from.
     interaction = models.OneToOneField(
         Interaction, null=True, blank=True, on_delete=models.SET_NULL, related_name="callback"

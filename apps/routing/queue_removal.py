@@ -37,6 +37,8 @@ def _describe(counts: dict[str, int]) -> str:
     for model, n in sorted(counts.items()):
         if model == "interaction":
             parts.append(ngettext("%(n)d interaction", "%(n)d interactions", n) % {"n": n})
+        elif model == "callback":
+            parts.append(ngettext("%(n)d callback", "%(n)d callbacks", n) % {"n": n})
         elif model == "widgetkey":
             parts.append(ngettext("%(n)d chat widget", "%(n)d chat widgets", n) % {"n": n})
         else:

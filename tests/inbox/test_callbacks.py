@@ -313,3 +313,16 @@ def test_parallel_requests_for_one_number_make_one_callback(tenant: TenantInfo, 
     assert len({pk for pk, _ in results}) == 1
     assert sorted(created for _, created in results) == [False, False, False, True]
     assert Callback.objects.count() == 1 and Interaction.objects.count() == 1
+
+
+def test_a_queue_with_a_scheduled_callback_is_not_deleted_from_under_it(tenant: TenantInfo, world: World) -> None:
+    from apps.core.errors import ApplicationError
+    from apps.inbox.actions.callbacks import do_request_callback
+    from apps.routing.queue_removal import do_delete_queue
+
+    queue = world.queue("Support")
+    do_request_callback(queue=queue, phone=PHONE, scheduled_at=timezone.now() + timedelta(hours=1))
+    with pytest.raises(ApplicationError) as refused:
+        do_delete_queue(queue, actor=None)
+    assert "1 callback" in str(refused.value)
+    assert Queue.objects.filter(pk=queue.pk).exists()

@@ -93,7 +93,7 @@ class Migration(migrations.Migration):
                 (
                     "queue",
                     models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE, related_name="callbacks", to="routing.queue"
+                        on_delete=django.db.models.deletion.PROTECT, related_name="callbacks", to="routing.queue"
                     ),
                 ),
                 (
