@@ -45,7 +45,15 @@ declare_event(
 )
 declare_event(
     "callback.updated",
-    {"callback": {"id": int, "state": str, "position": (int, None)}},
+    {
+        "callback": {
+            "id": int,
+            "state": str,
+            "position": (int, None),
+            "attempts": int,
+            "next_attempt_at": (str, None),
+        }
+    },
     app="inbox",
     doc="A callback changed state (requested, queued, dialling, connected, failed, cancelled), with its "
     "position in the queue while it waits (to the groups of its interaction and the one it came from).",

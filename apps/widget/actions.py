@@ -175,6 +175,8 @@ def _callback_payload(callback: Any) -> dict[str, Any]:
         "state": callback.state,
         "position": callback_position(callback),
         "phone": callback.phone,
+        "attempts": callback.attempts,
+        "next_attempt_at": callback.next_attempt_at.isoformat() if callback.next_attempt_at else None,
     }
 
 

@@ -399,7 +399,9 @@
   function callbackState(c) {
     if (c.phone) callbackPhone = c.phone;
     var text = c.state === "queued" && c.position ? fmt(T.callbackQueued, {phone: callbackPhone, p: c.position})
-      : (T["callback_" + c.state] || "");
+      : c.state === "requested" && c.attempts && c.next_attempt_at
+        ? fmt(T.callbackRetry, {time: new Date(c.next_attempt_at).toLocaleTimeString([], {hour: "2-digit", minute: "2-digit"})})
+        : (T["callback_" + c.state] || "");
     if (text) setStatus(text);
   }
   var callbackPhone = "";

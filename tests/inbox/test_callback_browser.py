@@ -77,6 +77,7 @@ def test_the_customer_leaves_a_number_after_overflow_and_the_agent_calls_back(
     agent.click("#callback-noanswer")
     expect(agent.locator("#callback-result")).to_contain_text("No answer. The next attempt is at")
     expect(agent.locator("#callback-actions")).to_be_hidden()
+    expect(chat.locator("#status")).to_contain_text("We could not reach you; we will try again at")
 
     # The retry delay passes: it rings again, keeping its place, and this time the customer answers.
     fire_timers_at(301)

@@ -63,7 +63,13 @@ def _announce(callback: Callback) -> None:
     if groups:
         from ..selectors import callback_position
 
-        event = {"id": callback.pk, "state": callback.state, "position": callback_position(callback)}
+        event = {
+            "id": callback.pk,
+            "state": callback.state,
+            "position": callback_position(callback),
+            "attempts": callback.attempts,
+            "next_attempt_at": callback.next_attempt_at.isoformat() if callback.next_attempt_at else None,
+        }
         send_event_on_commit(schema, {"type": "callback.updated", "callback": event}, groups)
 
 
