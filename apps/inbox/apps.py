@@ -21,11 +21,15 @@ def on_agent_state_recorded(agent_id: int, old_state: str, new_state: str, at: d
 
 
 def on_domain_event(event: str, payload: dict[str, Any]) -> None:
-    """An agent accepted a callback's interaction: the callback is dialling."""
+    """Callbacks follow their conversation: dialling once an agent accepted it, over once it is resolved."""
     if event == "interaction.assigned":
         from .actions.callbacks import on_interaction_assigned
 
         on_interaction_assigned(payload["interaction_id"])
+    elif event == "interaction.resolved":
+        from .actions.callbacks import on_interaction_resolved
+
+        on_interaction_resolved(payload["interaction_id"])
 
 
 def on_callback_timer(callback_id: int) -> None:

@@ -326,3 +326,22 @@ def test_a_queue_with_a_scheduled_callback_is_not_deleted_from_under_it(tenant: 
         do_delete_queue(queue, actor=None)
     assert "1 callback" in str(refused.value)
     assert Queue.objects.filter(pk=queue.pk).exists()
+
+
+def test_resolving_the_conversation_ends_an_active_callback(tenant: TenantInfo, world: World) -> None:
+    from apps.inbox.actions import do_resolve
+    from apps.inbox.actions.callbacks import do_request_callback
+
+    queue = world.queue("Support")
+    agent = world.agent(queues=[queue], capacity_voice=1)
+    callback, _created = do_request_callback(queue=queue, phone=PHONE)
+    accept_callback(callback, agent.user)
+    callback.refresh_from_db()
+    assert callback.state == "dialling"
+    assert callback.interaction is not None
+    do_resolve(callback.interaction, agent.user)  # without saying how the call went
+    callback.refresh_from_db()
+    assert (callback.state, callback.attempts) == ("connected", 1)
+    assert Segment.objects.get(interaction_id=callback.interaction_id, kind="callback").outcome == "connected"
+    again, created = do_request_callback(queue=queue, phone=PHONE)
+    assert created and again.pk != callback.pk

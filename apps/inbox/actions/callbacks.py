@@ -25,6 +25,7 @@ from apps.accounts.models import User
 from apps.agents.models import Channel
 from apps.core.errors import ApplicationError, NotFound, PermissionDenied, ValidationFailed
 from apps.core.events import send_event_on_commit
+from apps.core.hooks import domain_event_on_commit
 from apps.core.tenancy import current_schema
 from apps.core.timers import clear_timer_on_commit, set_timer_on_commit
 from apps.routing.actions import QueueClosed, do_abandon_interaction, do_complete_interaction, do_enqueue_interaction
@@ -234,6 +235,31 @@ def on_interaction_assigned(interaction_id: int) -> None:
         _announce(callback)
 
 
+def on_interaction_resolved(interaction_id: int) -> None:
+    """The callback's conversation was resolved while the callback was still active (the agent closed it
+    without saying how the call went, or a supervisor closed it): no callback stays active for ever,
+    blocking the next one for that number. Dialling: counted connected (the agent had the customer);
+    otherwise cancelled."""
+    if not Callback.objects.filter(interaction_id=interaction_id, state__in=Callback.ACTIVE_STATES).exists():
+        return
+    with transaction.atomic():
+        callback = Callback.objects.select_for_update(of=("self",)).get(interaction_id=interaction_id)
+        if callback.state not in Callback.ACTIVE_STATES:
+            return
+        now = timezone.now()
+        if callback.state == State.DIALLING:
+            callback.attempts += 1
+            callback.state = State.CONNECTED
+            record.close_segments(interaction_id, Segment.Kind.CALLBACK, Segment.Outcome.CONNECTED, at=now)
+        else:
+            callback.state = State.CANCELLED
+        callback.ended_at, callback.next_attempt_at = now, None
+        callback.save(update_fields=["attempts", "state", "ended_at", "next_attempt_at"])
+        clear_timer_on_commit(current_schema(), TIMER, callback.pk)
+        record_audit(None, "callback.closed_with_conversation", callback, state=callback.state)
+        _announce(callback)
+
+
 RESULTS = ("connected", "no_answer")
 
 
@@ -272,6 +298,7 @@ def do_record_callback_result(callback_id: int, user: User, result: str) -> Call
                 Interaction.objects.filter(pk=interaction.pk).update(
                     status=Interaction.Status.RESOLVED, resolved_at=now
                 )
+                domain_event_on_commit("interaction.resolved", interaction_id=interaction.pk)
             else:
                 callback.state = State.REQUESTED
                 callback.next_attempt_at = now + timedelta(seconds=callback.retry_delay_seconds)
@@ -308,6 +335,7 @@ def do_cancel_callback(callback_id: int, actor: User | None) -> Callback:
                 data={"callback_id": callback.pk, "phone": callback.phone},
             )
             Interaction.objects.filter(pk=interaction.pk).update(status=Interaction.Status.RESOLVED, resolved_at=now)
+            domain_event_on_commit("interaction.resolved", interaction_id=interaction.pk)
         callback.state, callback.ended_at, callback.next_attempt_at = State.CANCELLED, now, None
         callback.save(update_fields=["state", "ended_at", "next_attempt_at"])
         clear_timer_on_commit(current_schema(), TIMER, callback.pk)
