@@ -49,7 +49,8 @@ passes, so a caller and the registered functions agree (and a typo is an error, 
   `{interaction_id, agent_id}`; `message.created` `{interaction_id, seq}` (customers' and agents' messages);
   `call.ended` `{interaction_id, call: {...}}`; `csat.received` `{interaction_id}`; `contact.merged`
   `{contact_id, merged_id}`. Webhooks sends them to the tenant's subscriptions (docs/webhooks.md); inbox
-  marks a callback dialling when its interaction is `interaction.assigned`.
+  marks a callback dialling when its interaction is `interaction.assigned`, and ends an active one when
+  it is `interaction.resolved`.
 - `seats_check(role, adding)`: accounts adds or re-activates a user (inside its transaction). Billing
   raises SeatLimitReached when a seat-taking role finds no free seat.
 """
