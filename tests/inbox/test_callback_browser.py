@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from apps.core import timers as core_timers
 from apps.inbox.models import Callback, Interaction, Segment
 from apps.routing.models import Queue
+from tests.a11y import serious_violations
 from tests.conftest import WebServer
 from tests.inbox.conftest import ContactCenter, Shop, desktop, go_available
 from tests.processes import wait_until
@@ -52,6 +53,8 @@ def test_the_customer_leaves_a_number_after_overflow_and_the_agent_calls_back(
     chat = customer.frame_locator("[data-ccaas-widget] iframe")
     expect(chat.locator("#callback")).to_be_visible()
     expect(chat.locator("#input")).to_be_hidden()
+    frame = next(f for f in customer.frames if "/widget/frame/" in f.url)
+    assert serious_violations(frame) == []
     chat.locator("#callback-phone").fill("12345")
     chat.locator("#callback-go").click()
     expect(chat.locator("[data-for=callback]")).to_contain_text("international format")
@@ -73,6 +76,7 @@ def test_the_customer_leaves_a_number_after_overflow_and_the_agent_calls_back(
     expect(agent.locator("#callback-panel")).to_be_visible()
     expect(agent.locator("#callback-number")).to_have_text("+4930123456")
     expect(agent.locator("#callback-attempt")).to_have_text("attempt 1 of 3")
+    assert serious_violations(agent) == []
     expect(chat.locator("#status")).to_have_text("An agent is calling you now.")
     agent.click("#callback-noanswer")
     expect(agent.locator("#callback-result")).to_contain_text("No answer. The next attempt is at")
