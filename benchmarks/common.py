@@ -27,6 +27,19 @@ def setup_env(database: str, redis_db: int) -> None:
     django.setup()
 
 
+def drop_database(database: str) -> None:
+    """Start from an empty database (the embedded server's; not with BENCH_DATABASE_URL)."""
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import pgserver
+
+    from ccaas.launcher import _pg_dir
+
+    pgserver.get_server(str(_pg_dir()), cleanup_mode=None).psql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE);')
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))] if ordered else float("nan")

@@ -43,12 +43,15 @@ def index_article(article: Article) -> None:
             "UPDATE kb_article SET search = "
             "setweight(to_tsvector('english', %s), 'A') || setweight(to_tsvector('simple', %s), 'A') || "
             "setweight(to_tsvector('english', %s), 'B') || setweight(to_tsvector('simple', %s), 'B'), "
+            "title_search = to_tsvector('english', %s) || to_tsvector('simple', %s), "
             "title_grams = to_tsvector('simple', %s) WHERE id = %s",
             [
                 latin_text(article.title),
                 " ".join(cjk_terms(article.title)),
                 latin_text(text),
                 " ".join(cjk_terms(text)),
+                latin_text(article.title),
+                " ".join(cjk_terms(article.title)),
                 " ".join(trigrams(article.title)),
                 article.pk,
             ],

@@ -53,13 +53,14 @@ class Article(models.Model):
     # Words (stemmed English, Chinese words and character pairs) weighted title A, text B; and the
     # title's letter trigrams, for typos (kb.text).
     search = SearchVectorField(null=True, editable=False)
+    title_search = SearchVectorField(null=True, editable=False)  # the title's terms alone (searched first)
     title_grams = SearchVectorField(null=True, editable=False)
 
     class Meta:
         indexes: ClassVar[list[Any]] = [
             GinIndex(fields=["search"], name="kb_article_search"),
+            GinIndex(fields=["title_search"], name="kb_article_title_search"),
             GinIndex(fields=["title_grams"], name="kb_article_title_grams"),
-            models.Index(fields=["status", "locale"], name="kb_article_status_locale"),
         ]
 
     def __str__(self) -> str:

@@ -11,9 +11,10 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from .models import Article, SearchLog
-from .text import cjk_terms, latin_text, plain_text, snippet, trigrams
+from .text import cjk_terms, jieba_words, latin_text, plain_text, snippet, trigrams
 
 MAX_TERMS = 32
+CANDIDATES = 300
 TYPO_SIMILARITY = 0.3
 
 
@@ -22,10 +23,30 @@ def _terms(q: str) -> tuple[list[str], list[str]]:
     return words[:MAX_TERMS], cjk_terms(q)[:MAX_TERMS]
 
 
-def _query_sql(words: list[str], cjk: list[str]) -> tuple[str, list[str]]:
-    """A tsquery that matches any of the words (ranked by how many and where)."""
+def _query_sql(words: list[str], cjk: list[str], joiner: str) -> tuple[str, list[str]]:
+    """A tsquery of the words joined by `joiner` ("&&": all of them, "||": any)."""
     parts = ["plainto_tsquery('english', %s)"] * len(words) + ["plainto_tsquery('simple', %s)"] * len(cjk)
-    return "(" + " || ".join(parts) + ")", [*words, *cjk]
+    return "(" + f" {joiner} ".join(parts) + ")", [*words, *cjk]
+
+
+def _ranked(
+    query: str, params: list[str], where: list[str], extra: list[Any], limit: int, *, titles: bool = False
+) -> list[tuple[Any, ...]]:
+    """Articles matching `query` (`titles`: in their titles), best first. PostgreSQL ranks every match
+    it is given (no index orders by rank), so a query that matches a large part of a big knowledge base
+    is ranked over its first CANDIDATES matches: the title pass before the text pass, and all words
+    before any word, keep the best ones among those."""
+    column = "title_search" if titles else "search"
+    sql = (
+        f"WITH q AS MATERIALIZED (SELECT {query} AS q), "
+        f"cand AS MATERIALIZED (SELECT c.id FROM kb_article c, q WHERE c.{column} @@ q.q AND {' AND '.join(where)} "
+        f"LIMIT {CANDIDATES}) "
+        f"SELECT a.id, a.title, a.body, a.locale, ts_rank(a.search, q.q) AS score "
+        f"FROM cand JOIN kb_article a ON a.id = cand.id, q ORDER BY score DESC, a.id LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *extra, limit])
+        return list(cursor.fetchall())
 
 
 def search(
@@ -37,20 +58,25 @@ def search(
     words, cjk = _terms(q)
     if not words and not cjk:
         return []
-    query, params = _query_sql(words, cjk)
-    where = ["a.status = ANY(%s)"]
+    where = ["c.status = ANY(%s)"]
     extra: list[Any] = [list(statuses)]
     if locale:
-        where.append("a.locale = %s")
+        where.append("c.locale = %s")
         extra.append(locale)
-    sql = (
-        f"SELECT a.id, a.title, a.body, a.locale, ts_rank_cd(a.search, q.q) AS score "
-        f"FROM kb_article a, (SELECT {query} AS q) q "
-        f"WHERE a.search @@ q.q AND {' AND '.join(where)} ORDER BY score DESC, a.id LIMIT %s"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *extra, limit])
-        rows = cursor.fetchall()
+    # Every word first (Chinese: jieba's words of two characters or more), then any word (pairs of
+    # characters too); each in titles, then anywhere.
+    strict_cjk = [t for t in cjk if len(t) >= 2 and t in set(jieba_words(q))]
+    phases = [("&&", words, strict_cjk)] if len(words) + len(strict_cjk) > 1 else []
+    phases.append(("||", words, cjk))
+    rows: list[tuple[Any, ...]] = []
+    for joiner, w, c in phases:
+        for titles in (True, False):
+            if len(rows) >= limit:
+                break
+            seen = {r[0] for r in rows}
+            found_now = _ranked(*_query_sql(w, c, joiner), where, extra, limit, titles=titles)
+            rows += [r for r in found_now if r[0] not in seen]
+    rows = rows[:limit]
     found = {row[0] for row in rows}
     terms = [*words, *cjk]
     results = [
@@ -64,14 +90,18 @@ def search(
         for r in rows
     ]
     grams = trigrams(" ".join(words))
-    if len(results) < limit and grams:
-        gram_sql = " || ".join(["plainto_tsquery('simple', %s)"] * len(grams[:60]))
+    if len(results) < limit and len(grams) >= 2:
+        # Two adjacent trigrams of a query word in the title: a typo breaks at most three of a word's.
+        pairs = [f"{a} {b}" for word in words for a, b in zip(trigrams(word), trigrams(word)[1:], strict=False)][:40]
+        gram_sql = " || ".join(["plainto_tsquery('simple', %s)"] * len(pairs))
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT a.id, a.title, a.body, a.locale FROM kb_article a, (SELECT ({gram_sql}) AS q) q "
-                f"WHERE a.title_grams @@ q.q AND {' AND '.join(where)} "
+                f"WITH q AS MATERIALIZED (SELECT ({gram_sql}) AS q), "
+                f"cand AS MATERIALIZED (SELECT c.id FROM kb_article c, q WHERE c.title_grams @@ q.q "
+                f"AND {' AND '.join(where)} LIMIT {CANDIDATES}) "
+                f"SELECT a.id, a.title, a.body, a.locale FROM cand JOIN kb_article a ON a.id = cand.id, q "
                 f"ORDER BY ts_rank(a.title_grams, q.q) DESC, a.id LIMIT 50",
-                [*grams[:60], *extra],
+                [*pairs, *extra],
             )
             near = cursor.fetchall()
         wanted = set(grams)

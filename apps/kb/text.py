@@ -80,6 +80,11 @@ def _cut(text: str) -> list[str]:
     return [w for w in _jieba.cut_for_search(text) if w.strip()]
 
 
+def jieba_words(text: str) -> list[str]:
+    """jieba's words of the Chinese in `text`."""
+    return [w for run in _CJK.findall(text) for w in _cut(run)]
+
+
 def cjk_terms(text: str) -> list[str]:
     """Chinese words and character pairs of `text` (no Latin words)."""
     terms: list[str] = []
