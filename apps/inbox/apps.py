@@ -1,7 +1,10 @@
+import logging
 from datetime import datetime
 from typing import Any
 
 from django.apps import AppConfig
+
+logger = logging.getLogger(__name__)
 
 
 def on_agent_state_recorded(agent_id: int, old_state: str, new_state: str, at: datetime) -> None:
@@ -21,15 +24,20 @@ def on_agent_state_recorded(agent_id: int, old_state: str, new_state: str, at: d
 
 
 def on_domain_event(event: str, payload: dict[str, Any]) -> None:
-    """Callbacks follow their conversation: dialling once an agent accepted it, over once it is resolved."""
-    if event == "interaction.assigned":
-        from .actions.callbacks import on_interaction_assigned
+    """Callbacks follow their conversation: dialling once an agent accepted it, over once it is resolved.
+    Never raises: the other receivers of the event (webhooks) still get it."""
+    from .actions import callbacks
 
-        on_interaction_assigned(payload["interaction_id"])
-    elif event == "interaction.resolved":
-        from .actions.callbacks import on_interaction_resolved
-
-        on_interaction_resolved(payload["interaction_id"])
+    handler = {
+        "interaction.assigned": callbacks.on_interaction_assigned,
+        "interaction.resolved": callbacks.on_interaction_resolved,
+    }.get(event)
+    if handler is None:
+        return
+    try:
+        handler(payload["interaction_id"])
+    except Exception:
+        logger.exception("The callback of interaction %s did not follow %s", payload.get("interaction_id"), event)
 
 
 def on_callback_timer(callback_id: int) -> None:
