@@ -115,6 +115,7 @@ def do_save_channel(actor: User, data: Any, channel_id: int | None = None) -> Me
             raise _fail("address", _("Another channel has this address."))
         channel.provider, channel.name, channel.address, channel.queue = provider, name.strip(), address, queue
         channel.secrets, channel.templates, channel.active = secrets, templates, active
+        channel.__dict__.pop("_plain_secrets", None)
         channel.save()
         record_audit(
             actor,
@@ -156,9 +157,9 @@ def _at(event: Event) -> datetime:
     return parsed if parsed is not None and parsed <= now else now
 
 
-def _identities(channel: MessagingChannel, event: Event) -> dict[str, str]:
-    if event.phone:
-        return {"phone": event.phone}
+def _identities(channel: MessagingChannel, event: Event, phone: str) -> dict[str, str]:
+    if phone:
+        return {"phone": phone}
     return {"messaging": f"{channel.provider}:{channel.address}:{event.address}"}
 
 
@@ -167,18 +168,21 @@ def do_receive_message(inbound: Inbound, event: Event, files: list[Fetched]) -> 
     channel id), the thread's open interaction or a new one in the channel's queue, the message and
     its files. Inside the caller's transaction, with the inbound row locked."""
     channel = inbound.channel
-    thread, _created = Thread.objects.get_or_create(channel=channel, address=event.address[:200])
+    phone = e164(event.phone) if event.phone else ""
+    # An SMS thread is the customer's number (E.164: however the carrier wrote it, one thread).
+    address = phone if channel.provider == Provider.TWILIO and phone else event.address
+    thread, _created = Thread.objects.get_or_create(channel=channel, address=address[:200])
     thread = Thread.objects.select_for_update(of=("self",)).select_related("interaction").get(pk=thread.pk)
     interaction = thread.interaction
     if interaction is None or interaction.status == Interaction.Status.RESOLVED:
-        profile = {"name": event.name[:150], "phone": event.phone}
-        contact = do_identify_contact(_identities(channel, event), profile)
+        profile = {"name": event.name[:150], "phone": phone}
+        contact = do_identify_contact(_identities(channel, event, phone), profile)
         interaction = do_open_interaction(
             channel="messaging",
             queue=channel.queue,
             contact=contact,
             allow_closed=True,
-            subject=f"{channel.get_provider_display()}: {event.name or event.phone or event.address}",
+            subject=f"{channel.get_provider_display()}: {event.name or phone or event.address}",
             case_id=interaction.case_id if interaction is not None else None,
         )
         thread.interaction = interaction

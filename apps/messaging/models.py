@@ -53,8 +53,12 @@ class MessagingChannel(models.Model):
         return f"{self.get_provider_display()}: {self.name}"
 
     def secret(self, name: str) -> str:
-        """One credential, decrypted ("" when it is not set or cannot be read)."""
-        return unseal(str(self.secrets.get(name) or ""), "messaging")
+        """One credential, decrypted ("" when it is not set or cannot be read); kept on the instance
+        (the webhook's cached channel decrypts each once)."""
+        plain: dict[str, str] = self.__dict__.setdefault("_plain_secrets", {})
+        if name not in plain:
+            plain[name] = unseal(str(self.secrets.get(name) or ""), "messaging")
+        return plain[name]
 
 
 class Inbound(models.Model):

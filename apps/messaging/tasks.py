@@ -9,6 +9,7 @@ Sending retries with backoff while the provider cannot take it; when it gives up
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 
 import redis
@@ -39,14 +40,26 @@ def wake(schema: str) -> None:
         enqueue_in_tenant(schema, drain)
 
 
+# A web process that found the tenant's drain asked for skips Redis for this long; the drain looks once
+# more this long after it cleared its flag, so a row stored meanwhile is still taken.
+WAKE_MEMO_SECONDS = 0.5
+_woken_until: dict[str, float] = {}
+
+
 async def awake(schema: str) -> None:
-    """`wake` for the event loop (the webhook's fast path): the Redis check on the loop, the rare
-    enqueue on a thread."""
+    """`wake` for the event loop (the webhook's fast path): at most one Redis check per tenant each
+    WAKE_MEMO_SECONDS, the rare enqueue on a thread."""
     from apps.core.redis import get_async_redis
     from apps.core.tasks import aenqueue_in_tenant
 
+    now = time.monotonic()
+    if _woken_until.get(schema, 0.0) > now:
+        return
     if await get_async_redis().set(_flag(schema), 1, nx=True, ex=WAKE_TTL_SECONDS):
         await aenqueue_in_tenant(schema, drain)
+    if len(_woken_until) > 10_000:
+        _woken_until.clear()
+    _woken_until[schema] = now + WAKE_MEMO_SECONDS
 
 
 def on_message_posted(interaction_id: int, message_id: int, channel: str) -> None:
@@ -80,8 +93,12 @@ def drain(self) -> dict[str, int]:  # type: ignore[no-untyped-def]
             )
             if not ids:
                 client.delete(_flag(schema))
+                # A webhook that saw the flag a moment ago did not ask again (awake's memo): look once
+                # more after the memo has run out, then stop.
+                time.sleep(WAKE_MEMO_SECONDS)
                 if not Inbound.objects.filter(state=Inbound.State.PENDING).exists():
                     break
+                client.set(_flag(schema), 1, ex=WAKE_TTL_SECONDS)
                 continue
             for inbound_id in ids:
                 try:

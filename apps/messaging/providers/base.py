@@ -59,7 +59,7 @@ class Event:
     provider_id: str
     address: str = ""  # the customer on this channel
     name: str = ""
-    phone: str = ""  # the customer's phone number in E.164, where the channel is a phone number
+    phone: str = ""  # the customer's phone number as the provider wrote it, where the channel is a phone number
     text: str = ""
     media: list[Media] = field(default_factory=list)
     status: str = ""  # sent | delivered | read | failed

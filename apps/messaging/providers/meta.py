@@ -15,8 +15,6 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.core.phones import e164
-
 from .base import Adapter, Event, Media, Permanent, Refused, SecretField, api_error, iso, json_body, same
 
 GRAPH_VERSION = "v20.0"
@@ -117,7 +115,7 @@ class WhatsApp(_Meta):
             kind="message",
             provider_id=str(m["id"]),
             address=sender,
-            phone=e164(sender),
+            phone=sender,  # made E.164 when filed
             name=names.get(sender, ""),
             text=text,
             media=media,

@@ -17,8 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from apps.core.phones import e164
-
 from .base import Adapter, Event, Media, Permanent, Refused, SecretField, api_error, same
 
 _STATUS = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed", "undelivered": "failed"}
@@ -65,7 +63,6 @@ class Twilio(Adapter):
         sender = fields.get("From", "")
         if not sender:
             raise Refused(_("From is missing."), status=400)
-        phone = e164(sender)
         media = []
         try:
             count = min(int(fields.get("NumMedia") or 0), 10)
@@ -78,8 +75,8 @@ class Twilio(Adapter):
             Event(
                 kind="message",
                 provider_id=sid,
-                address=phone or sender,
-                phone=phone,
+                address=sender,
+                phone=sender,  # made E.164 when filed (libphonenumber is too slow for the webhook)
                 text=fields.get("Body", ""),
                 media=media,
                 name=fields.get("ProfileName", ""),
