@@ -141,6 +141,7 @@ def get_asgi_application() -> BoundedASGIHandler:
     django.setup(set_prefix=False)
     return BoundedASGIHandler()
 
+
 # --- for the hot paths that answer on the event loop without Django's request cycle -------------------
 _TENANT_TTL = 30.0
 _tenants: dict[str, tuple[float, str | None]] = {}
