@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -24,6 +25,7 @@ from apps.core.validation import whole_number
 from .actions import EDITORS, do_log_search, do_save_article, do_save_category, do_vote
 from .models import LOCALES, Article, Category
 from .selectors import report, search
+from .text import clean_html
 
 
 def reader_locale() -> str:
@@ -65,10 +67,12 @@ def help_article(request: HttpRequest, pk: int) -> HttpResponse:
     translations = Article.objects.filter(
         translation_group=article.translation_group, status=Article.Status.PUBLISHED
     ).exclude(pk=article.pk)
+    # Sanitised when saved, and again here (the allow-list may have narrowed since): HTML, not script data.
+    body = mark_safe(clean_html(article.body))  # noqa: S308
     return render(
         request,
         "kb/help_article.html",
-        {"article": article, "translations": translations, "search": request.GET.get("search", "")},
+        {"article": article, "body": body, "translations": translations, "search": request.GET.get("search", "")},
     )
 
 
