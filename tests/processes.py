@@ -54,7 +54,8 @@ class Proc:
         self.env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # only the test process needs it (Playwright's loop)
         self.popen: subprocess.Popen[bytes] | None = None
         ARTIFACTS.mkdir(exist_ok=True)
-        self.log_path = ARTIFACTS / f"{name}.log"
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # parallel workers: a log each
+        self.log_path = ARTIFACTS / (f"{worker}-{name}.log" if worker else f"{name}.log")
 
     def start(self) -> Proc:
         log = open(self.log_path, "ab")

@@ -8,7 +8,12 @@
 - `POST /api/v1/kb/articles/{id}/feedback` (`helpful`, optional `search`): a reader's vote, public.
 - `POST /api/v1/kb/articles/{id}/outdated` (`note`): any signed-in user flags an article.
 - `POST /api/v1/kb/drafts` (`interaction`): a draft article from a resolved conversation.
-- `GET /api/v1/kb/report`: searches, no-result queries, deflections, votes, flags (supervisors)."""
+- `GET /api/v1/kb/report`: searches, no-result queries, deflections, votes, flags (supervisors).
+- `GET /api/v1/kb/public/{id}`: a published article to read in the widget (title, sanitised HTML,
+  address of its help-center page); public, limited per address.
+- `GET /api/v1/kb/suggestions?interaction=&q=`: for an agent working on the conversation, articles
+  matching its last customer messages (or `q`, the agent's own search), each with the absolute link
+  the customer can open."""
 
 from __future__ import annotations
 
@@ -26,13 +31,16 @@ from apps.accounts.models import User
 from apps.core.permissions import IsSupervisor
 from apps.core.ratelimit import check_rate
 from apps.core.tenancy import current_schema
-from apps.inbox.models import Interaction
+from apps.inbox.actions import check_can_work_on
+from apps.inbox.models import Interaction, Message
 
 from .actions import do_draft_from_interaction, do_flag_outdated, do_log_search, do_save_article, do_vote
 from .models import LOCALES, Article, SearchLog
 from .selectors import article_json, report, search
+from .text import clean_html
 
 SEARCHES_PER_MINUTE = 60
+SUGGESTION_MESSAGES = 3  # the customer's last messages the desktop's suggestions are looked up from
 
 
 def client_address(request: Any) -> str:
@@ -124,3 +132,45 @@ class ReportApi(APIView):
     @extend_schema(responses={200: serializers.DictField()})
     def get(self, request: Request) -> Response:
         return Response(report())
+
+
+class PublicArticleApi(APIView):
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request, pk: int) -> Response:
+        check_rate(current_schema(), "kb-read", client_address(request._request), SEARCHES_PER_MINUTE, 60)
+        article = get_object_or_404(Article, pk=pk, status=Article.Status.PUBLISHED)
+        # Sanitised when saved and again here: the widget puts it in its page as HTML.
+        return Response(
+            {
+                "id": article.pk,
+                "title": article.title,
+                "body": clean_html(article.body),
+                "locale": article.locale,
+                "url": f"/help/{article.pk}/",
+            }
+        )
+
+
+class SuggestionsApi(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: serializers.DictField()})
+    def get(self, request: Request) -> Response:
+        user = cast(User, request.user)
+        raw = request.query_params.get("interaction", "")
+        interaction = get_object_or_404(Interaction, pk=int(raw) if raw.isdigit() else 0)
+        check_can_work_on(user, interaction)
+        q = request.query_params.get("q", "").strip()[:200]
+        if q:
+            results = search(q)
+            do_log_search(q, "", len(results), SearchLog.Source.DESKTOP)
+        else:
+            asked = Message.objects.filter(interaction=interaction, kind=Message.Kind.CUSTOMER).exclude(body="")
+            bodies = list(asked.order_by("-seq").values_list("body", flat=True)[:SUGGESTION_MESSAGES])
+            results = search(" ".join(reversed(bodies))[-200:], limit=5) if bodies else []
+        for r in results:
+            r["url"] = request.build_absolute_uri(f"/help/{r['id']}/")
+        return Response({"results": results, "query": q})

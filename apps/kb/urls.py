@@ -10,6 +10,8 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
     path("kb/search", apis.SearchApi.as_view(), name="api-kb-search"),
     path("kb/drafts", apis.DraftApi.as_view(), name="api-kb-drafts"),
     path("kb/report", apis.ReportApi.as_view(), name="api-kb-report"),
+    path("kb/public/<int:pk>", apis.PublicArticleApi.as_view(), name="api-kb-public"),
+    path("kb/suggestions", apis.SuggestionsApi.as_view(), name="api-kb-suggestions"),
 ]
 
 urlpatterns = [

@@ -15,6 +15,7 @@ from apps.core.hooks import run_hooks
 from apps.core.tenancy import current_schema
 from apps.inbox.actions import do_post_message, do_store_attachment
 from apps.inbox.models import Message
+from apps.kb.models import Article
 
 from .identity import read_visitor_token
 from .selectors import open_chat_of, widget_key
@@ -37,6 +38,8 @@ def frame(request: HttpRequest) -> HttpResponse:
     if wk is None:
         return render(request, "widget/unavailable.html", status=404)
     config = {"key": wk.public_key, "allowedOrigins": wk.allowed_origins, **wk.as_config()}
+    # Help articles are offered before a chat once the business has published one (static/widget/help.js).
+    config["kb"] = Article.objects.filter(status=Article.Status.PUBLISHED).exists()
     # json_script: the greeting and the rest are the business's data, never markup in this page.
     response = render(request, "widget/frame.html", {"config": config})
     # Only the business's own pages may frame the widget; the browser enforces it.

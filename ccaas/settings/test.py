@@ -1,4 +1,15 @@
-"""The test suite: `make test`. Same real PostgreSQL and Redis, its own database and Redis db."""
+"""The test suite: `make test`. Same real PostgreSQL and Redis, its own database and Redis db.
+
+`make test` runs the suite in parallel pytest-xdist workers (ccaas/launcher.py): worker gwN (N >= 1)
+gets a database and a Redis db of its own, derived here from the run's before Django reads them, and
+written back to the environment so that the processes a test starts (daphne, Celery, the media worker)
+use the same ones."""
+
+import os
+
+from ccaas.parallel import worker_urls
+
+os.environ.update(worker_urls(os.environ))
 
 from .base import *  # noqa: F403
 from .base import env, env_bool, env_list

@@ -211,6 +211,7 @@
     $("callback-panel").hidden = true;
     api("GET", "interactions/" + id + "/detail").then(function (d) {
       renderDetail(d);
+      document.dispatchEvent(new CustomEvent("ccaas:conversation", {detail: d}));  // desktop-kb.js
       callbackPanel(d);
       mailTools(d.channel === "email" && d.status !== "resolved");
       if (d.channel === "email") api("GET", "email/interactions/" + id + "/mails").then(function (r) { renderMails(id, r.results, r.signature); });
@@ -350,6 +351,7 @@
     box.insertBefore(d, before); box.scrollTop = box.scrollHeight;
     if (m.kind === "agent") showSeen(seenSeq);
     if (m.kind === "customer" && !document.hidden) send({type: "read", interaction_id: current, seq: m.seq});
+    if (m.kind === "customer") document.dispatchEvent(new CustomEvent("ccaas:customer-message", {detail: {interaction: current}}));
   }
   // A resolved conversation can be read, not worked on: no transfer, resolve or reply (the server
   // refuses them too).

@@ -35,8 +35,11 @@
     again.addEventListener("click", function () { var body = el.dataset.body; el.remove(); sendMessage(body); });
     note.appendChild(again); el.appendChild(note);
   }
+  // help.js offers help articles while no conversation is open.
+  function conversationOpen(open) { if (window.ccaasHelp) window.ccaasHelp.conversation(open); }
   function sendMessage(body) {
     var id = Math.random().toString(36).slice(2);
+    conversationOpen(true);
     var el = document.createElement("div"); el.className = "msg customer pending"; el.textContent = body;
     el.dataset.body = body; el.dataset.clientId = id;
     log.appendChild(el); pending[id] = el; log.scrollTop = log.scrollHeight;
@@ -116,6 +119,7 @@
       $("title").textContent = C.greeting;
       (f.messages || []).forEach(render);
       applyState(f.interaction);
+      conversationOpen(!!f.interaction);
       show("offline", f.offline && !f.interaction);
       show("offline-none", f.offline_reason === "no_agents");
       show("offline-closed", f.offline_reason !== "no_agents");
@@ -143,7 +147,7 @@
       if (f.action === "voice" || f.action === "video") startCall(f.action === "voice" ? "audio" : "video");
       else input.focus();
     },
-    "conversation.started": function (f) { (f.messages || []).forEach(render); applyState(f.interaction); },
+    "conversation.started": function (f) { (f.messages || []).forEach(render); applyState(f.interaction); conversationOpen(true); },
     messages: function (f) { f.messages.forEach(render); },
     message: function (f) { render(f.message); },
     position: function (f) { applyState(f.interaction); },
