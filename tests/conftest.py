@@ -317,6 +317,25 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+@pytest.fixture(autouse=True)
+def _close_the_tests_browser_contexts(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Pages a test opened and left open are closed after it: a desktop or a call left running keeps
+    its renderer busy (sockets, timers, fake camera and microphone) through every later test. Contexts
+    of module and session fixtures were opened before this runs and stay."""
+    if "browser" not in request.fixturenames:
+        yield
+        return
+    browser = request.getfixturevalue("browser")
+    before = set(browser.contexts)
+    yield
+    for context in browser.contexts:
+        if context not in before:
+            try:
+                context.close()
+            except Exception as exc:  # a context the test closed meanwhile, or a browser gone
+                print(f"Could not close a browser context of the test: {exc}")
+
+
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(locale="en-US")

@@ -12,4 +12,5 @@ api_urlpatterns: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("api/v1/", include(api_urlpatterns)),
     path("hooks/messaging/<uuid:key>/", views.webhook, name="messaging-webhook"),
+    path("hooks/messaging/files/<str:token>/", views.sent_file, name="messaging-file"),
 ]

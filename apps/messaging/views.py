@@ -1,16 +1,24 @@
 """The providers' webhook handshake, `GET /hooks/messaging/<channel key>/` on the tenant's host (Meta's
 `hub.challenge`, WeChat's `echostr`). Deliveries (POST) never reach Django: the ASGI application
-answers them on the event loop (apps.messaging.asgi)."""
+answers them on the event loop (apps.messaging.asgi).
+
+`GET /hooks/messaging/files/<token>/`: a file an agent sent, for a provider that fetches it itself
+(Twilio's MMS); the token is signed, names the tenant and the attachment, and expires in an hour."""
 
 from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest, HttpResponse
+from django.core import signing
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.core.tenancy import current_schema
+from apps.inbox.models import Attachment
+
 from .models import MessagingChannel
+from .outbound import FILE_LINK_SECONDS, FILE_SALT
 from .providers import ADAPTERS
 
 
@@ -27,3 +35,28 @@ def webhook(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
         return _text(_("Deliveries are taken by the web process's event loop; this address answers handshakes."), 405)
     answer = ADAPTERS[channel.provider].handshake(channel, request)
     return answer or _text(_("This address takes POST deliveries."), 405)
+
+
+def sent_file(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        signed = signing.loads(token, salt=FILE_SALT, max_age=FILE_LINK_SECONDS)
+    except signing.SignatureExpired:
+        return _text(_("This link has expired."), 410)
+    except signing.BadSignature:
+        return _text(_("No such file."), 404)
+    if not isinstance(signed, dict) or signed.get("s") != current_schema():  # another tenant's link
+        return _text(_("No such file."), 404)
+    attachment = Attachment.objects.filter(pk=signed.get("a")).first()
+    if attachment is None:
+        return _text(_("No such file."), 404)
+    try:
+        handle = attachment.file.open("rb")
+    except OSError:
+        return _text(_("No such file."), 404)
+    response = FileResponse(handle, content_type=attachment.content_type or "application/octet-stream")
+    shown = attachment.content_type.split("/", 1)[0] in ("image", "audio", "video")
+    response["Content-Disposition"] = "inline" if shown else "attachment"
+    response["Content-Security-Policy"] = "sandbox; default-src 'none'"  # never a page on the tenant's host
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

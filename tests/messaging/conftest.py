@@ -16,6 +16,8 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from email import policy as email_policy
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -51,6 +53,22 @@ class Call:
     @property
     def form(self) -> dict[str, str]:
         return {k: v[0] for k, v in parse_qs(self.body.decode()).items()}
+
+    @property
+    def parts(self) -> dict[str, tuple[str, bytes]]:
+        """A multipart/form-data body: name -> (file name or "", bytes)."""
+        message = BytesParser(policy=email_policy.default).parsebytes(
+            f"Content-Type: {self.headers.get('Content-Type', '')}\r\n\r\n".encode() + self.body
+        )
+        found: dict[str, tuple[str, bytes]] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            found[str(name)] = (part.get_filename() or "", part.get_payload(decode=True) or b"")
+        return found
+
+    @property
+    def is_multipart(self) -> bool:
+        return self.headers.get("Content-Type", "").startswith("multipart/form-data")
 
 
 @dataclass
@@ -94,7 +112,10 @@ class FakeProvider:
         if re.fullmatch(r"/2010-04-01/Accounts/\w+/Messages\.json", path):
             return 201, {"sid": f"SM{n:032d}", "status": "queued"}, "application/json"
         if path == "/v20.0/me/messages":
-            return 200, {"recipient_id": call.json["recipient"]["id"], "message_id": f"m_{n}"}, "application/json"
+            to = json.loads(call.parts["recipient"][1]) if call.is_multipart else call.json["recipient"]
+            return 200, {"recipient_id": to["id"], "message_id": f"m_{n}"}, "application/json"
+        if re.fullmatch(r"/v20\.0/\w+/media", path):
+            return 200, {"id": f"wamedia{n}"}, "application/json"
         if re.fullmatch(r"/v20\.0/\w+/messages", path):
             return 200, {"messaging_product": "whatsapp", "messages": [{"id": f"wamid.{n}"}]}, "application/json"
         if re.fullmatch(r"/v20\.0/media\w*", path):
@@ -111,7 +132,9 @@ class FakeProvider:
             return 200, {"errcode": 0, "errmsg": "ok"}, "application/json"
         if path == "/cgi-bin/media/get":
             return 200, PNG, "image/png"
-        if re.fullmatch(r"/bot[^/]+/sendMessage", path):
+        if path == "/cgi-bin/media/upload":
+            return 200, {"type": call.query["type"][0], "media_id": f"WXMEDIA{n}", "created_at": 1}, "application/json"
+        if re.fullmatch(r"/bot[^/]+/(sendMessage|sendPhoto|sendDocument)", path):
             return 200, {"ok": True, "result": {"message_id": 1000 + n}}, "application/json"
         if re.fullmatch(r"/bot[^/]+/getFile", path):
             return 200, {"ok": True, "result": {"file_path": "photos/file_1.png"}}, "application/json"

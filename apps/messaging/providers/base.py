@@ -51,6 +51,23 @@ class Media:
     name: str = ""
 
 
+@dataclass(frozen=True)
+class OutFile:
+    """A file an agent sends: its bytes (uploaded to the providers that take uploads) and a signed
+    address on the tenant's host that expires (for Twilio, which fetches the file itself)."""
+
+    name: str
+    content_type: str
+    data: bytes
+    url: str = ""
+
+    @property
+    def kind(self) -> str:
+        """image, video, audio or document."""
+        major = self.content_type.split("/", 1)[0]
+        return major if major in ("image", "video", "audio") else "document"
+
+
 @dataclass
 class Event:
     """A message from the customer, or a delivery status of one of ours."""
@@ -132,9 +149,11 @@ class Adapter:
         *,
         template: dict[str, Any] | None = None,
         callback: str = "",
+        file: OutFile | None = None,
     ) -> str:
         """Send; the provider's id of the message. Raises Transient or Permanent. `callback`: where the
-        provider reports delivery, for those that take one."""
+        provider reports delivery, for those that take one; `file`: sent with `text` as its caption (or
+        the text first, where the provider takes no caption)."""
         raise NotImplementedError
 
     def fetch_media(self, channel: MessagingChannel, media: Media) -> tuple[bytes, str]:

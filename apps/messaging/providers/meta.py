@@ -9,13 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .base import Adapter, Event, Media, Permanent, Refused, SecretField, api_error, iso, json_body, same
+from .base import (
+    Adapter,
+    Event,
+    Media,
+    OutFile,
+    Permanent,
+    Refused,
+    SecretField,
+    api_error,
+    iso,
+    json_body,
+    same,
+)
 
 GRAPH_VERSION = "v20.0"
 _WA_STATUS = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed"}
@@ -123,10 +136,34 @@ class WhatsApp(_Meta):
         )
 
     def send(
-        self, channel: Any, to: str, text: str, *, template: dict[str, Any] | None = None, callback: str = ""
+        self,
+        channel: Any,
+        to: str,
+        text: str,
+        *,
+        template: dict[str, Any] | None = None,
+        callback: str = "",
+        file: OutFile | None = None,
     ) -> str:
         payload: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}
-        if template:
+        if file is not None:
+            # Uploaded to WhatsApp first (its media id, kept 30 days), then sent by id.
+            upload = self.call(
+                "POST",
+                f"{self.base()}/{GRAPH_VERSION}/{channel.address}/media",
+                data={"messaging_product": "whatsapp", "type": file.content_type},
+                files={"file": (file.name, file.data, file.content_type)},
+                headers=self.headers(channel),
+            )
+            if upload.status_code != 200 or not str(upload.json().get("id", "")):
+                raise Permanent(api_error(upload))
+            media: dict[str, Any] = {"id": str(upload.json()["id"])}
+            if file.kind != "audio" and text:
+                media["caption"] = text[:1024]
+            if file.kind == "document":
+                media["filename"] = file.name
+            payload |= {"type": file.kind, file.kind: media}
+        elif template:
             payload |= {
                 "type": "template",
                 "template": {"name": template["name"], "language": {"code": template.get("language") or "en"}},
@@ -216,14 +253,41 @@ class Messenger(_Meta):
         return events
 
     def send(
-        self, channel: Any, to: str, text: str, *, template: dict[str, Any] | None = None, callback: str = ""
+        self,
+        channel: Any,
+        to: str,
+        text: str,
+        *,
+        template: dict[str, Any] | None = None,
+        callback: str = "",
+        file: OutFile | None = None,
     ) -> str:
-        payload = {"recipient": {"id": to}, "messaging_type": "RESPONSE", "message": {"text": text}}
         url = f"{self.base()}/{GRAPH_VERSION}/me/messages"
-        response = self.call("POST", url, json=payload, headers=self.headers(channel))
-        if response.status_code != 200:
-            raise Permanent(api_error(response))
-        return str(response.json().get("message_id", ""))
+        message_id = ""
+        if text.strip() or file is None:  # Messenger takes no caption: the text goes first, on its own
+            payload = {"recipient": {"id": to}, "messaging_type": "RESPONSE", "message": {"text": text}}
+            response = self.call("POST", url, json=payload, headers=self.headers(channel))
+            if response.status_code != 200:
+                raise Permanent(api_error(response))
+            message_id = str(response.json().get("message_id", ""))
+        if file is not None:
+            kind = "file" if file.kind == "document" else file.kind
+            attachment = {"attachment": {"type": kind, "payload": {"is_reusable": False}}}
+            response = self.call(
+                "POST",
+                url,
+                data={
+                    "recipient": json.dumps({"id": to}),
+                    "messaging_type": "RESPONSE",
+                    "message": json.dumps(attachment),
+                },
+                files={"filedata": (file.name, file.data, file.content_type)},
+                headers=self.headers(channel),
+            )
+            if response.status_code != 200:
+                raise Permanent(api_error(response))
+            message_id = str(response.json().get("message_id", ""))
+        return message_id
 
     def fetch_media(self, channel: Any, media: Media) -> tuple[bytes, str]:
         return self.download(media.ref)

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .base import Adapter, Event, Media, Permanent, Refused, SecretField, api_error, iso, json_body, same
+from .base import Adapter, Event, Media, OutFile, Permanent, Refused, SecretField, api_error, iso, json_body, same
 
 
 class Telegram(Adapter):
@@ -67,9 +67,27 @@ class Telegram(Adapter):
         return f"{self.base()}/bot{channel.secret('bot_token')}"
 
     def send(
-        self, channel: Any, to: str, text: str, *, template: dict[str, Any] | None = None, callback: str = ""
+        self,
+        channel: Any,
+        to: str,
+        text: str,
+        *,
+        template: dict[str, Any] | None = None,
+        callback: str = "",
+        file: OutFile | None = None,
     ) -> str:
-        response = self.call("POST", f"{self._bot(channel)}/sendMessage", json={"chat_id": to, "text": text})
+        if file is None:
+            response = self.call("POST", f"{self._bot(channel)}/sendMessage", json={"chat_id": to, "text": text})
+        else:
+            # Photos are shown inline (sendPhoto); anything else is a document the customer downloads.
+            method, field = ("sendPhoto", "photo") if file.kind == "image" else ("sendDocument", "document")
+            fields = {"chat_id": to, "caption": text[:1024]} if text else {"chat_id": to}
+            response = self.call(
+                "POST",
+                f"{self._bot(channel)}/{method}",
+                data=fields,
+                files={field: (file.name, file.data, file.content_type)},
+            )
         data = response.json() if response.headers.get("Content-Type", "").startswith("application/json") else {}
         if response.status_code != 200 or not data.get("ok"):
             raise Permanent(api_error(response))

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .base import Adapter, Event, Media, Permanent, Refused, SecretField, api_error, same
+from .base import Adapter, Event, Media, OutFile, Permanent, Refused, SecretField, api_error, same
 
 _STATUS = {"sent": "sent", "delivered": "delivered", "read": "read", "failed": "failed", "undelivered": "failed"}
 
@@ -88,10 +88,20 @@ class Twilio(Adapter):
         return HttpResponse('<?xml version="1.0" encoding="UTF-8"?><Response></Response>', content_type="text/xml")
 
     def send(
-        self, channel: Any, to: str, text: str, *, template: dict[str, Any] | None = None, callback: str = ""
+        self,
+        channel: Any,
+        to: str,
+        text: str,
+        *,
+        template: dict[str, Any] | None = None,
+        callback: str = "",
+        file: OutFile | None = None,
     ) -> str:
         sid = channel.secret("account_sid")
         data = {"From": channel.address, "To": to, "Body": text}
+        if file is not None:
+            # Twilio fetches the file itself (MMS), from the signed address that expires.
+            data["MediaUrl"] = file.url
         if callback:
             data["StatusCallback"] = callback
         response = self.call(
