@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from apps.core.tenancy import current_schema
 from apps.inbox.models import Attachment, Message
 from apps.tenants.selectors import tenant_url
 
@@ -25,7 +26,7 @@ FILE_SALT = "messaging.file"
 
 def file_url(attachment: Attachment) -> str:
     """The attachment at an address only the provider is given, on the tenant's host, for an hour."""
-    token = signing.dumps({"s": connection.schema_name, "a": attachment.pk}, salt=FILE_SALT, compress=True)
+    token = signing.dumps({"s": current_schema(), "a": attachment.pk}, salt=FILE_SALT, compress=True)
     return tenant_url(connection.tenant, reverse("messaging-file", args=[token]))  # type: ignore[attr-defined]
 
 

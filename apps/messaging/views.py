@@ -37,7 +37,7 @@ def webhook(request: HttpRequest, key: uuid.UUID) -> HttpResponse:
     return answer or _text(_("This address takes POST deliveries."), 405)
 
 
-def sent_file(request: HttpRequest, token: str) -> HttpResponse:
+def sent_file(request: HttpRequest, token: str) -> HttpResponse | FileResponse:
     try:
         signed = signing.loads(token, salt=FILE_SALT, max_age=FILE_LINK_SECONDS)
     except signing.SignatureExpired:
@@ -46,7 +46,8 @@ def sent_file(request: HttpRequest, token: str) -> HttpResponse:
         return _text(_("No such file."), 404)
     if not isinstance(signed, dict) or signed.get("s") != current_schema():  # another tenant's link
         return _text(_("No such file."), 404)
-    attachment = Attachment.objects.filter(pk=signed.get("a")).first()
+    attachment_id = signed.get("a")
+    attachment = Attachment.objects.filter(pk=attachment_id).first() if isinstance(attachment_id, int) else None
     if attachment is None:
         return _text(_("No such file."), 404)
     try:
