@@ -22,6 +22,9 @@ def setup_env(database: str, redis_db: int) -> None:
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or start_postgres(database)
     os.environ["REDIS_URL"] = os.environ.get("BENCH_REDIS_URL") or start_redis(redis_db)
     os.environ["DJANGO_SETTINGS_MODULE"] = "ccaas.settings.test"
+    # What a process remembers of a tenant's settings: as in production (the tests remember nothing).
+    os.environ.setdefault("WEBHOOK_SUBSCRIPTION_CACHE_SECONDS", "10")
+    os.environ.setdefault("MAIL_SETTINGS_CACHE_SECONDS", "10")
     import django
 
     django.setup()

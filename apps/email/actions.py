@@ -17,7 +17,6 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -31,6 +30,7 @@ from apps.routing.models import Queue
 from apps.routing.selectors import queue_is_open
 
 from .addresses import interaction_of_reply_address
+from .intake import forget_mail_settings, mailbox_for, queue_for, rule_for
 from .models import AutoReply, Email, ImapAccount, Mailbox, MailRule, ProviderInbound
 from .parsing import Mail, parse, ticket_token
 
@@ -53,23 +53,6 @@ class Received:
     closed: bool = False  # its queue was out of hours when it arrived (the acknowledgement says so)
 
 
-def mailbox_for(local_parts: list[str]) -> Mailbox:
-    """The mailbox of the first address that has one, else the default (made on first use, for the
-    tenant's first queue)."""
-    wanted = [p.lower() for p in local_parts if not p.lower().startswith("reply+")]
-    for found in Mailbox.objects.filter(local_part__in=wanted):
-        return found
-    default = Mailbox.objects.filter(is_default=True).first()
-    if default is None:
-        queue = Queue.objects.order_by("pk").first()
-        if queue is None:
-            raise NotFound(_("This tenant has no queue for mail."))
-        default, _created = Mailbox.objects.get_or_create(
-            local_part="support", defaults={"name": _("Support"), "queue": queue, "is_default": True}
-        )
-    return default
-
-
 def _thread(mail: Mail, local_parts: list[str]) -> Interaction | None:
     for mid in [*mail.in_reply_to, *reversed(mail.references)]:
         found = Email.objects.filter(msgid=mid).exclude(interaction=None).order_by("-pk").first()
@@ -86,15 +69,6 @@ def _thread(mail: Mail, local_parts: list[str]) -> Interaction | None:
         hit = Interaction.objects.filter(pk=token, channel="email").select_related("contact").first()
         if hit is not None and hit.contact is not None and hit.contact.email.lower() == mail.sender:
             return hit
-    return None
-
-
-def _rule_for(mail: Mail, mailbox: Mailbox, local_parts: list[str]) -> MailRule | None:
-    """The first rule (this mailbox's or every mailbox's, by position) the mail matches."""
-    recipients = [*mail.to, *mail.cc, *local_parts]
-    for rule in MailRule.objects.filter(Q(mailbox=mailbox) | Q(mailbox=None)).select_related("queue"):
-        if rule.matches(sender=mail.sender, recipients=recipients, subject=mail.subject, body=mail.text):
-            return rule
     return None
 
 
@@ -155,9 +129,9 @@ def _receive(mail: Mail, mailbox: Mailbox, local_parts: list[str]) -> Received:
             else None
         )
         case = interaction.case_id if interaction is not None else None
-        rule = _rule_for(mail, mailbox, local_parts)
+        rule = rule_for(mail, mailbox, local_parts)
         interaction = do_open_interaction(
-            channel="email", queue=(rule.queue if rule and rule.queue else mailbox.queue), contact=contact,
+            channel="email", queue=queue_for(mailbox, rule), contact=contact,
             subject=mail.subject, case_id=case, allow_closed=True,
             priority=rule.priority if rule and rule.priority is not None else 0,
             attributes=rule.attributes if rule else None,
@@ -273,6 +247,7 @@ def do_save_mailbox(actor: User, data: Any, mailbox_id: int | None = None) -> Ma
             actor, "email.mailbox_saved", mailbox, local_part=mailbox.local_part, queue=queue.pk,
             smtp_host=mailbox.smtp_host,
         )  # fmt: skip
+    forget_mail_settings()
     return mailbox
 
 
@@ -372,6 +347,7 @@ def do_save_rule(actor: User, data: Any, rule_id: int | None = None) -> MailRule
         )
         rule.save()
         record_audit(actor, "email.rule_saved", rule, field=field, contains=rule.contains)
+    forget_mail_settings()
     return rule
 
 
@@ -383,6 +359,7 @@ def do_delete_rule(actor: User, rule_id: int) -> None:
             raise NotFound(_("No such rule."))
         record_audit(actor, "email.rule_deleted", rule, field=rule.field, contains=rule.contains)
         rule.delete()
+    forget_mail_settings()
 
 
 # --- IMAP mailboxes ------------------------------------------------------------------------------

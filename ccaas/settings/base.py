@@ -404,6 +404,9 @@ WEBHOOK_RETRY_DELAYS = [int(x) for x in env_list("WEBHOOK_RETRY_DELAYS", "60,300
 WEBHOOK_DISABLE_AFTER = float(env("WEBHOOK_DISABLE_AFTER", str(3 * 86400)) or 0)
 # How long a process remembers which events a tenant's subscriptions want (a new one applies within it).
 WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = float(env("WEBHOOK_SUBSCRIPTION_CACHE_SECONDS", "10") or 0)
+# How long a process remembers a tenant's mailboxes and mail rules (apps/email/intake.py): a change
+# saved in another process applies to received mail within it.
+MAIL_SETTINGS_CACHE_SECONDS = float(env("MAIL_SETTINGS_CACHE_SECONDS", "10") or 0)
 # Deliveries (and their attempts) are kept this many days in the log. The sweep also queues again a
 # delivery left waiting that long (the broker was down when it was made, or its retry timer was lost).
 WEBHOOK_LOG_DAYS = float(env("WEBHOOK_LOG_DAYS", "30") or 30)

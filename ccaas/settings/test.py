@@ -40,7 +40,10 @@ REALTIME_EVENTS_STRICT = True
 WEBHOOKS_ALLOW_HTTP = env_bool("WEBHOOKS_ALLOW_HTTP", True)
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", True)
 WEBHOOK_RETRY_DELAYS = [int(x) for x in env_list("WEBHOOK_RETRY_DELAYS", "1,1,1")]
-WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = 0.0
+# What processes remember of a tenant's settings: nothing in the tests (a change applies at once);
+# the benchmarks set the production defaults.
+WEBHOOK_SUBSCRIPTION_CACHE_SECONDS = float(env("WEBHOOK_SUBSCRIPTION_CACHE_SECONDS", "0") or 0)
+MAIL_SETTINGS_CACHE_SECONDS = float(env("MAIL_SETTINGS_CACHE_SECONDS", "0") or 0)
 
 # No request or frame limits unless the environment sets them: the tests of the limits start web
 # processes of their own with small ones (tests/core/test_rate_limits.py); the benchmarks measure a
