@@ -165,6 +165,15 @@ def journey_page(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if user.role in ("owner", "admin"):
         context["duplicates"] = merge_suggestions(contact)
+    if user.is_manager:  # recorded identity checks: supervisors and up only
+        from apps.media.selectors import identity_checks_of_contacts
+
+        from .selectors import contact_ids
+
+        context["identity_checks"] = [
+            {**c, "when": parse_datetime(c["decided_at"] or c["started_at"])}
+            for c in identity_checks_of_contacts(contact_ids(contact))
+        ]
     template = "journey/_journey_results.html" if request.htmx else "journey/journey.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 

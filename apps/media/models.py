@@ -127,6 +127,7 @@ class CallEvent(models.Model):
         MODE = "mode", _("Mode changed")
         SCREEN_SHARE = "screen_share", _("Screen share")
         SNAPSHOT = "snapshot", _("Snapshot")
+        IDENTITY = "identity", _("Identity check")
         INVITED = "invited", _("Invited")
         JOINED = "joined", _("Joined")
         LEFT = "left", _("Left")
@@ -169,3 +170,67 @@ class QueueCallMedia(models.Model):
 
     def __str__(self) -> str:
         return f"Call media of {self.queue}"
+
+
+def identity_path(instance: IdentityStep, filename: str) -> str:
+    from django.db import connection
+
+    schema = getattr(connection, "schema_name", "public")
+    return f"{schema}/identity/{instance.identity_check_id}/{uuid.uuid4().hex}"
+
+
+class IdentityCheck(models.Model):
+    """A recorded identity check during a video call (insurance, banking): the customer's document and
+    face photographed from the call, their consent given aloud, and the agent's verdict. Steps are
+    marked in the call's events (so on the recording's timeline); `digest` is a SHA-256 over every step
+    (each photo's own SHA-256) and the verdict, made when it is decided: any later change to a row or a
+    photo no longer matches it. Read by supervisors (the agent while it is in progress)."""
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", _("In progress")
+        VERIFIED = "verified", _("Verified")
+        FAILED = "failed", _("Failed")
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="identity_checks")
+    interaction = models.ForeignKey("inbox.Interaction", on_delete=models.CASCADE, related_name="+")
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.IN_PROGRESS)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=500, blank=True)
+    digest = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["-started_at"]
+        constraints: ClassVar[list[Any]] = [
+            models.UniqueConstraint(
+                fields=["call"], condition=models.Q(status="in_progress"), name="identity_check_one_open"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Identity check {self.pk} of call {self.call_id}"
+
+
+class IdentityStep(models.Model):
+    class Kind(models.TextChoices):
+        DOCUMENT = "document", _("Identity document")
+        FACE = "face", _("Face")
+        CONSENT = "consent", _("Consent")
+
+    identity_check = models.ForeignKey(IdentityCheck, on_delete=models.CASCADE, related_name="steps")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    at = models.DateTimeField(default=timezone.now)
+    file = models.FileField(upload_to=identity_path, blank=True)  # the photo (document, face)
+    content_type = models.CharField(max_length=40, blank=True)
+    sha256 = models.CharField(max_length=64)  # of the photo's bytes, or of the consent statement
+    text = models.TextField(blank=True)  # the consent statement the customer agreed to
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of identity check {self.identity_check_id}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import time
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.conf import settings
 from apps.accounts.models import User
 
 from .engine import leases
-from .models import Call, QueueCallMedia, Recording
+from .models import Call, IdentityCheck, IdentityStep, QueueCallMedia, Recording
 
 
 def call_media_owner(schema_name: str, call_id: str) -> dict[str, Any] | None:
@@ -94,3 +95,77 @@ def calls_of_interaction(interaction_id: int, user: User) -> list[dict[str, Any]
             }
         )
     return out
+
+
+def identity_digest(check: IdentityCheck, steps: list[IdentityStep]) -> str:
+    """SHA-256 over the check's verdict and every step, in order (a photo by its own SHA-256)."""
+    record = {
+        "check": check.pk,
+        "interaction": check.interaction_id,
+        "call": check.call_id,
+        "started_by": check.started_by_id,
+        "started_at": check.started_at.isoformat(),
+        "status": check.status,
+        "decided_by": check.decided_by_id,
+        "decided_at": check.decided_at.isoformat() if check.decided_at else None,
+        "note": check.note,
+        "steps": [
+            {"id": s.pk, "kind": s.kind, "at": s.at.isoformat(), "sha256": s.sha256, "text": s.text} for s in steps
+        ],
+    }
+    return hashlib.sha256(json.dumps(record, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def identity_intact(check: IdentityCheck, steps: list[IdentityStep]) -> bool:
+    """The decided check is as it was sealed: every photo still hashes to its step's SHA-256 and the
+    rows to the digest."""
+    if not check.digest:
+        return False
+    for step in steps:
+        if step.file:
+            try:
+                with step.file.open("rb") as handle:
+                    if hashlib.sha256(handle.read()).hexdigest() != step.sha256:
+                        return False
+            except OSError:
+                return False
+    return hmac.compare_digest(identity_digest(check, steps), check.digest)
+
+
+def identity_check_payload(check: IdentityCheck) -> dict[str, Any]:
+    from django.urls import reverse
+
+    steps = list(check.steps.all())
+    return {
+        "id": check.pk,
+        "call_id": check.call.call_id,
+        "interaction": check.interaction_id,
+        "status": check.status,
+        "started_by": check.started_by.full_name if check.started_by else None,
+        "started_at": check.started_at.isoformat(),
+        "decided_by": check.decided_by.full_name if check.decided_by else None,
+        "decided_at": check.decided_at.isoformat() if check.decided_at else None,
+        "note": check.note,
+        "digest": check.digest,
+        "intact": identity_intact(check, steps) if check.digest else None,
+        "steps": [
+            {
+                "id": s.pk,
+                "kind": s.kind,
+                "label": str(IdentityStep.Kind(s.kind).label),
+                "at": s.at.isoformat(),
+                "sha256": s.sha256,
+                "text": s.text,
+                "photo": reverse("api-identity-photo", args=[check.pk, s.pk]) if s.file else None,
+            }
+            for s in steps
+        ],
+    }
+
+
+def identity_checks_of_contacts(contact_ids: list[int]) -> list[dict[str, Any]]:
+    """The identity checks of these contacts' interactions, newest first (for supervisors)."""
+    checks = IdentityCheck.objects.filter(interaction__contact_id__in=contact_ids).select_related(
+        "call", "started_by", "decided_by"
+    )
+    return [identity_check_payload(c) for c in checks.order_by("-started_at")[:50]]

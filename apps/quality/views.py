@@ -281,6 +281,29 @@ def evaluation_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def identity_marks(call_id: str, duration: float) -> list[dict[str, Any]]:
+    """The steps of the call's identity checks on the recording's timeline (the recording starts when
+    the call is answered)."""
+    from apps.media.models import Call, CallEvent, IdentityStep
+
+    call = Call.objects.filter(call_id=call_id).first()
+    if call is None or call.answered_at is None:
+        return []
+    names = {**dict(IdentityStep.Kind.choices), "verified": _("verified"), "failed": _("failed")}
+    marks = []
+    for event in CallEvent.objects.filter(call=call, kind=CallEvent.Kind.IDENTITY).exclude(data__step="started"):
+        at = max(0.0, (event.at - call.answered_at).total_seconds())
+        label = names.get(str(event.data.get("step", "")), "")
+        marks.append(
+            {
+                "at": round(at, 1),
+                "left": round(100 * min(at, duration) / duration, 3),
+                "text": _("Identity check: %(step)s") % {"step": label},
+            }
+        )
+    return marks
+
+
 def _recordings(interaction_id: int, comments: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The interaction's recordings for the player: each party's own audio track (played together, muted
     one by one), the video when there was one, and who spoke when (analytics) drawn as lanes."""
@@ -328,7 +351,8 @@ def _recordings(interaction_id: int, comments: list[dict[str, Any]]) -> list[dic
                     }
                     for c in comments
                     if isinstance(c.get("at_seconds"), int | float)
-                ],
+                ]
+                + identity_marks(recording.call_id, duration),
                 "timeline": timeline,
             }
         )

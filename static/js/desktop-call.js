@@ -26,7 +26,9 @@
     call = null; callId = null; callInteraction = null; me = null; clearInterval(timer); timer = null;
     $("call-panel").hidden = true;
     if (text) toast(text);
+    document.dispatchEvent(new CustomEvent("ccaas:call-ended"));  // desktop-identity.js
   }
+  window.ccaasCurrentCallId = function () { return callId; };
 
   function applyCall(c, change) {
     if (c.state === "ended") { endCall(c.end_reason === "media_lost" ? T.mediaLost : T.ended); return; }
