@@ -433,14 +433,37 @@ def route_or_cool_down(interaction_id: int) -> engine.OfferMade | None:
     `declined` timer), so a customer never waits for ever on an agent who is idle."""
     made = route_interaction_now(interaction_id)
     if made is None and routing_allowed():
-        cooldown = engine.policy().decline_cooldown_seconds
-        timers.set_timer(current_schema(), timers.DECLINED, interaction_id, time.time() + cooldown)
+        declined = (
+            Interaction.objects.filter(pk=interaction_id).values_list("declined_agent_ids", flat=True).first() or []
+        )
+        ends = _cool_down_ends(interaction_id, declined)
+        if ends:
+            # Each agent's cool-down runs from their own decline: the timer is due at the first end (a
+            # later decline by another agent does not push back an earlier one).
+            timers.set_timer(current_schema(), timers.DECLINED, interaction_id, min(ends.values()))
     return made
 
 
+def _cool_down_ends(interaction_id: int, agent_ids: list[int]) -> dict[int, Any]:
+    """When each of these agents' cool-down after declining the interaction ends (their last decline
+    plus the tenant's cool-down)."""
+    cooldown = timedelta(seconds=engine.policy().decline_cooldown_seconds)
+    ends: dict[int, Any] = {}
+    for agent_id, at in Offer.objects.filter(
+        interaction_id=interaction_id,
+        agent_id__in=agent_ids,
+        status__in=[Offer.Status.REJECTED, Offer.Status.TIMED_OUT],
+        decided_at__isnull=False,
+    ).values_list("agent_id", "decided_at"):
+        if at is not None:
+            ends[agent_id] = max(at + cooldown, ends.get(agent_id, at + cooldown))
+    return ends
+
+
 def do_forgive_declines(interaction_id: int) -> None:
-    """The cool-down after a decline ended (timer; idempotent). Another eligible agent, if one is
-    free now, is still preferred: the declined list is cleared only when none is."""
+    """A cool-down after a decline ended (timer; idempotent). Another eligible agent, if one is free
+    now, is still preferred; then the agents whose cool-down is over are forgiven (those who declined
+    more recently wait for the end of theirs: the timer is set again for the next one)."""
     waiting = Interaction.objects.filter(
         pk=interaction_id, routing_status=Interaction.RoutingStatus.QUEUED
     ).values_list("declined_agent_ids", flat=True)
@@ -453,8 +476,14 @@ def do_forgive_declines(interaction_id: int) -> None:
         _offers, interaction = lock_interaction(interaction_id)
         if interaction is None or interaction.routing_status != Interaction.RoutingStatus.QUEUED:
             return
-        interaction.declined_agent_ids = []
+        ends = _cool_down_ends(interaction_id, interaction.declined_agent_ids)
+        now = timezone.now()
+        cooling = [a for a in interaction.declined_agent_ids if a in ends and ends[a] > now]
+        interaction.declined_agent_ids = cooling
         interaction.save(update_fields=["declined_agent_ids"])
+        if cooling:
+            due = min(ends[a] for a in cooling)
+            timers.set_timer_on_commit(current_schema(), timers.DECLINED, interaction_id, due)
     route_interaction_now(interaction_id)
 
 

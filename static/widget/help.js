@@ -42,6 +42,10 @@
       $("help-title").textContent = a.title;
       $("help-title").lang = a.locale;
       $("help-body").innerHTML = a.body;  // sanitised by the server (kb.text.clean_html), when saved and when served
+      // A link in the article opens beside the page: followed inside the widget, it would replace the chat.
+      Array.prototype.forEach.call($("help-body").querySelectorAll("a[href]"), function (link) {
+        link.target = "_blank"; link.rel = "noopener noreferrer";
+      });
       $("help-ask").hidden = false; $("help-thanks").hidden = true;
       showResults(false);
       $("help-title").tabIndex = -1; $("help-title").focus();

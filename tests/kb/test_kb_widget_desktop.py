@@ -27,7 +27,10 @@ from tests.desktop.test_details_browser import chat, take
 from tests.inbox.conftest import ContactCenter, Shop, desktop, make_center, shop  # noqa: F401  (the fixture)
 from tests.widget.test_frame_browser import open_widget
 
-REFUND_BODY = "<p>Refunds reach your card within <b>three days</b>.</p><script>alert(1)</script>"
+REFUND_BODY = (
+    "<p>Refunds reach your card within <b>three days</b>.</p><script>alert(1)</script>"
+    '<p><a href="https://example.com/terms">Terms</a></p>'
+)
 
 
 def publish(cc: ContactCenter, title: str, body: str, status: str = "published") -> Article:
@@ -54,8 +57,11 @@ def test_the_widget_answers_before_a_chat(browser: Any, web_server: WebServer, s
     expect(widget.locator("#help-count")).to_have_text("1 article found.")
     widget.locator("#help-results").get_by_role("button", name="How refunds work").click()
     expect(widget.locator("#help-title")).to_have_text("How refunds work")
-    expect(widget.locator("#help-body")).to_have_text("Refunds reach your card within three days.")
+    expect(widget.locator("#help-body p").first).to_have_text("Refunds reach your card within three days.")
     assert widget.locator("#help-body script").count() == 0
+    # A link in the article opens beside the page, never in place of the chat.
+    expect(widget.locator("#help-body a")).to_have_attribute("target", "_blank")
+    expect(widget.locator("#help-body a")).to_have_attribute("rel", "noopener noreferrer")
     widget.get_by_role("button", name="Yes").click()
     expect(widget.locator("#help-thanks")).to_have_text("Glad it helped! You can still write to us below.")
     expect(widget.get_by_role("button", name="Yes")).to_be_hidden()

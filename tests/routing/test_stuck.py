@@ -55,6 +55,10 @@ def test_the_only_agent_who_declined_gets_it_again_after_the_cool_down(world: Wo
     assert pending(chat) is None
     due = timers.due_at(tenant.schema_name, timers.DECLINED, chat.pk)
     assert due == pytest.approx(time.time() + 15, abs=2)  # the default cool-down
+    do_forgive_declines(chat.pk)  # woken early: the cool-down is not over, nothing is offered
+    assert pending(chat) is None
+    assert timers.due_at(tenant.schema_name, timers.DECLINED, chat.pk) == pytest.approx(due, abs=1)
+    cooled_down(chat)
     do_forgive_declines(chat.pk)  # what the timer runs when it is due
     again = pending(chat)
     assert again is not None and again.agent_id == solo.pk
@@ -62,6 +66,7 @@ def test_the_only_agent_who_declined_gets_it_again_after_the_cool_down(world: Wo
     Offer.objects.filter(pk=again.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert do_expire_offer(again.pk)
     assert pending(chat) is None
+    cooled_down(chat)
     do_forgive_declines(chat.pk)
     third = pending(chat)
     assert third is not None and third.agent_id == solo.pk
@@ -85,8 +90,40 @@ def test_another_free_agent_is_preferred_to_the_one_who_declined(world: World) -
     offered = pending(chat)
     assert offered is not None and offered.agent_id == busy.pk
     do_reject_offer(offered.pk, busy.user)
+    cooled_down(chat)
     do_forgive_declines(chat.pk)  # both declined; nobody else: both may have it again
     assert pending(chat) is not None
+
+
+def test_a_later_decline_does_not_push_back_an_earlier_agents_cool_down(world: World, tenant: TenantInfo) -> None:
+    """Each agent's cool-down runs from their own decline: when the first one's ends, they get the
+    interaction again, while the agent who declined later still waits out theirs."""
+    q = world.queue("Support")
+    first = world.agent(queues=[q], idle_seconds_ago=500)
+    second = world.agent(queues=[q], idle_seconds_ago=10)
+    chat = do_open_interaction(channel="chat", queue=q)
+    do_reject_offer(pending(chat).pk, first.user)  # type: ignore[union-attr]
+    offered = pending(chat)  # the other agent is free: no cool-down timer yet
+    assert offered is not None and offered.agent_id == second.pk
+    Offer.objects.filter(interaction=chat, agent=first).update(decided_at=timezone.now() - timedelta(seconds=14))
+    do_reject_offer(offered.pk, second.user)
+    # The timer is due at the first agent's end (in a second), not the second's (15 s later).
+    assert timers.due_at(tenant.schema_name, timers.DECLINED, chat.pk) == pytest.approx(time.time() + 1, abs=1)
+    Offer.objects.filter(interaction=chat, agent=first).update(decided_at=timezone.now() - timedelta(seconds=16))
+    do_forgive_declines(chat.pk)
+    again = pending(chat)
+    assert again is not None and again.agent_id == first.pk
+    chat.refresh_from_db()
+    assert chat.declined_agent_ids == [second.pk]  # still cooling down
+    # Set again for the second agent's end.
+    assert timers.due_at(tenant.schema_name, timers.DECLINED, chat.pk) == pytest.approx(time.time() + 15, abs=2)
+
+
+def cooled_down(chat: Interaction) -> None:
+    """As if the cool-down had passed since every decline of the interaction."""
+    Offer.objects.filter(interaction=chat, decided_at__isnull=False).update(
+        decided_at=timezone.now() - timedelta(seconds=16)
+    )
 
 
 def test_a_supervisor_assigns_waiting_work_and_an_agent_picks_it_when_allowed(world: World, tenant: TenantInfo) -> None:
@@ -198,13 +235,21 @@ def test_randomised_no_customer_waits_on_an_idle_eligible_agent(
             for a in AgentProfile.objects.filter(pk__in=[x.pk for x in agents], state=AgentState.AVAILABLE)
             if a.load_chat < a.capacity_chat
         }
+        # An offer of the interaction to the agent since the wait began (it may ring and be declined
+        # between two rounds: the cool-down starts again) restarts the wait from its end.
+        last_decided: dict[tuple[int, int], float] = {}
+        clock = now - time.time()  # wall clock -> this loop's monotonic clock
+        for iid, aid, at in Offer.objects.filter(
+            interaction_id__in=[w[0] for w in waiting], decided_at__isnull=False
+        ).values_list("interaction_id", "agent_id", "decided_at"):
+            last_decided[(iid, aid)] = max(last_decided.get((iid, aid), 0.0), at.timestamp() + clock)
         seen = set()
         for iid, qid in waiting:
             for aid, queues in free.items():
                 if qid in queues:
                     key = (iid, aid)
                     seen.add(key)
-                    started = idle_since.setdefault(key, now)
+                    started = idle_since[key] = max(idle_since.get(key, now), last_decided.get(key, 0.0))
                     worst = max(worst, now - started)
         for key in list(idle_since):
             if key not in seen:
