@@ -31,6 +31,7 @@ from apps.accounts.models import User
 from apps.core.permissions import IsSupervisor
 from apps.core.ratelimit import check_rate
 from apps.core.tenancy import current_schema
+from apps.core.validation import whole_number
 from apps.inbox.actions import check_can_work_on
 from apps.inbox.models import Interaction, Message
 
@@ -160,8 +161,8 @@ class SuggestionsApi(APIView):
     @extend_schema(responses={200: serializers.DictField()})
     def get(self, request: Request) -> Response:
         user = cast(User, request.user)
-        raw = request.query_params.get("interaction", "")
-        interaction = get_object_or_404(Interaction, pk=int(raw) if raw.isdigit() else 0)
+        interaction_id = whole_number(request.query_params.get("interaction", ""), 18)
+        interaction = get_object_or_404(Interaction, pk=interaction_id or 0)
         check_can_work_on(user, interaction)
         q = request.query_params.get("q", "").strip()[:200]
         if q:
